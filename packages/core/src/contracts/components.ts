@@ -1,0 +1,79 @@
+import type * as tf from "@tensorflow/tfjs-core";
+import type { RandomState } from "../rng/mt19937.js";
+
+/** One record flowing through transforms: keys such as image, label, plus metadata. */
+export type Sample = Record<string, unknown>;
+
+export interface Transform {
+  /** true when the output depends on random draws: CacheDataset caches only the deterministic prefix */
+  readonly random: boolean;
+  /** returns the transformed sample, or several (multi-sample crops) */
+  apply(sample: Sample, rng: RandomState): Sample | Sample[];
+}
+
+/** Named trainable variables of a model, with stable MONAI-like dotted names. */
+export type NamedVariables = Map<string, tf.Variable>;
+
+export interface Model {
+  readonly params: NamedVariables;
+  /** forward pass on a channel-last batch [B, S0, S1, S2, C] */
+  apply(x: tf.Tensor, opts?: { training?: boolean }): tf.Tensor;
+  dispose(): void;
+}
+
+/** A loss maps its inputs (in the order the step graph lists them) to a scalar. */
+export interface Loss {
+  compute(inputs: tf.Tensor[]): tf.Scalar;
+}
+
+/** A streaming metric: update per batch, aggregate, reset. */
+export interface Metric {
+  readonly name: string;
+  /** prediction and ground truth for a batch (layouts documented by each metric) */
+  update(pred: tf.Tensor, target: tf.Tensor, info?: { spacing?: number[] }): void;
+  /** the reduced value(s): a number, or per-class values keyed by class */
+  aggregate(): MetricValue;
+  reset(): void;
+}
+
+export interface MetricValue {
+  /** the headline scalar used for best-model selection */
+  value: number;
+  /** optional breakdown, e.g. per class; null where undefined (class absent) */
+  detail?: Record<string, number | null>;
+}
+
+export interface OptimizerState {
+  step: number;
+  /** named state tensors as flat float32 arrays, e.g. "m/<param>" */
+  slots: Record<string, { shape: number[]; data: Float32Array }>;
+}
+
+export interface Optimizer {
+  /** learning rate used by the next step (schedulers set it) */
+  lr: number;
+  /** apply one update to params given their gradients (same keys) */
+  apply(params: NamedVariables, grads: Record<string, tf.Tensor>): void;
+  getState(): OptimizerState;
+  setState(s: OptimizerState, params: NamedVariables): void;
+}
+
+export type OptimizerFactory = (params: NamedVariables) => Optimizer;
+
+/** Learning-rate schedule: lr at a given iteration. */
+export interface Scheduler {
+  lrAt(iteration: number, totalIterations: number, baseLr: number): number;
+}
+
+/** Whole-volume prediction, e.g. sliding window. */
+export interface Inferer {
+  infer(x: tf.Tensor, predictor: (batch: tf.Tensor) => tf.Tensor): Promise<tf.Tensor> | tf.Tensor;
+}
+
+/** A source of samples for a named split (training, validation, ...). */
+export interface Dataset {
+  splits(): string[];
+  size(split: string): number;
+  /** the raw record (before transforms) of item i */
+  get(split: string, index: number): Promise<Sample> | Sample;
+}

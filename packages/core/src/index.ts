@@ -1,0 +1,17 @@
+export { z } from "zod";
+export * from "./backend.js";
+export type * from "./contracts/components.js";
+export * from "./contracts/volume.js";
+export * from "./di/container.js";
+export * from "./di/tokens.js";
+export * as engine from "./engine/index.js";
+export * from "./errors.js";
+export * from "./logger.js";
+export * from "./rng/mt19937.js";
+export * from "./rng/streams.js";
+export type * from "./sdk/context.js";
+export * from "./sdk/define.js";
+export * from "./sdk/kinds.js";
+export * from "./sdk/registry.js";
+export * from "./sdk/stage.js";
+export * from "./suggest.js";

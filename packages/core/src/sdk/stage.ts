@@ -1,0 +1,64 @@
+import type { z } from "zod";
+import type { Logger } from "../logger.js";
+import type { RngStreams } from "../rng/streams.js";
+import type { ArtifactStore } from "./context.js";
+import type { ComponentKind } from "./kinds.js";
+
+/**
+ * Slots tell the validator (and the JSON Schema generator) where a stage config holds component
+ * entries. `component("model")` is a schema accepting `{ type: <registered model>, ...args }`,
+ * validated against that component's own argument schema, or an `@path` reference to one.
+ */
+export interface Slots {
+  component(kind: ComponentKind): z.ZodType;
+}
+
+export interface StageRuntime {
+  readonly name: string;
+  readonly logger: Logger;
+  readonly seed: number;
+  readonly rng: RngStreams;
+  readonly backend: string;
+  readonly artifacts: ArtifactStore;
+  readonly baseDir: string;
+  /** true when the user asked to continue an interrupted run */
+  readonly resume: boolean;
+  /** build (once, lazily, through the DI container) the component entry at `path` relative to the stage */
+  build<T = unknown>(path: string, kind: ComponentKind): Promise<T>;
+  /** build a component entry given by value; `path` names it in errors and RNG streams */
+  buildEntry<T = unknown>(entry: unknown, kind: ComponentKind, path: string): Promise<T>;
+  /** a value of the stage config after interpolation and reference resolution */
+  get(path: string): unknown;
+  /** where a config path came from, for error messages */
+  where(path: string): string;
+  /** the metrics log of this stage (metrics.jsonl) */
+  log(record: Record<string, unknown>): void;
+}
+
+export interface StageDefinition<C = unknown> {
+  readonly kind: "stage";
+  readonly name: string;
+  readonly description: string;
+  /** the stage's config schema (everything except `kind` and `needs`) */
+  readonly schema: (slots: Slots) => z.ZodType<C>;
+  /** names of the outputs this stage publishes (for `@stages.x.outputs.<name>` checks) */
+  readonly outputs: readonly string[];
+  readonly run: (config: C, rt: StageRuntime) => Promise<void>;
+}
+
+export function defineStage<C>(spec: {
+  name: string;
+  description?: string;
+  schema: (slots: Slots) => z.ZodType<C>;
+  outputs?: readonly string[];
+  run: (config: C, rt: StageRuntime) => Promise<void>;
+}): StageDefinition<C> {
+  return Object.freeze({
+    kind: "stage" as const,
+    name: spec.name,
+    description: spec.description ?? "",
+    schema: spec.schema,
+    outputs: Object.freeze([...(spec.outputs ?? [])]),
+    run: spec.run,
+  });
+}
