@@ -49,6 +49,8 @@ function shortReason(e: unknown): string {
 export async function selectBackend(choice: BackendChoice = "auto", logger?: Logger): Promise<BackendSelection> {
   const order: BackendName[] = choice === "auto" ? [...backendNames] : [choice];
   const skipped: BackendSelection["skipped"] = [];
+  // PROD silences tfjs's "install tfjs-node" banner; we log the backend choice ourselves
+  tf.env().set("PROD", true);
   for (const name of order) {
     try {
       const id = await loaders[name]();

@@ -1,4 +1,10 @@
+// tfjs-core's node bundle registers no gradients, and its per-file ESM build cannot be loaded by
+// Node (extensionless imports). The @tensorflow/tfjs node bundle registers them against the same
+// tfjs-core instance; importing it once here gives every package differentiable ops.
+import "@tensorflow/tfjs";
 export { z } from "zod";
+// one tfjs instance for the whole process: plugins use this re-export, never their own copy
+export * as tf from "@tensorflow/tfjs-core";
 export * from "./backend.js";
 export type * from "./contracts/components.js";
 export * from "./contracts/volume.js";
@@ -15,3 +21,6 @@ export * from "./sdk/kinds.js";
 export * from "./sdk/registry.js";
 export * from "./sdk/stage.js";
 export * from "./suggest.js";
+export * from "./config/index.js";
+export * from "./di/components.js";
+export * from "./io/safetensors.js";

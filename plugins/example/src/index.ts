@@ -1,1 +1,15 @@
-export {};
+import { definePlugin } from "@voxelpipe/core";
+import { HuberLoss } from "./huber.js";
+import { MLP } from "./mlp.js";
+
+/**
+ * A third-party-style plugin: its own package, depending only on @voxelpipe/core. A pipeline
+ * loads it with `plugins: [../plugins/example]` and uses `example/MLP`, `example/HuberLoss`
+ * (or the short names when unique).
+ */
+export const plugin = definePlugin({
+  meta: { name: "@voxelpipe-example/plugin", version: "0.1.0", namespace: "example" },
+  components: [MLP, HuberLoss],
+});
+export default plugin;
+export { HuberLoss, MLP };

@@ -3,4 +3,34 @@
  * Signatures here are the contract the models use; implementations pick the fastest correct form
  * for the active backend.
  */
+
+export {
+  conv3dStride1,
+  filterGradStride1,
+  flipKernel,
+  forwardStride1,
+  type Pads3,
+  type Stride1Form,
+} from "./conv-stride1.js";
+export { type GradientRegistration, registerGradients } from "./gradients.js";
+export { gelu, instanceNorm, layerNorm, leakyRelu, linear } from "./nn.js";
 export * from "./ops.js";
+export { convTranspose3dPatch, pointwiseConv3d } from "./patch-conv.js";
+export { type BackendPreparation, prepareBackend } from "./prepare.js";
+export {
+  installWasmKernelFixes,
+  uninstallWasmKernelFixes,
+  wasmKernelFixesInstalled,
+  wasmKernelFixNames,
+} from "./wasm-kernels.js";
+
+import { registerGradients } from "./gradients.js";
+
+// tfjs-core's Node bundle registers no gradients (see gradients.ts): do it as soon as the engine is
+// loaded so tf.grad / optimizer.minimize work for every package. A failure is reported again,
+// with a clear error, by prepareBackend() / registerGradients().
+try {
+  registerGradients();
+} catch {
+  // surfaced by prepareBackend()
+}

@@ -40,7 +40,7 @@ export interface StageDefinition<C = unknown> {
   readonly name: string;
   readonly description: string;
   /** the stage's config schema (everything except `kind` and `needs`) */
-  readonly schema: (slots: Slots) => z.ZodType<C>;
+  readonly schema: (slots: Slots) => z.ZodObject;
   /** names of the outputs this stage publishes (for `@stages.x.outputs.<name>` checks) */
   readonly outputs: readonly string[];
   readonly run: (config: C, rt: StageRuntime) => Promise<void>;
@@ -49,7 +49,7 @@ export interface StageDefinition<C = unknown> {
 export function defineStage<C>(spec: {
   name: string;
   description?: string;
-  schema: (slots: Slots) => z.ZodType<C>;
+  schema: (slots: Slots) => z.ZodObject;
   outputs?: readonly string[];
   run: (config: C, rt: StageRuntime) => Promise<void>;
 }): StageDefinition<C> {

@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { backendNames } from "../backend.js";
+import type { Slots } from "../sdk/stage.js";
+
+export const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+export const pluginEntrySchema = z.union([
+  z.string().describe("package name or path (relative to this file) of a voxelpipe plugin"),
+  z
+    .object({
+      from: z.string().describe("package name or relative path"),
+      as: z.string().regex(/^[a-z][a-z0-9_-]*$/).optional().describe("register its components under this namespace"),
+    })
+    .strict(),
+]);
+
+/** Keys every stage has, whatever its kind. */
+export const stageCommon = {
+  kind: z.string().describe("stage kind: train, evaluate, infer, preprocess, ... (see `voxelpipe list stage`)"),
+  needs: z.array(z.string()).optional().describe("stages that must run first; their outputs become @stages.<name>.outputs.*"),
+  description: z.string().optional().describe("what this stage is for"),
+};
+
+/** The top level of a pipeline file. `stages` holds per-kind schemas (see validate.ts / json-schema.ts). */
+export function pipelineSchema(stage: z.ZodType) {
+  return z
+    .object({
+      version: z.literal(1).describe("pipeline format version"),
+      name: z.string().regex(IDENT).describe("pipeline name; runs go to runs/<name>/<stage>/<timestamp>"),
+      description: z.string().optional(),
+      seed: z.number().int().min(0).max(4294967295).default(0).describe("run seed: all randomness derives from it"),
+      backend: z.enum(["auto", ...backendNames]).default("auto").describe("tensor backend; auto picks the best that loads"),
+      vars: z.record(z.string(), z.unknown()).optional().describe("values to reuse through ${vars.x}"),
+      plugins: z.array(pluginEntrySchema).optional().describe("extra plugins to load"),
+      extends: z.union([z.string(), z.array(z.string())]).optional().describe("files to deep-merge under this one"),
+      sweep: z.unknown().optional().describe("parameter grid for `voxelpipe sweep`"),
+      stages: z.record(z.string().regex(IDENT), stage).describe("the stage graph"),
+    })
+    .strict();
+}
+
+/** For validation: stages are checked one by one against their kind's schema. */
+export const looseStage = z.object(stageCommon).loose();
+
+export type SlotsFactory = (slots: Slots) => z.ZodType;

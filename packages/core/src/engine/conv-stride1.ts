@@ -1,0 +1,150 @@
+/**
+ * Stride-1 3-D convolution (cross-correlation, like PyTorch and tf.conv3d) from ops whose
+ * forward and gradient are right on every backend, wrapped in tf.customGrad so the backward pass
+ * is as cheap as the forward (docs/engine.md).
+ *
+ * With zero padding `pads` (before, after) per spatial dim, y[o] = Σ_t xpad[o + t] · w[t]:
+ * - forward, two interchangeable forms:
+ *   "conv2d": Σ over kd of tf.conv2d on depth slices (XNNPACK on wasm: the fast form);
+ *   "taps":   Σ over the k0·k1·k2 taps of slice(xpad, t) [M, Ci] @ w[t] [Ci, Co].
+ * - input gradient: the same forward with the kernel flipped and Ci/Co swapped, pads k-1-pad;
+ * - filter gradient: per tap slice(xpad, t)ᵀ @ dy — [Ci, M] @ [M, Co].
+ */
+import * as tf from "@tensorflow/tfjs-core";
+
+/** Zero padding (before, after) for spatial dims 0, 1, 2. */
+export type Pads3 = [[number, number], [number, number], [number, number]];
+/** How the stride-1 forward (and input gradient) is computed. */
+export type Stride1Form = "conv2d" | "taps";
+
+function outSize(x: tf.Tensor5D, w: tf.Tensor5D, pads: Pads3): [number, number, number] {
+  return [0, 1, 2].map((i) => x.shape[i + 1] + pads[i][0] + pads[i][1] - w.shape[i] + 1) as [number, number, number];
+}
+
+/** acc + y, disposing both operands (keeps peak memory at two outputs). */
+function accumulate<T extends tf.Tensor>(acc: T | null, y: T): T {
+  if (!acc) return y;
+  const s = tf.add(acc, y) as T;
+  acc.dispose();
+  y.dispose();
+  return s;
+}
+
+/** Stride-1 correlation of zero-padded x, no gradient of its own (wrap in conv3dStride1). */
+export function forwardStride1(x: tf.Tensor5D, w: tf.Tensor5D, pads: Pads3, form: Stride1Form): tf.Tensor5D {
+  return form === "conv2d" ? forwardConv2d(x, w, pads) : forwardTaps(x, w, pads);
+}
+
+function forwardConv2d(x: tf.Tensor5D, w: tf.Tensor5D, pads: Pads3): tf.Tensor5D {
+  return tf.tidy(() => {
+    const [b, d, h, wd, ci] = x.shape;
+    const [k0, k1, k2, , co] = w.shape;
+    const [o0, o1, o2] = outSize(x, w, pads);
+    const [[p0b, p0a], p1, p2] = pads;
+    // only depth is padded explicitly; conv2d pads H and W itself
+    const xp =
+      p0b || p0a
+        ? tf.pad(x, [
+            [0, 0],
+            [p0b, p0a],
+            [0, 0],
+            [0, 0],
+            [0, 0],
+          ])
+        : x;
+    const hwPad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], p1, p2, [0, 0]];
+    let acc: tf.Tensor4D | null = null;
+    for (let kd = 0; kd < k0; kd++) {
+      const y = tf.tidy(() => {
+        const whole = kd === 0 && o0 === xp.shape[1];
+        const xs = whole ? xp : tf.slice(xp, [0, kd, 0, 0, 0], [b, o0, h, wd, ci]);
+        const wk = tf.reshape(tf.slice(w, [kd, 0, 0, 0, 0], [1, k1, k2, ci, co]), [k1, k2, ci, co]) as tf.Tensor4D;
+        return tf.conv2d(tf.reshape(xs, [b * o0, h, wd, ci]) as tf.Tensor4D, wk, 1, hwPad);
+      });
+      acc = accumulate(acc, y);
+    }
+    return tf.reshape(acc!, [b, o0, o1, o2, co]) as tf.Tensor5D;
+  });
+}
+
+function forwardTaps(x: tf.Tensor5D, w: tf.Tensor5D, pads: Pads3): tf.Tensor5D {
+  return tf.tidy(() => {
+    const [b, , , , ci] = x.shape;
+    const [k0, k1, k2, , co] = w.shape;
+    const [o0, o1, o2] = outSize(x, w, pads);
+    const xp = pads.some(([p, q]) => p || q) ? tf.pad(x, [[0, 0], ...pads, [0, 0]]) : x;
+    const m = b * o0 * o1 * o2;
+    let acc: tf.Tensor2D | null = null;
+    for (let kd = 0; kd < k0; kd++)
+      for (let kh = 0; kh < k1; kh++)
+        for (let kw = 0; kw < k2; kw++) {
+          const y = tf.tidy(() => {
+            const xs = tf.slice(xp, [0, kd, kh, kw, 0], [b, o0, o1, o2, ci]);
+            const wt = tf.reshape(tf.slice(w, [kd, kh, kw, 0, 0], [1, 1, 1, ci, co]), [ci, co]) as tf.Tensor2D;
+            return tf.matMul(tf.reshape(xs, [m, ci]) as tf.Tensor2D, wt);
+          }) as tf.Tensor2D;
+          acc = accumulate(acc, y);
+        }
+    return tf.reshape(acc!, [b, o0, o1, o2, co]) as tf.Tensor5D;
+  });
+}
+
+/** dL/dw for y = forwardStride1(x, w, pads): per tap slice(xpad, t)ᵀ @ dy, shape [k0,k1,k2,Ci,Co]. */
+export function filterGradStride1(
+  x: tf.Tensor5D,
+  dy: tf.Tensor5D,
+  pads: Pads3,
+  kernel: [number, number, number],
+): tf.Tensor5D {
+  return tf.tidy(() => {
+    const [b, , , , ci] = x.shape;
+    const [, o0, o1, o2, co] = dy.shape;
+    const [k0, k1, k2] = kernel;
+    const xp = pads.some(([p, q]) => p || q) ? tf.pad(x, [[0, 0], ...pads, [0, 0]]) : x;
+    const m = b * o0 * o1 * o2;
+    const dy2 = tf.reshape(dy, [m, co]) as tf.Tensor2D;
+    const parts: tf.Tensor2D[] = [];
+    for (let kd = 0; kd < k0; kd++)
+      for (let kh = 0; kh < k1; kh++)
+        for (let kw = 0; kw < k2; kw++) {
+          parts.push(
+            tf.tidy(() => {
+              const xs = tf.reshape(tf.slice(xp, [0, kd, kh, kw, 0], [b, o0, o1, o2, ci]), [m, ci]) as tf.Tensor2D;
+              return tf.matMul(xs, dy2, true, false); // [Ci, Co]
+            }),
+          );
+        }
+    return tf.reshape(parts.length === 1 ? parts[0] : tf.stack(parts), [k0, k1, k2, ci, co]) as tf.Tensor5D;
+  });
+}
+
+/** w [k0,k1,k2,Ci,Co] → spatially flipped, [k0,k1,k2,Co,Ci]: the kernel of the input gradient. */
+export function flipKernel(w: tf.Tensor5D): tf.Tensor5D {
+  return tf.tidy(() => tf.transpose(tf.reverse(w, [0, 1, 2]), [0, 1, 2, 4, 3]) as tf.Tensor5D);
+}
+
+/**
+ * Differentiable stride-1 convolution of zero-padded x with w [k0,k1,k2,Ci,Co]. Input gradient
+ * and filter gradient are computed by the forms above (never by tfjs' Conv3DBackprop* kernels,
+ * which are wrong on wasm). No second-order gradients.
+ */
+export function conv3dStride1(x: tf.Tensor5D, w: tf.Tensor5D, pads: Pads3, form: Stride1Form): tf.Tensor5D {
+  const kernel: [number, number, number] = [w.shape[0], w.shape[1], w.shape[2]];
+  // y = Σ_t xpad[o+t] w[t] ⇒ dx = "full" correlation of dy with the flipped kernel, cropped back to
+  // x: pads k-1-before, k-1-after
+  const dxPads = pads.map(([pb, pa], i) => [kernel[i] - 1 - pb, kernel[i] - 1 - pa]) as Pads3;
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xx, ww, save] = args as [tf.Tensor5D, tf.Tensor5D, tf.GradSaveFunc];
+    save([xx, ww]);
+    return {
+      value: forwardStride1(xx, ww, pads, form),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor5D, tf.Tensor5D];
+        const dx = tf.tidy(() => forwardStride1(dy as tf.Tensor5D, flipKernel(ws), dxPads, form));
+        const dw = filterGradStride1(xs, dy as tf.Tensor5D, pads, kernel);
+        return [dx, dw];
+      },
+    };
+  });
+  return f(x, w) as tf.Tensor5D;
+}

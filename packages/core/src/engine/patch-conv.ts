@@ -1,0 +1,60 @@
+/**
+ * Convolutions whose kernel equals their stride (no overlap): the ViT patch embedding
+ * (Conv3d k = s = patch) and the k = s transposed convs of UNETR (2) and ViTAutoEnc (4). Both are
+ * exactly one matMul plus a space-to-depth / depth-to-space reshuffle (reshape + transpose), so
+ * they are exact, fast (one XNNPACK GEMM on wasm) and differentiable on every backend through the
+ * stock gradients of reshape, transpose and matMul.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+
+/**
+ * Conv3d with kernel = stride = w.shape[0..2] and no padding, channel-last.
+ * x: [B, D, H, W, Ci]; w: [p0, p1, p2, Ci, Co] → [B, ⌊D/p0⌋, ⌊H/p1⌋, ⌊W/p2⌋, Co]. Trailing voxels
+ * that do not fill a patch are dropped, like PyTorch's Conv3d (and tf 'valid').
+ */
+export function patchConv3d(x: tf.Tensor5D, w: tf.Tensor5D): tf.Tensor5D {
+  return tf.tidy(() => {
+    const [b, d, h, wd, ci] = x.shape;
+    const [p0, p1, p2, , co] = w.shape;
+    const [n0, n1, n2] = [Math.floor(d / p0), Math.floor(h / p1), Math.floor(wd / p2)];
+    const xc =
+      n0 * p0 === d && n1 * p1 === h && n2 * p2 === wd ? x : tf.slice(x, 0, [b, n0 * p0, n1 * p1, n2 * p2, ci]);
+    // [b·n0, p0, n1, p1, n2, p2·Ci] → [b·n0, n1, n2, p0, p1, p2·Ci]: each row is one patch in the
+    // C order of w's [p0, p1, p2, Ci] (p0 slowest, channel fastest)
+    const x6 = tf.reshape(xc, [b * n0, p0, n1, p1, n2, p2 * ci]);
+    const rows = tf.reshape(tf.transpose(x6, [0, 2, 4, 1, 3, 5]), [b * n0 * n1 * n2, p0 * p1 * p2 * ci]);
+    const y = tf.matMul(rows as tf.Tensor2D, tf.reshape(w, [p0 * p1 * p2 * ci, co]) as tf.Tensor2D);
+    return tf.reshape(y, [b, n0, n1, n2, co]) as tf.Tensor5D;
+  });
+}
+
+/**
+ * Transposed conv with kernel = stride = w.shape[0..2], no padding, channel-last (PyTorch
+ * ConvTranspose3d(k=s, p=0) semantics). x: [B, D, H, W, Ci]; w: [p0, p1, p2, Co, Ci] (the
+ * tf.conv3dTranspose filter layout) → [B, p0·D, p1·H, p2·W, Co]:
+ * out[b, p0·i + a, p1·j + c, p2·k + e, o] = Σ_ci x[b, i, j, k, ci] · w[a, c, e, o, ci].
+ * One matMul [M, Ci] @ [Ci, p0·p1·p2·Co] then depth-to-space.
+ */
+export function convTranspose3dPatch(x: tf.Tensor5D, w: tf.Tensor5D): tf.Tensor5D {
+  return tf.tidy(() => {
+    const [b, d, h, wd, ci] = x.shape;
+    const [p0, p1, p2, co] = w.shape;
+    // w [p0,p1,p2,Co,Ci] → [Ci, p0,p1,p2,Co] → [Ci, p0·p1·p2·Co]
+    const wm = tf.reshape(tf.transpose(w, [4, 0, 1, 2, 3]), [ci, p0 * p1 * p2 * co]) as tf.Tensor2D;
+    const y = tf.matMul(tf.reshape(x, [b * d * h * wd, ci]) as tf.Tensor2D, wm);
+    // [b·d, h, w, p0, p1, p2·Co] → [b·d, p0, h, p1, w, p2·Co] = [b, d·p0, h·p1, w·p2, Co] in C order
+    const y6 = tf.reshape(y, [b * d, h, wd, p0, p1, p2 * co]);
+    const t = tf.transpose(y6, [0, 3, 1, 4, 2, 5]);
+    return tf.reshape(t, [b, d * p0, h * p1, wd * p2, co]) as tf.Tensor5D;
+  });
+}
+
+/** Conv3d with a 1×1×1 kernel: one matMul [M, Ci] @ [Ci, Co]. */
+export function pointwiseConv3d(x: tf.Tensor5D, w: tf.Tensor5D): tf.Tensor5D {
+  return tf.tidy(() => {
+    const [b, d, h, wd, ci] = x.shape;
+    const co = w.shape[4];
+    const y = tf.matMul(tf.reshape(x, [b * d * h * wd, ci]) as tf.Tensor2D, tf.reshape(w, [ci, co]) as tf.Tensor2D);
+    return tf.reshape(y, [b, d, h, wd, co]) as tf.Tensor5D;
+  });
+}

@@ -1,0 +1,26 @@
+/**
+ * Per-backend setup the runner calls once after selecting a backend.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { installWasmKernelFixes } from "./wasm-kernels.js";
+
+export interface BackendPreparation {
+  /** the tfjs backend id prepared */
+  backend: string;
+  /** kernels voxelpipe replaced for it (empty when none) */
+  kernelFixes: string[];
+}
+
+/**
+ * Prepare a selected backend (default: the active one) for training/inference with voxelpipe's
+ * engine: on "wasm" installs the user-land kernel fixes (Slice/SplitV/Unpack heap-view slicing,
+ * XNNPACK BatchMatMul for transposed and batched products). Idempotent; nothing to do on cpu
+ * and the tfjs-node backends.
+ */
+export function prepareBackend(name: string = tf.getBackend()): BackendPreparation {
+  if (name === "wasm") {
+    installWasmKernelFixes();
+    return { backend: name, kernelFixes: [tf.Slice, tf.SplitV, tf.Unpack, tf.BatchMatMul] };
+  }
+  return { backend: name, kernelFixes: [] };
+}

@@ -1,0 +1,376 @@
+/**
+ * User-land replacements for slow tfjs-backend-wasm 4.22 kernels (see docs/engine.md).
+ *
+ * tfjs looks kernels up in a global registry on every call, so re-registering a config for
+ * backendName "wasm" replaces the kernel without forking the backend. The replacements only use
+ * what the wasm backend exposes publicly at run time: its tensor map (`dataIdMap`), heap views
+ * (`typedArrayFromHeap`), `makeOutput`, and the exported C functions (`cwrap("BatchMatMul")`,
+ * `registerTensor`/`disposeData`).
+ *
+ * - Slice: the stock kernel copies the WHOLE input out of the wasm heap (`readSync`) on every call
+ *   and takes a per-element path for non-contiguous rank-5 slices. Ours copies only the slice,
+ *   straight from heap view to heap view, in contiguous runs. SplitV (the gradient of concat) and
+ *   Unpack call the stock slice function directly, so they are re-registered too.
+ * - BatchMatMul: the C kernel uses XNNPACK only for batch 1 without transposes, else a scalar
+ *   loop (1-3 GFLOP/s) -- and every matMul gradient uses a transpose. Ours transposes explicitly
+ *   (wasm Transpose kernel), folds a broadcast weight batch into rows, and runs each remaining
+ *   batch through the XNNPACK path on zero-copy "view" tensors registered at an offset into the
+ *   operand's heap memory.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import {
+  broadcast_util,
+  type KernelConfig,
+  type KernelFunc,
+  slice_util,
+  type TensorInfo,
+  util,
+} from "@tensorflow/tfjs-core";
+import { Codes, VoxelpipeError } from "../errors.js";
+
+/** The parts of tfjs-backend-wasm's BackendWasm (4.22) the fixes use; checked at install time. */
+interface WasmModuleLike {
+  cwrap(name: string, ret: null, args: string[]): (...a: unknown[]) => void;
+  tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
+}
+interface WasmBackendLike {
+  wasm: WasmModuleLike;
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
+  dataIdNextNumber: number;
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  disposeData(dataId: object): boolean;
+}
+type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: WasmBackendLike };
+
+/** Kernel configs as they were before install, to fall back on (strings, int matMul) and to uninstall. */
+const originals = new Map<string, KernelConfig>();
+const ours = new Map<string, KernelConfig>();
+
+function original(name: string): KernelFunc {
+  const cfg = originals.get(name) ?? tf.getKernel(name, "wasm");
+  if (!cfg) throw new Error(`wasm kernel ${name} is not registered`);
+  return cfg.kernelFunc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slice / SplitV / Unpack
+
+/** Copy `size` elements starting at begin from x (shape) into out, run by contiguous run. */
+function stridedCopy(
+  src: Float32Array | Int32Array | Uint8Array,
+  shape: number[],
+  begin: number[],
+  size: number[],
+  dst: Float32Array | Int32Array | Uint8Array,
+): void {
+  const rank = shape.length;
+  const strides = util.computeStrides(shape); // rank-1 entries
+  const stride = (d: number) => (d < rank - 1 ? strides[d] : 1);
+  // innermost dimension that is not taken whole: everything inside it is one contiguous run
+  let d = rank - 1;
+  while (d > 0 && size[d] === shape[d] && begin[d] === 0) d--;
+  const run = size[d] * stride(d);
+  let base = 0;
+  for (let i = 0; i < rank; i++) base += begin[i] * stride(i);
+  const outer = util.sizeFromShape(size.slice(0, d));
+  const idx = new Array<number>(d).fill(0);
+  let off = base;
+  let o = 0;
+  for (let n = 0; n < outer; n++) {
+    if (run >= 32) dst.set(src.subarray(off, off + run), o);
+    else for (let j = 0; j < run; j++) dst[o + j] = src[off + j];
+    o += run;
+    // odometer over dims [0, d)
+    for (let k = d - 1; k >= 0; k--) {
+      idx[k]++;
+      off += stride(k);
+      if (idx[k] < size[k]) break;
+      off -= size[k] * stride(k);
+      idx[k] = 0;
+    }
+  }
+}
+
+function slice(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs;
+  const { backend } = args;
+  if (x.dtype === "string") return original(tf.Slice)(args as never) as TensorInfo;
+  const [begin, size] = slice_util.parseSliceParams(
+    x as unknown as tf.Tensor,
+    args.attrs.begin as number | number[],
+    args.attrs.size as number | number[] | undefined,
+  );
+  const out = backend.makeOutput(size, x.dtype);
+  if (util.sizeFromShape(size) === 0) return out;
+  // views taken after makeOutput: a malloc may grow (and detach) the heap buffer
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  stridedCopy(src, x.shape, begin, size, dst);
+  return out;
+}
+
+function splitV(args: KernelArgs): TensorInfo[] {
+  const { x } = args.inputs;
+  const axis = util.parseAxisParam(args.attrs.axis as number, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(
+    x as unknown as tf.Tensor,
+    args.attrs.numOrSizeSplits as number | number[],
+    axis,
+  );
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return sizes.map((s) => {
+    const sz = [...x.shape];
+    sz[axis] = s;
+    const res = slice({ ...args, attrs: { begin: [...begin], size: sz } });
+    begin[axis] += s;
+    return res;
+  });
+}
+
+function unpack(args: KernelArgs): TensorInfo[] {
+  const value = args.inputs.value;
+  let axis = args.attrs.axis as number;
+  if (axis < 0) axis += value.shape.length;
+  const outShape = value.shape.filter((_, i) => i !== axis);
+  const begin = new Array<number>(value.shape.length).fill(0);
+  const size = [...value.shape];
+  size[axis] = 1;
+  const outs: TensorInfo[] = [];
+  for (let i = 0; i < value.shape[axis]; i++) {
+    begin[axis] = i;
+    const r = slice({ ...args, inputs: { x: value }, attrs: { begin: [...begin], size } });
+    outs.push({ dataId: r.dataId, dtype: r.dtype, shape: outShape });
+  }
+  return outs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// BatchMatMul
+
+type MatMulFn = (
+  aId: number,
+  aShape: Uint8Array,
+  aRank: number,
+  bId: number,
+  bShape: Uint8Array,
+  bRank: number,
+  transposeA: boolean,
+  transposeB: boolean,
+  outId: number,
+) => void;
+const cwrapped = new WeakMap<WasmModuleLike, MatMulFn>();
+
+function wasmMatMul(backend: WasmBackendLike): MatMulFn {
+  let fn = cwrapped.get(backend.wasm);
+  if (!fn) {
+    const args = ["number", "array", "number", "number", "array", "number", "number", "number", "number"];
+    fn = backend.wasm.cwrap(tf.BatchMatMul, null, args) as unknown as MatMulFn;
+    cwrapped.set(backend.wasm, fn);
+  }
+  return fn;
+}
+
+const shapeBytes = (s: number[]) => new Uint8Array(new Int32Array(s).buffer);
+
+/**
+ * Registers a tensor in the C tensor map that aliases `count` float32 elements of `base` starting
+ * at element `offset`: no copy. Must be released with `backend.wasm.tfjs.disposeData(id)` (NOT
+ * backend.disposeData, which would free the aliased memory).
+ */
+function view(backend: WasmBackendLike, base: TensorInfo, offset: number, count: number): number {
+  const info = backend.dataIdMap.get(base.dataId);
+  if (!info) throw new Error("view of a tensor unknown to the wasm backend");
+  const id = backend.dataIdNextNumber++;
+  backend.wasm.tfjs.registerTensor(id, count, info.memoryOffset + offset * 4);
+  return id;
+}
+
+function batchMatMul(args: KernelArgs): TensorInfo {
+  const { a, b } = args.inputs;
+  const { backend } = args;
+  const transposeA = args.attrs.transposeA as boolean;
+  const transposeB = args.attrs.transposeB as boolean;
+  if (a.dtype !== "float32" || b.dtype !== "float32") return original(tf.BatchMatMul)(args as never) as TensorInfo;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const kA = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kB = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (kA !== kB) {
+    throw new Error(
+      `Error in matMul: inner shapes (${kA}) and (${kB}) of Tensors with shapes ${a.shape} and ${b.shape} ` +
+        `and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
+  }
+  const k = kA;
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const outerOut = broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+  const batchA = util.sizeFromShape(outerA);
+  const batchB = util.sizeFromShape(outerB);
+  const batchOut = util.sizeFromShape(outerOut);
+  const out = backend.makeOutput([...outerOut, m, n], "float32");
+  if (batchOut * m * n === 0) return out;
+  if (k === 0) {
+    backend.typedArrayFromHeap(out).fill(0); // malloc'd memory is not zeroed
+    return out;
+  }
+
+  // Materialise transposes so every product is a plain [m,k]@[k,n] (the only XNNPACK case).
+  const transpose = original(tf.Transpose);
+  const temps: TensorInfo[] = [];
+  const asRows = (t: TensorInfo, batch: number, r: number, c: number, tr: boolean): TensorInfo => {
+    if (!tr) return t;
+    const x3 = { dataId: t.dataId, dtype: t.dtype, shape: [batch, c, r] };
+    const y = transpose({ inputs: { x: x3 }, backend: backend as never, attrs: { perm: [0, 2, 1] } }) as TensorInfo;
+    temps.push(y);
+    return y;
+  };
+  const aN = asRows(a, batchA, m, k, transposeA); // [batchA, m, k]
+  const bN = asRows(b, batchB, k, n, transposeB); // [batchB, k, n]
+  const mm = wasmMatMul(backend);
+  const run = (aOff: number, rows: number, bOff: number, outOff: number) => {
+    // fresh view ids for every operand: XNNPACK caches its packed-weights operator per b id, and
+    // a reused id with a different [k, n] would silently hit a stale operator.
+    const ia = view(backend, aN, aOff, rows * k);
+    const ib = view(backend, bN, bOff, k * n);
+    const io = view(backend, out, outOff, rows * n);
+    mm(ia, shapeBytes([1, rows, k]), 3, ib, shapeBytes([1, k, n]), 3, false, false, io);
+    // disposeData on the view ids also deletes the XNNPACK operator cached on ib
+    backend.wasm.tfjs.disposeData(ia);
+    backend.wasm.tfjs.disposeData(ib);
+    backend.wasm.tfjs.disposeData(io);
+  };
+  try {
+    if (batchB === 1) {
+      // one weight matrix for every batch (then batchOut = batchA): fold the batch into rows, a
+      // single XNNPACK call
+      run(0, batchA * m, 0, 0);
+    } else {
+      const ia = broadcastIndex(outerOut, outerA);
+      const ib = broadcastIndex(outerOut, outerB);
+      for (let i = 0; i < batchOut; i++) run(ia(i) * m * k, m, ib(i) * k * n, i * m * n);
+    }
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+  return out;
+}
+
+/** Maps a flat batch index of the broadcast outer shape to the flat index in an operand's outer shape. */
+function broadcastIndex(outShape: number[], shape: number[]): (i: number) => number {
+  const r = outShape.length;
+  const s = [...new Array<number>(r - shape.length).fill(1), ...shape];
+  if (s.every((v, i) => v === outShape[i])) return (i) => i;
+  const strides = new Array<number>(r).fill(0);
+  let acc = 1;
+  for (let d = r - 1; d >= 0; d--) {
+    strides[d] = s[d] === 1 ? 0 : acc;
+    acc *= s[d];
+  }
+  return (i) => {
+    let rem = i;
+    let idx = 0;
+    for (let d = r - 1; d >= 0; d--) {
+      const c = rem % outShape[d];
+      rem = (rem - c) / outShape[d];
+      idx += c * strides[d];
+    }
+    return idx;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// install / uninstall
+
+const fixes: [string, KernelFunc][] = [
+  [tf.Slice, slice as unknown as KernelFunc],
+  [tf.SplitV, splitV as unknown as KernelFunc],
+  [tf.Unpack, unpack as unknown as KernelFunc],
+  [tf.BatchMatMul, batchMatMul as unknown as KernelFunc],
+];
+
+/** Names of the wasm kernels that installWasmKernelFixes replaces. */
+export const wasmKernelFixNames: readonly string[] = fixes.map(([n]) => n);
+
+/** Whether the voxelpipe wasm kernels are currently registered. */
+export function wasmKernelFixesInstalled(): boolean {
+  return fixes.every(([name]) => {
+    const cur = tf.getKernel(name, "wasm");
+    return cur !== undefined && cur === ours.get(name);
+  });
+}
+
+/**
+ * Re-registers Slice, SplitV, Unpack and BatchMatMul for the wasm backend with the faster
+ * user-land kernels above. Idempotent; returns true if anything was (re)installed. Needs
+ * `@tensorflow/tfjs-backend-wasm` imported (its kernels registered); works before or after
+ * `tf.setBackend("wasm")`.
+ */
+export function installWasmKernelFixes(): boolean {
+  if (!tf.getKernel(tf.BatchMatMul, "wasm")) {
+    throw new VoxelpipeError({
+      code: Codes.backend,
+      message: "cannot install the wasm kernel fixes: the wasm backend's kernels are not registered",
+      expected: "@tensorflow/tfjs-backend-wasm imported before installWasmKernelFixes()",
+      got: `no BatchMatMul kernel for backend "wasm" (active backend: ${tf.getBackend() ?? "none"})`,
+      hint: 'import "@tensorflow/tfjs-backend-wasm" (or call selectBackend("wasm")) first',
+    });
+  }
+  checkBackendShape();
+  let changed = false;
+  for (const [name, kernelFunc] of fixes) {
+    const cur = tf.getKernel(name, "wasm");
+    let cfg = ours.get(name);
+    if (cur && cfg && cur === cfg) continue;
+    if (cur) {
+      originals.set(name, cur);
+      tf.unregisterKernel(name, "wasm"); // avoids registerKernel's "already registered" warning
+    }
+    if (!cfg) {
+      cfg = { kernelName: name, backendName: "wasm", kernelFunc };
+      ours.set(name, cfg);
+    }
+    tf.registerKernel(cfg);
+    changed = true;
+  }
+  return changed;
+}
+
+/** Restores the stock wasm kernels (for benchmarks and tests). Idempotent. */
+export function uninstallWasmKernelFixes(): void {
+  for (const [name] of fixes) {
+    const cur = tf.getKernel(name, "wasm");
+    const orig = originals.get(name);
+    if (!orig || cur !== ours.get(name)) continue;
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel(orig);
+  }
+}
+
+/** Fails early, with a clear message, if a future tfjs-backend-wasm changed the internals we use. */
+function checkBackendShape(): void {
+  // engine().registry holds initialised backends only (findBackend would start initialising one)
+  const be: unknown = tf.engine().registry["wasm"];
+  if (!be) return; // not initialised yet: checked again on the next install call
+  const w = be as Partial<WasmBackendLike>;
+  const ok =
+    typeof w.makeOutput === "function" &&
+    typeof w.typedArrayFromHeap === "function" &&
+    typeof w.dataIdNextNumber === "number" &&
+    typeof w.dataIdMap?.get === "function" &&
+    typeof w.wasm?.cwrap === "function" &&
+    typeof w.wasm?.tfjs?.registerTensor === "function" &&
+    typeof w.wasm?.tfjs?.disposeData === "function";
+  if (!ok) {
+    throw new VoxelpipeError({
+      code: Codes.backend,
+      message: "the wasm backend does not expose the internals voxelpipe's kernel fixes rely on",
+      expected: "@tensorflow/tfjs-backend-wasm 4.22 (BackendWasm with wasm.cwrap, dataIdMap, makeOutput)",
+      got: `a wasm backend without them (tfjs-core ${tf.version_core})`,
+      hint: "pin @tensorflow/tfjs-backend-wasm to 4.22.0, or run without the fixes (slower, still correct)",
+    });
+  }
+}

@@ -1,0 +1,106 @@
+import * as tf from "@tensorflow/tfjs-core";
+import {
+  channelsOf,
+  classWeights,
+  fmtShape,
+  type LossReduction,
+  oneHotLabels,
+  requireChannelLast,
+  shapeError,
+} from "./shapes.js";
+
+export interface CrossEntropyOptions {
+  /** per-class rescaling weights (torch `weight`) */
+  weight?: readonly number[];
+  reduction?: LossReduction;
+  /** torch `label_smoothing` in [0, 1] */
+  label_smoothing?: number;
+}
+
+/**
+ * torch `nn.CrossEntropyLoss` on channel-last raw logits `[B, S..., C]` (softmax over the last axis).
+ * - class-index target `[B, S..., 1]`: per voxel (1−ε)·w_y·(−log p_y) + ε/C·Σ_c w_c·(−log p_c); "mean" divides
+ *   the sum by Σ w_y over voxels (by the voxel count without weights), exactly as torch's weighted mean;
+ * - class-probability target `[B, S..., C]` (one-hot or soft): t' = t(1−ε) + ε/C, per voxel −Σ_c w_c t'_c log p_c;
+ *   "mean" divides by the voxel count (not by the weights), as torch does for probability targets.
+ * "none" returns the per-voxel loss `[B, S...]`.
+ */
+export function crossEntropyLoss(logits: tf.Tensor, target: tf.Tensor, opts: CrossEntropyOptions = {}): tf.Tensor {
+  const name = "CrossEntropyLoss";
+  requireChannelLast(name, "input", logits);
+  requireChannelLast(name, "target", target);
+  const c = channelsOf(logits);
+  const tc = channelsOf(target);
+  const sameSpatial = logits.rank === target.rank && logits.shape.slice(0, -1).every((d, i) => d === target.shape[i]);
+  if (!sameSpatial || (tc !== 1 && tc !== c) || c === 1) {
+    shapeError(
+      name,
+      "target must be class indices [B, S..., 1] or class probabilities [B, S..., C] matching the logits",
+      `logits [B, S..., C>1] with target [B, S..., 1] or [B, S..., C]`,
+      `logits ${fmtShape(logits)}, target ${fmtShape(target)}`,
+    );
+  }
+  const reduction = opts.reduction ?? "mean";
+  const eps = opts.label_smoothing ?? 0;
+  if (!(eps >= 0 && eps <= 1)) {
+    shapeError(name, "label_smoothing must lie in [0, 1]", "0 <= label_smoothing <= 1", `${eps}`);
+  }
+  return tf.tidy(() => {
+    const x = logits.dtype === "float32" ? logits : tf.cast(logits, "float32");
+    const logp = tf.logSoftmax(x, -1);
+    const w = opts.weight !== undefined ? classWeights(name, opts.weight, c) : undefined;
+    const axis = logp.rank - 1;
+    if (tc === 1 && c !== 1) {
+      const y = oneHotLabels(target, c);
+      const nll = tf.neg(tf.sum(tf.mul(y, logp), axis)); // −log p_y
+      const wy = w ? tf.sum(tf.mul(y, w), axis) : undefined; // w_y per voxel
+      const nllW = wy ? tf.mul(nll, wy) : nll;
+      const smooth = tf.neg(tf.sum(w ? tf.mul(logp, w) : logp, axis));
+      const perVoxel = eps > 0 ? tf.add(tf.mul(1 - eps, nllW), tf.mul(eps / c, smooth)) : nllW;
+      if (reduction === "none") return perVoxel;
+      if (reduction === "sum") return tf.sum(perVoxel);
+      return wy ? tf.div(tf.sum(perVoxel), tf.sum(wy)) : tf.mean(perVoxel);
+    }
+    let t = target.dtype === "float32" ? target : tf.cast(target, "float32");
+    if (eps > 0) t = tf.add(tf.mul(t, 1 - eps), eps / c);
+    const weighted = w ? tf.mul(t, w) : t;
+    const perVoxel = tf.neg(tf.sum(tf.mul(logp, weighted), axis));
+    if (reduction === "none") return perVoxel;
+    return reduction === "sum" ? tf.sum(perVoxel) : tf.mean(perVoxel);
+  });
+}
+
+export interface BceWithLogitsOptions {
+  /** torch `pos_weight` (broadcast against the target) */
+  pos_weight?: number | readonly number[];
+  reduction?: LossReduction;
+}
+
+/**
+ * torch `nn.BCEWithLogitsLoss` (what DiceCELoss uses for single-channel input):
+ * (1−y)·x + (1 + (pw−1)·y)·(log(1 + e^{−|x|}) + max(−x, 0)), elementwise, then reduced.
+ */
+export function bceWithLogitsLoss(logits: tf.Tensor, target: tf.Tensor, opts: BceWithLogitsOptions = {}): tf.Tensor {
+  if (logits.rank !== target.rank || logits.shape.some((d, i) => d !== target.shape[i])) {
+    shapeError(
+      "BCEWithLogitsLoss",
+      "target must have the same shape as the logits",
+      fmtShape(logits),
+      fmtShape(target),
+    );
+  }
+  const reduction = opts.reduction ?? "mean";
+  return tf.tidy(() => {
+    const x = logits.dtype === "float32" ? logits : tf.cast(logits, "float32");
+    const y = target.dtype === "float32" ? target : tf.cast(target, "float32");
+    const softplusNeg = tf.add(tf.log1p(tf.exp(tf.neg(tf.abs(x)))), tf.relu(tf.neg(x)));
+    let logWeight: tf.Tensor | undefined;
+    if (opts.pos_weight !== undefined) {
+      const pw = typeof opts.pos_weight === "number" ? tf.scalar(opts.pos_weight) : tf.tensor1d([...opts.pos_weight]);
+      logWeight = tf.add(tf.mul(tf.sub(pw, 1), y), 1);
+    }
+    const loss = tf.add(tf.mul(tf.sub(1, y), x), logWeight ? tf.mul(logWeight, softplusNeg) : softplusNeg);
+    if (reduction === "none") return loss;
+    return reduction === "sum" ? tf.sum(loss) : tf.mean(loss);
+  });
+}

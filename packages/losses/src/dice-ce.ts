@@ -1,0 +1,73 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { bceWithLogitsLoss, crossEntropyLoss } from "./cross-entropy.js";
+import { type DiceLossOptions, diceLoss } from "./dice.js";
+import { channelsOf, fmtShape, requireChannelLast, shapeError } from "./shapes.js";
+
+/** MONAI `DiceCELoss` arguments (monai-semantics §4.3); reduction is "mean" or "sum" only, as in MONAI. */
+export interface DiceCELossOptions extends Omit<DiceLossOptions, "reduction" | "weight"> {
+  reduction?: "mean" | "sum";
+  /** class weights for the CE term (all classes) and for Dice (weight[1:] when include_background is false) */
+  weight?: readonly number[];
+  lambda_dice?: number;
+  lambda_ce?: number;
+  label_smoothing?: number;
+}
+
+export interface DiceCEParts {
+  total: tf.Scalar;
+  dice: tf.Scalar;
+  ce: tf.Scalar;
+}
+
+/**
+ * `lambda_dice · DiceLoss + lambda_ce · CE` exactly as MONAI 1.4: CE on the raw logits (softmax/sigmoid only
+ * affect Dice), labels `[B, S..., 1]` are class indices, a `[B, S..., C]` target is class probabilities,
+ * CE always covers every class, single-channel input uses BCEWithLogits with `pos_weight = weight`.
+ */
+export function diceCELossParts(input: tf.Tensor, target: tf.Tensor, opts: DiceCELossOptions = {}): DiceCEParts {
+  const name = "DiceCELoss";
+  requireChannelLast(name, "input", input);
+  requireChannelLast(name, "target", target);
+  if (input.rank !== target.rank) {
+    shapeError(
+      name,
+      "input and target must have the same number of dimensions",
+      `rank ${input.rank} like the input ${fmtShape(input)}`,
+      `target ${fmtShape(target)}`,
+      "labels need a trailing channel axis of size 1: [B, S0, S1, S2, 1]",
+    );
+  }
+  const c = channelsOf(input);
+  const tc = channelsOf(target);
+  if (tc !== 1 && tc !== c) {
+    shapeError(
+      name,
+      "number of channels for target is neither 1 (labels) nor the same as input (one-hot)",
+      `target channels 1 or ${c}`,
+      `target ${fmtShape(target)}`,
+    );
+  }
+  const lambdaDice = opts.lambda_dice ?? 1;
+  const lambdaCe = opts.lambda_ce ?? 1;
+  if (lambdaDice < 0 || lambdaCe < 0) {
+    shapeError(name, "lambda_dice and lambda_ce should be no less than 0", ">= 0", `${lambdaDice}, ${lambdaCe}`);
+  }
+  const reduction = opts.reduction ?? "mean";
+  const includeBackground = opts.include_background ?? true;
+  const diceWeight = opts.weight !== undefined && !includeBackground ? opts.weight.slice(1) : opts.weight;
+  return tf.tidy(() => {
+    const dice = diceLoss(input, target, { ...opts, reduction, weight: diceWeight }) as tf.Scalar;
+    const ce = (
+      c !== 1
+        ? crossEntropyLoss(input, target, { weight: opts.weight, reduction, label_smoothing: opts.label_smoothing })
+        : bceWithLogitsLoss(input, target, { pos_weight: opts.weight, reduction })
+    ) as tf.Scalar;
+    const total = tf.add(tf.mul(lambdaDice, dice), tf.mul(lambdaCe, ce)) as tf.Scalar;
+    return { total, dice, ce };
+  });
+}
+
+/** MONAI `DiceCELoss`: the total only. */
+export function diceCELoss(input: tf.Tensor, target: tf.Tensor, opts: DiceCELossOptions = {}): tf.Scalar {
+  return tf.tidy(() => diceCELossParts(input, target, opts).total);
+}

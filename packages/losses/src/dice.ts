@@ -1,0 +1,100 @@
+import * as tf from "@tensorflow/tfjs-core";
+import {
+  channelsOf,
+  classWeights,
+  dropFirstChannel,
+  fmtShape,
+  type LossReduction,
+  oneHotLabels,
+  requireChannelLast,
+  shapeError,
+  spatialAxes,
+  type WarnFn,
+} from "./shapes.js";
+
+/** MONAI `DiceLoss` arguments (same names and defaults, monai-semantics §4.2). */
+export interface DiceLossOptions {
+  include_background?: boolean;
+  to_onehot_y?: boolean;
+  sigmoid?: boolean;
+  softmax?: boolean;
+  /** any other activation applied after sigmoid/softmax (MONAI `other_act`) */
+  other_act?: (x: tf.Tensor) => tf.Tensor;
+  squared_pred?: boolean;
+  jaccard?: boolean;
+  reduction?: LossReduction;
+  smooth_nr?: number;
+  smooth_dr?: number;
+  batch?: boolean;
+  /** per-class weights (of the classes left after include_background), or one weight for all */
+  weight?: number | readonly number[];
+  /** receives MONAI's warnings (single-channel input with softmax / to_onehot_y / include_background=false) */
+  warn?: WarnFn;
+}
+
+/**
+ * MONAI `DiceLoss` on channel-last tensors. `input` `[B, S..., C]` (logits or probabilities), `target` either
+ * labels `[B, S..., 1]` (with to_onehot_y) or one-hot / soft `[B, S..., C]`.
+ *
+ * f[b,c] = 1 − (2·Σpg + smooth_nr) / (D + smooth_dr), D = Σg + Σp (Σg² + Σp² if squared_pred), jaccard: D = 2(D − Σpg);
+ * sums over the spatial axes (and the batch axis if batch). Returns a scalar for "mean"/"sum"; for "none" the
+ * unreduced values `[B, 1, ..., 1, C]` (batch: `[1, ..., 1, C]`), the channel-last form of MONAI's `[B, C, 1, 1, 1]`.
+ */
+export function diceLoss(input: tf.Tensor, target: tf.Tensor, opts: DiceLossOptions = {}): tf.Tensor {
+  const name = "DiceLoss";
+  requireChannelLast(name, "input", input);
+  requireChannelLast(name, "target", target);
+  const reduction = opts.reduction ?? "mean";
+  const smoothNr = opts.smooth_nr ?? 1e-5;
+  const smoothDr = opts.smooth_dr ?? 1e-5;
+  const warn = opts.warn ?? (() => {});
+  const nPred = channelsOf(input);
+  return tf.tidy(() => {
+    let x = input.dtype === "float32" ? input : tf.cast(input, "float32");
+    let y = target;
+    if (opts.sigmoid) x = tf.sigmoid(x);
+    if (opts.softmax) {
+      if (nPred === 1) warn("single channel prediction, `softmax=True` ignored.");
+      else x = tf.softmax(x, -1);
+    }
+    if (opts.other_act) x = opts.other_act(x);
+    if (opts.to_onehot_y) {
+      if (nPred === 1) warn("single channel prediction, `to_onehot_y=True` ignored.");
+      else y = oneHotLabels(y, nPred);
+    }
+    if (y.dtype !== "float32") y = tf.cast(y, "float32");
+    if (!(opts.include_background ?? true)) {
+      if (nPred === 1) warn("single channel prediction, `include_background=False` ignored.");
+      else {
+        x = dropFirstChannel(x);
+        y = dropFirstChannel(y);
+      }
+    }
+    if (x.shape.some((d, i) => d !== y.shape[i]) || x.rank !== y.rank) {
+      shapeError(
+        name,
+        "ground truth has different shape than the prediction",
+        `target ${fmtShape(x)} after one-hot / background removal`,
+        `target ${fmtShape(y)} (input ${fmtShape(input)}, target as given ${fmtShape(target)})`,
+        "labels [B, S0, S1, S2, 1] need to_onehot_y: true; one-hot targets need as many channels as the input",
+      );
+    }
+    const axes = spatialAxes(x.rank);
+    if (opts.batch) axes.unshift(0);
+    const intersection = tf.sum(tf.mul(y, x), axes);
+    const groundO = opts.squared_pred ? tf.sum(tf.square(y), axes) : tf.sum(y, axes);
+    const predO = opts.squared_pred ? tf.sum(tf.square(x), axes) : tf.sum(x, axes);
+    let denominator = tf.add(groundO, predO);
+    if (opts.jaccard) denominator = tf.mul(2, tf.sub(denominator, intersection));
+    let f = tf.sub(1, tf.div(tf.add(tf.mul(2, intersection), smoothNr), tf.add(denominator, smoothDr)));
+    const numClasses = channelsOf(y);
+    // MONAI applies class weights only when more than one class is left
+    if (opts.weight !== undefined && numClasses !== 1) f = tf.mul(f, classWeights(name, opts.weight, numClasses));
+    if (reduction === "mean") return tf.mean(f);
+    if (reduction === "sum") return tf.sum(f);
+    const shape = new Array<number>(x.rank).fill(1);
+    shape[x.rank - 1] = numClasses;
+    if (!opts.batch) shape[0] = x.shape[0];
+    return tf.reshape(f, shape);
+  });
+}

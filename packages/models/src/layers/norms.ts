@@ -1,0 +1,40 @@
+import * as tf from "@tensorflow/tfjs-core";
+import type { ParamStore } from "../params/param-store.js";
+
+/** PyTorch's default eps for LayerNorm and InstanceNorm (tfjs-layers defaults to 1e-3: do not use it). */
+export const NORM_EPS = 1e-5;
+
+/** nn.LayerNorm(dim) over the last axis, biased variance, eps 1e-5, γ=1 β=0 at init. */
+export class LayerNorm {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(
+    ps: ParamStore,
+    readonly dim: number,
+    readonly eps = NORM_EPS,
+  ) {
+    this.weight = ps.add("weight", [dim], { kind: "ones" });
+    this.bias = ps.add("bias", [dim], { kind: "zeros" });
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      const xn = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps)));
+      return tf.add(tf.mul(xn, this.weight), this.bias);
+    });
+  }
+}
+
+/**
+ * InstanceNorm3d(affine=False, track_running_stats=False): per sample and channel, mean and biased
+ * variance over the spatial axes of a channel-last [B, S0, S1, S2, C] tensor; no parameters,
+ * identical in training and inference.
+ */
+export function instanceNorm(x: tf.Tensor, eps = NORM_EPS): tf.Tensor {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, [1, 2, 3], true);
+    return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+  });
+}

@@ -1,0 +1,11 @@
+import { definePlugin } from "@voxelpipe/core";
+import { trainStage } from "../train/train-stage.js";
+import { Adam, AdamW, SGD } from "./optimizers.js";
+import { ConstantLR, StepLR, WarmupCosine } from "./schedulers.js";
+import { SyntheticRegression } from "./synthetic-regression.js";
+
+/** The runner's own components: stage kinds, optimizers, schedulers, generated datasets. */
+export const runnerPlugin = definePlugin({
+  meta: { name: "@voxelpipe/runner", version: "0.1.0", namespace: "vp" },
+  components: [trainStage, Adam, AdamW, SGD, ConstantLR, StepLR, WarmupCosine, SyntheticRegression],
+});

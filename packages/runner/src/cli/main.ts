@@ -1,0 +1,241 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import {
+  type BackendChoice,
+  backendNames,
+  Codes,
+  type CompiledPipeline,
+  compilePipeline,
+  componentKinds,
+  createLogger,
+  type Diagnostic,
+  diagnosticsToJson,
+  formatDiagnostics,
+  formatPath,
+  getAt,
+  isComponentKind,
+  isVoxelpipeError,
+  loadPipeline,
+  parsePath,
+  pipelineJsonSchema,
+  type Registries,
+  type SourceTexts,
+  suggest,
+  VoxelpipeError,
+} from "@voxelpipe/core";
+import { Command, CommanderError, Option } from "commander";
+import { stringify } from "yaml";
+import { builtinRegistries } from "../registries.js";
+import { runPipeline } from "../run/executor.js";
+import { argRows, table } from "./describe.js";
+import { type CliIO, processIO } from "./io.js";
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** Compile a pipeline or print every problem and fail. */
+async function compileOrReport(
+  file: string,
+  overrides: string[],
+  registries: Registries,
+  io: CliIO,
+  json: boolean,
+): Promise<CompiledPipeline> {
+  const r = await compilePipeline(resolve(io.cwd, file), { overrides, registries });
+  if (r.pipeline) return r.pipeline;
+  throw new ReportedDiagnostics(r.diagnostics, r.texts, json);
+}
+
+class ReportedDiagnostics extends Error {
+  constructor(
+    readonly diagnostics: Diagnostic[],
+    readonly texts: SourceTexts | undefined,
+    readonly json: boolean,
+  ) {
+    super("diagnostics");
+  }
+}
+
+export function buildProgram(io: CliIO): Command {
+  const program = new Command("voxelpipe")
+    .description("Self-supervised 3-D medical image segmentation pipelines (YAML over plugins, on TensorFlow.js)")
+    .version("0.1.0")
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, "")), writeErr: (s) => io.err(s.replace(/\n$/, "")) })
+    .exitOverride();
+
+  program
+    .command("run")
+    .description("validate a pipeline, then run its stages in dependency order")
+    .argument("<pipeline>", "pipeline YAML file")
+    .option("--stage <name>", "run only this stage (upstream outputs come from their latest runs)")
+    .option("--set <path=value>", "override a config value (YAML value); repeatable", collect, [])
+    .addOption(new Option("--backend <backend>", "tensor backend").choices(["auto", ...backendNames]))
+    .option("--runs-dir <dir>", "where run directories go", "runs")
+    .option("--resume", "continue the latest interrupted run of each stage", false)
+    .action(async (file: string, o: { stage?: string; set: string[]; backend?: BackendChoice; runsDir: string; resume: boolean }) => {
+      const registries = builtinRegistries();
+      const p = await compileOrReport(file, o.set, registries, io, false);
+      const results = await runPipeline(p, registries, {
+        stage: o.stage,
+        backend: o.backend,
+        runsDir: resolve(io.cwd, o.runsDir),
+        resume: o.resume,
+        logger: createLogger({ write: (_l, line) => io.err(line) }),
+      });
+      for (const r of results) io.out(`${r.name}: ${r.skipped ? "already finished in" : "run directory"} ${r.dir}`);
+    });
+
+  program
+    .command("validate")
+    .description("check a pipeline (structure, components, arguments, references, stage graph) without running it")
+    .argument("<pipeline>", "pipeline YAML file")
+    .option("--set <path=value>", "override a config value; repeatable", collect, [])
+    .option("--json", "print the result as JSON", false)
+    .action(async (file: string, o: { set: string[]; json: boolean }) => {
+      const p = await compileOrReport(file, o.set, builtinRegistries(), io, o.json);
+      if (o.json) io.out(JSON.stringify(diagnosticsToJson([], io.cwd)));
+      else io.out(`${file}: ok (${p.order.length} stage${p.order.length === 1 ? "" : "s"}: ${p.order.join(" → ")})`);
+    });
+
+  program
+    .command("print")
+    .description("print a pipeline after extends and --set (with --resolved: after ${} interpolation, validated)")
+    .argument("<pipeline>", "pipeline YAML file")
+    .option("--resolved", "interpolate and validate first", false)
+    .option("--path <path>", "print only this dotted path")
+    .option("--set <path=value>", "override a config value; repeatable", collect, [])
+    .option("--json", "print JSON instead of YAML", false)
+    .action(async (file: string, o: { resolved: boolean; path?: string; set: string[]; json: boolean }) => {
+      let value: unknown;
+      if (o.resolved) value = (await compileOrReport(file, o.set, builtinRegistries(), io, o.json)).value;
+      else {
+        const raw = loadPipeline(resolve(io.cwd, file), o.set);
+        if (raw.diagnostics.length) throw new ReportedDiagnostics(raw.diagnostics, raw.texts, o.json);
+        value = raw.value;
+      }
+      if (o.path) {
+        const r = getAt(value, parsePath(o.path));
+        if (!r.found) {
+          throw new VoxelpipeError({ code: Codes.danglingReference, message: `no value at "${o.path}"`, path: o.path });
+        }
+        value = r.value;
+      }
+      io.out(o.json ? JSON.stringify(value, null, 2) : stringify(value));
+    });
+
+  program
+    .command("list")
+    .description(`list registered components (kinds: ${componentKinds.join(", ")})`)
+    .argument("[kind]", "only this kind")
+    .option("--pipeline <file>", "also load the plugins this pipeline names")
+    .option("--json", "print JSON", false)
+    .action(async (kind: string | undefined, o: { pipeline?: string; json: boolean }) => {
+      const registries = await registriesFor(o.pipeline, io);
+      if (kind && !isComponentKind(kind)) {
+        throw new VoxelpipeError({
+          code: Codes.invalidValue,
+          message: `unknown component kind "${kind}"`,
+          expected: componentKinds.join(", "),
+          hint: suggest(kind, componentKinds).length ? `did you mean "${suggest(kind, componentKinds)[0]}"?` : undefined,
+        });
+      }
+      const entries = registries.all().filter((e) => !kind || e.def.kind === kind);
+      if (o.json) {
+        io.out(
+          JSON.stringify(
+            entries.map((e) => ({ kind: e.def.kind, key: e.key, name: e.name, plugin: e.plugin.name, version: e.plugin.version, description: e.def.description })),
+            null,
+            2,
+          ),
+        );
+        return;
+      }
+      io.out(table(["kind", "name", "plugin", "description"], entries.map((e) => [e.def.kind, e.key, `${e.plugin.name}@${e.plugin.version}`, e.def.description])));
+    });
+
+  program
+    .command("describe")
+    .description("show a component's arguments: types, defaults and docs")
+    .argument("<component>", "name or namespace/Name")
+    .option("--kind <kind>", "the component kind, when the name exists in several")
+    .option("--pipeline <file>", "also load the plugins this pipeline names")
+    .option("--json", "print JSON", false)
+    .action(async (name: string, o: { kind?: string; pipeline?: string; json: boolean }) => {
+      const registries = await registriesFor(o.pipeline, io);
+      const kinds = o.kind ? [o.kind] : componentKinds;
+      const hits = kinds.flatMap((k) => (isComponentKind(k) ? registries.of(k).candidates(name) : []));
+      if (hits.length !== 1) {
+        const all = registries.all();
+        throw new VoxelpipeError({
+          code: hits.length ? Codes.ambiguousComponent : Codes.unknownComponent,
+          message: hits.length ? `"${name}" names several components` : `no component named "${name}"`,
+          expected: hits.length ? hits.map((h) => `${h.def.kind} ${h.key}`).join(", ") : "a registered component (see `voxelpipe list`)",
+          hint: hits.length
+            ? "pass the canonical key or --kind"
+            : suggest(name, all.flatMap((e) => [e.name, e.key])).length
+              ? `did you mean ${suggest(name, all.flatMap((e) => [e.name, e.key])).map((s) => `"${s}"`).join(" or ")}?`
+              : undefined,
+        });
+      }
+      const e = hits[0];
+      const rows = argRows(e, registries);
+      if (o.json) {
+        io.out(JSON.stringify({ kind: e.def.kind, key: e.key, plugin: e.plugin, description: e.def.description, args: rows }, null, 2));
+        return;
+      }
+      io.out(`${e.key} (${e.def.kind}, plugin ${e.plugin.name}@${e.plugin.version})\n${e.def.description}\n`);
+      io.out(
+        rows.length
+          ? table(["argument", "type", "default", "description"], rows.map((r) => [r.name + (r.required ? " *" : ""), r.type, r.default, r.description]))
+          : "(no arguments)",
+      );
+      if (rows.some((r) => r.required)) io.out("\n* required");
+    });
+
+  program
+    .command("schema")
+    .description("write the JSON Schema of pipeline files (for editor autocompletion via yaml-language-server)")
+    .option("--out <file>", "write to this file instead of stdout")
+    .option("--pipeline <file>", "also include the components of the plugins this pipeline names")
+    .action(async (o: { out?: string; pipeline?: string }) => {
+      const text = `${JSON.stringify(pipelineJsonSchema(await registriesFor(o.pipeline, io)), null, 2)}\n`;
+      if (o.out) {
+        const out = resolve(io.cwd, o.out);
+        mkdirSync(dirname(out), { recursive: true });
+        writeFileSync(out, text);
+        io.out(`wrote ${o.out}; add to a pipeline:  # yaml-language-server: $schema=<relative path to ${o.out}>`);
+      } else io.out(text);
+    });
+
+  return program;
+}
+
+async function registriesFor(pipeline: string | undefined, io: CliIO): Promise<Registries> {
+  const registries = builtinRegistries();
+  if (pipeline) await compileOrReport(pipeline, [], registries, io, false);
+  return registries;
+}
+
+/** Run the CLI; returns the exit code (0 ok, 1 problems found, 2 usage error). */
+export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof ReportedDiagnostics) {
+      if (e.json) io.out(JSON.stringify(diagnosticsToJson(e.diagnostics, io.cwd), null, 2));
+      else io.err(formatDiagnostics(e.diagnostics, e.texts, io.cwd));
+      return 1;
+    }
+    if (isVoxelpipeError(e)) {
+      io.err(formatDiagnostics(e.diagnostics, undefined, io.cwd));
+      return 1;
+    }
+    io.err(`internal error: ${(e as Error).stack ?? e}`);
+    return 70;
+  }
+}
+
+export { formatPath };

@@ -1,0 +1,155 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import {
+  type ArtifactStore,
+  type BackendChoice,
+  Codes,
+  type CompiledPipeline,
+  ComponentResolver,
+  Container,
+  type ComponentKind,
+  createLogger,
+  engine,
+  formatPath,
+  getAt,
+  type Logger,
+  parsePath,
+  type Registries,
+  RngStreams,
+  type StageRuntime,
+  Services,
+  selectBackend,
+  VoxelpipeError,
+  validationSlots,
+} from "@voxelpipe/core";
+import { stringify } from "yaml";
+import { MetricsLog } from "./metrics-log.js";
+import { latestRunDir, newRunDir, writeFileAtomic } from "./run-dir.js";
+import { environment } from "./env.js";
+
+export interface RunOptions {
+  /** run only this stage (its upstream outputs come from their latest finished runs) */
+  stage?: string;
+  backend?: BackendChoice;
+  runsDir?: string;
+  resume?: boolean;
+  logger?: Logger;
+}
+
+export interface StageResult {
+  name: string;
+  dir: string;
+  outputs: Record<string, string>;
+  skipped?: boolean;
+}
+
+const OUTPUTS_FILE = "outputs.json";
+
+/** Run the stages of a validated pipeline in dependency order, each in its own run directory. */
+export async function runPipeline(p: CompiledPipeline, registries: Registries, opts: RunOptions = {}): Promise<StageResult[]> {
+  const logger = opts.logger ?? createLogger();
+  const runsDir = resolve(opts.runsDir ?? process.env.VOXELPIPE_RUNS_DIR ?? "runs");
+  const backend = await selectBackend(opts.backend ?? p.backend, logger);
+  // engine fixes for the chosen backend (e.g. wasm kernel replacements), when the engine provides them
+  const prepare = (engine as Record<string, unknown>).prepareBackend;
+  if (typeof prepare === "function") await prepare(backend.tfBackend);
+  registries.freeze();
+
+  const root = Container.root()
+    .value(Services.logger, logger)
+    .value(Services.registries, registries)
+    .value(Services.seed, p.seed)
+    .value(Services.rng, new RngStreams(p.seed))
+    .value(Services.backend, backend.tfBackend);
+
+  const outputs = new Map<string, Record<string, string>>();
+  const selected = opts.stage ? [opts.stage] : p.order;
+  if (opts.stage && !p.stages.has(opts.stage)) {
+    throw new VoxelpipeError({
+      code: Codes.unknownStage,
+      message: `no stage "${opts.stage}" in ${p.name}`,
+      expected: `one of: ${p.order.join(", ")}`,
+    });
+  }
+  if (opts.stage) {
+    // upstream outputs come from the latest finished run of each needed stage
+    for (const need of p.stages.get(opts.stage)!.needs) {
+      const dir = latestRunDir(runsDir, p.name, need);
+      const file = dir && join(dir, OUTPUTS_FILE);
+      if (!file || !existsSync(file)) {
+        throw new VoxelpipeError({
+          code: Codes.runtime,
+          message: `stage "${opts.stage}" needs the outputs of "${need}", which has no finished run in ${runsDir}`,
+          hint: `run it first: voxelpipe run ${p.file} --stage ${need}`,
+        });
+      }
+      outputs.set(need, JSON.parse(readFileSync(file, "utf8")));
+    }
+  }
+
+  const results: StageResult[] = [];
+  for (const name of selected) {
+    const stage = p.stages.get(name)!;
+    const log = logger.child(name);
+    let dir: string | undefined;
+    if (opts.resume) {
+      dir = latestRunDir(runsDir, p.name, name);
+      if (dir && existsSync(join(dir, OUTPUTS_FILE))) {
+        const done = JSON.parse(readFileSync(join(dir, OUTPUTS_FILE), "utf8"));
+        outputs.set(name, done);
+        log.info(`already finished in ${dir}; skipping`);
+        results.push({ name, dir, outputs: done, skipped: true });
+        continue;
+      }
+      if (dir) log.info(`resuming in ${dir}`);
+    }
+    dir ??= newRunDir(runsDir, p.name, name);
+    const published: Record<string, string> = {};
+    const artifacts: ArtifactStore = {
+      dir,
+      publish: (k, v) => {
+        published[k] = v;
+      },
+      outputs: published,
+    };
+    const container = root.child().value(Services.logger, log).value(Services.artifacts, artifacts);
+    writeFileSync(join(dir, "pipeline.resolved.yaml"), stringify(p.value));
+    writeFileSync(join(dir, "env.json"), `${JSON.stringify(environment(p, registries, backend), null, 2)}\n`);
+    const metrics = new MetricsLog(join(dir, "metrics.jsonl"));
+    const resolver = new ComponentResolver({
+      container,
+      root: p.value,
+      locs: p.locs,
+      baseDir: p.baseDir,
+      stageOutputs: (s, k) => outputs.get(s)?.[k],
+    });
+    const base = ["stages", name];
+    const rt: StageRuntime = {
+      name,
+      logger: log,
+      seed: p.seed,
+      rng: new RngStreams(p.seed).child("stage", name),
+      backend: backend.tfBackend,
+      artifacts,
+      baseDir: p.baseDir,
+      resume: !!opts.resume,
+      build: <T>(path: string, kind: ComponentKind) => resolver.build<T>(kind, [...base, ...parsePath(path)]),
+      buildEntry: <T>(entry: unknown, kind: ComponentKind, path: string) =>
+        resolver.buildValue<T>(kind, entry, [...base, ...parsePath(path)]),
+      get: (path: string) => getAt(stage.config, parsePath(path)).value,
+      where: (path: string) => {
+        const l = p.locs.nearest([...base, ...parsePath(path)])?.value;
+        return l ? `${l.file}:${l.line}:${l.col} (${formatPath([...base, ...parsePath(path)])})` : formatPath([...base, ...parsePath(path)]);
+      },
+      log: (r) => metrics.append({ stage: name, ...r }),
+    };
+    log.info(`stage ${name} (${stage.kind}) → ${dir}`);
+    // the stage's own schema applies defaults (component entries pass through, built lazily later)
+    const config = stage.def.schema(validationSlots(registries)).parse(stage.config);
+    await stage.def.run(config as never, rt);
+    outputs.set(name, published);
+    writeFileAtomic(join(dir, OUTPUTS_FILE), `${JSON.stringify(published, null, 2)}\n`);
+    results.push({ name, dir, outputs: published });
+  }
+  return results;
+}

@@ -1,0 +1,161 @@
+import { Codes, type Loss, type Model, type Slots, tf, z } from "@voxelpipe/core";
+import { type Expr, ExprSyntaxError, evalExpr, exprNames, parseExpr } from "./expr.js";
+
+/**
+ * The per-batch dataflow graph of a train stage, in YAML order:
+ *   recon1: { call: model, in: image }                  # a model call
+ *   l1:     { call: { type: L1Loss }, in: [recon1, gt] } # a loss component
+ *   loss:   l1 + cl * l1                                 # arithmetic over named scalars
+ * Inputs name batch keys or earlier nodes. Gradients flow through every term.
+ */
+export type StepNodeConfig = string | { call: string | Record<string, unknown>; in: string | string[] };
+
+export function stepGraphSchema(s: Slots, modelNames: () => string[] = () => ["model"]) {
+  const loss = s.component("loss");
+  const call = z.any().superRefine((v, ctx) => {
+    if (typeof v === "string" && !v.startsWith("@")) {
+      const names = modelNames();
+      if (!names.includes(v)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${v}" is not a model of this stage`,
+          params: {
+            vp: {
+              code: Codes.stepGraph,
+              message: `step calls "${v}", which is not a model of this stage`,
+              expected: `one of: ${names.join(", ")}, or a loss entry { type: ... }`,
+              got: JSON.stringify(v),
+            },
+          },
+        });
+      }
+      return;
+    }
+    const r = loss.safeParse(v);
+    if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue } as never);
+  });
+  const node = z.union([
+    z.string().describe("arithmetic over earlier scalar nodes, e.g. `l1 + cl * l1`"),
+    z
+      .object({
+        call: call.describe("`model` (a model of this stage) or a loss entry { type: L1Loss, ... }"),
+        in: z.union([z.string(), z.array(z.string())]).describe("batch keys or earlier node names"),
+      })
+      .strict(),
+  ]);
+  return z
+    .record(z.string(), node)
+    .superRefine((graph, ctx) => {
+      const seen: string[] = [];
+      for (const [name, n] of Object.entries(graph)) {
+        if (typeof n === "string") {
+          try {
+            for (const ref of exprNames(parseExpr(n))) {
+              if (!seen.includes(ref)) {
+                ctx.addIssue({
+                  code: "custom",
+                  path: [name],
+                  message: `unknown name ${ref}`,
+                  params: {
+                    vp: {
+                      code: Codes.stepGraph,
+                      message: `"${ref}" in \`${n}\` is not an earlier node of the step graph`,
+                      expected: `one of: ${seen.join(", ") || "(no earlier nodes)"}`,
+                      got: JSON.stringify(ref),
+                      hint: "nodes run in the order written; define it above this line",
+                    },
+                  },
+                });
+              }
+            }
+          } catch (e) {
+            if (!(e instanceof ExprSyntaxError)) throw e;
+            ctx.addIssue({
+              code: "custom",
+              path: [name],
+              message: e.message,
+              params: {
+                vp: {
+                  code: Codes.stepGraph,
+                  message: `cannot parse \`${n}\`: ${e.message} (column ${e.column})`,
+                  expected: "arithmetic over node names and numbers with + - * / and parentheses",
+                  got: JSON.stringify(n),
+                },
+              },
+            });
+          }
+        }
+        seen.push(name);
+      }
+    })
+    .describe("the per-batch dataflow graph: model calls, losses and their arithmetic");
+}
+
+type CompiledNode =
+  | { name: string; kind: "model"; model: string; inputs: string[] }
+  | { name: string; kind: "loss"; loss: Loss; inputs: string[] }
+  | { name: string; kind: "expr"; expr: Expr };
+
+export class StepGraph {
+  private constructor(readonly nodes: CompiledNode[]) {}
+
+  static async compile(
+    config: Record<string, StepNodeConfig>,
+    buildLoss: (entry: unknown, name: string) => Promise<Loss>,
+  ): Promise<StepGraph> {
+    const nodes: CompiledNode[] = [];
+    for (const [name, n] of Object.entries(config)) {
+      if (typeof n === "string") nodes.push({ name, kind: "expr", expr: parseExpr(n) });
+      else {
+        const inputs = Array.isArray(n.in) ? n.in : [n.in];
+        if (typeof n.call === "string" && !n.call.startsWith("@")) nodes.push({ name, kind: "model", model: n.call, inputs });
+        else nodes.push({ name, kind: "loss", loss: await buildLoss(n.call, name), inputs });
+      }
+    }
+    return new StepGraph(nodes);
+  }
+
+  /** names of nodes that produce scalars (losses and expressions): logged each step */
+  get scalarNames(): string[] {
+    return this.nodes.filter((n) => n.kind !== "model").map((n) => n.name);
+  }
+
+  /** batch keys the graph reads */
+  get inputKeys(): string[] {
+    const produced = new Set(this.nodes.map((n) => n.name));
+    return [...new Set(this.nodes.flatMap((n) => (n.kind === "expr" ? [] : n.inputs)).filter((k) => !produced.has(k)))];
+  }
+
+  /** run the graph on a batch; must be called inside tf.tidy / variableGrads */
+  run(batch: Record<string, tf.Tensor>, models: Record<string, Model>, opts: { training: boolean; until?: string }): Map<string, tf.Tensor> {
+    const env = new Map<string, tf.Tensor>(Object.entries(batch));
+    const get = (k: string, node: string) => {
+      const t = env.get(k);
+      if (!t) {
+        throw new Error(
+          `step node "${node}" reads "${k}", which is neither a batch key (${Object.keys(batch).join(", ")}) nor an earlier node`,
+        );
+      }
+      return t;
+    };
+    for (const n of this.nodes) {
+      if (n.kind === "model") env.set(n.name, models[n.model].apply(get(n.inputs[0], n.name), { training: opts.training }));
+      else if (n.kind === "loss") env.set(n.name, n.loss.compute(n.inputs.map((k) => get(k, n.name))));
+      else {
+        env.set(
+          n.name,
+          evalExpr<tf.Tensor>(n.expr, (k) => get(k, n.name), {
+            num: (v) => tf.scalar(v),
+            add: tf.add,
+            sub: tf.sub,
+            mul: tf.mul,
+            div: tf.div,
+            neg: tf.neg,
+          }),
+        );
+      }
+      if (opts.until === n.name) break;
+    }
+    return env;
+  }
+}

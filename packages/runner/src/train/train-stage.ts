@@ -1,0 +1,228 @@
+import {
+  Codes,
+  type Dataset,
+  defineStage,
+  type Model,
+  type Optimizer,
+  type OptimizerFactory,
+  type Scheduler,
+  type StageRuntime,
+  type Transform,
+  tf,
+  VoxelpipeError,
+  z,
+} from "@voxelpipe/core";
+import { Checkpointer } from "./checkpoint.js";
+import { loadBatches } from "./loader.js";
+import { Progress } from "./progress.js";
+import { type StepNodeConfig, StepGraph, stepGraphSchema } from "./step-graph.js";
+
+/**
+ * The `train` stage: a dataset through transforms into batches, a step graph (model calls,
+ * losses, arithmetic) whose objective an optimizer minimises, periodic validation selecting the
+ * best checkpoint, and `last`/`best` checkpoints written atomically.
+ */
+export const trainStage = defineStage({
+  name: "train",
+  description: "fit a model: data → transforms → step graph → optimizer, with validation and checkpoints",
+  outputs: ["best", "last"],
+  schema: (s) =>
+    z.object({
+      data: s.component("dataset").describe("where samples come from (a datalist or generated data)"),
+      transforms: z
+        .object({
+          train: z.array(s.component("transform")).default([]).describe("applied to each training sample"),
+          val: z.array(s.component("transform")).default([]).describe("applied to each validation sample"),
+        })
+        .strict()
+        .optional(),
+      splits: z
+        .object({
+          train: z.string().default("training"),
+          val: z.string().default("validation"),
+        })
+        .strict()
+        .optional()
+        .describe("dataset split names"),
+      batch_size: z.number().int().positive().default(1),
+      epochs: z.number().int().positive().optional().describe("passes over the training split"),
+      iterations: z.number().int().positive().optional().describe("optimizer steps (instead of epochs)"),
+      model: s.component("model"),
+      step: stepGraphSchema(s),
+      objective: z.string().default("loss").describe("the step node the optimizer minimises"),
+      optimizer: s.component("optimizer"),
+      scheduler: s.component("scheduler").optional(),
+      clip_grad_norm: z.number().positive().optional().describe("clip gradients to this global L2 norm"),
+      validate: z
+        .object({
+          every: z.number().int().positive().default(1).describe("validate every N epochs (or iterations, see unit)"),
+          unit: z.enum(["epoch", "iteration"]).default("epoch"),
+          metric: z.string().optional().describe("step node averaged over the validation split (default: the objective)"),
+          select_best: z.enum(["min", "max"]).default("min"),
+          early_stopping: z.object({ patience: z.number().int().positive() }).strict().optional(),
+        })
+        .strict()
+        .optional(),
+      log_every: z.number().int().positive().default(1).describe("write a metrics.jsonl line every N steps"),
+    }),
+  run: (config, rt) => train(config as TrainConfig, rt),
+});
+
+export interface TrainConfig {
+  data: unknown;
+  transforms?: { train: unknown[]; val: unknown[] };
+  splits?: { train: string; val: string };
+  batch_size: number;
+  epochs?: number;
+  iterations?: number;
+  model: unknown;
+  step: Record<string, StepNodeConfig>;
+  objective: string;
+  optimizer: unknown;
+  scheduler?: unknown;
+  clip_grad_norm?: number;
+  validate?: { every: number; unit: "epoch" | "iteration"; metric?: string; select_best: "min" | "max"; early_stopping?: { patience: number } };
+  log_every: number;
+}
+
+async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
+  const dataset = await rt.build<Dataset>("data", "dataset");
+  const trainTf = await Promise.all((c.transforms?.train ?? []).map((e, i) => rt.buildEntry<Transform>(e, "transform", `transforms.train.${i}`)));
+  const valTf = await Promise.all((c.transforms?.val ?? []).map((e, i) => rt.buildEntry<Transform>(e, "transform", `transforms.val.${i}`)));
+  const model = await rt.build<Model>("model", "model");
+  const graph = await StepGraph.compile(c.step, (entry, name) => rt.buildEntry(entry, "loss", `step.${name}.call`));
+  if (!graph.nodes.some((n) => n.name === c.objective)) {
+    throw new VoxelpipeError({
+      code: Codes.stepGraph,
+      message: `objective "${c.objective}" is not a node of the step graph`,
+      expected: `one of: ${graph.scalarNames.join(", ")}`,
+      hint: `set \`objective:\` in ${rt.where("step")}`,
+    });
+  }
+  const optimizer: Optimizer = (await rt.build<OptimizerFactory>("optimizer", "optimizer"))(model.params);
+  const scheduler = c.scheduler ? await rt.build<Scheduler>("scheduler", "scheduler") : undefined;
+  const baseLr = optimizer.lr;
+  const splits = { train: c.splits?.train ?? "training", val: c.splits?.val ?? "validation" };
+  const nTrain = dataset.size(splits.train);
+  if (nTrain === 0) throw new VoxelpipeError({ code: Codes.data, message: `split "${splits.train}" of the dataset is empty`, hint: rt.where("data") });
+  const perEpoch = Math.ceil(nTrain / c.batch_size);
+  const totalIters = c.iterations ?? (c.epochs ?? 1) * perEpoch;
+  const epochs = Math.ceil(totalIters / perEpoch);
+  const sel = c.validate;
+  const metricName = sel?.metric ?? c.objective;
+
+  const ckpt = new Checkpointer(rt, model, optimizer);
+  let state = { epoch: 0, iteration: 0, best: null as number | null, bestAt: null as number | null, stale: 0 };
+  if (rt.resume) {
+    const restored = await ckpt.restoreLast();
+    if (restored) {
+      state = restored.state as typeof state;
+      rt.logger.info(`resumed from iteration ${state.iteration} (epoch ${state.epoch})`);
+    }
+  }
+  const progress = new Progress(rt.logger, totalIters, state.iteration);
+  const vars = [...model.params.values()];
+  const names = [...model.params.keys()];
+
+  outer: for (let epoch = state.epoch; epoch < epochs; epoch++) {
+    let iInEpoch = 0;
+    for await (const batch of loadBatches(dataset, splits.train, trainTf, { batchSize: c.batch_size, shuffle: true, rng: rt.rng, epoch, keys: graph.inputKeys })) {
+      if (iInEpoch++ < state.iteration - epoch * perEpoch) {
+        tf.dispose(Object.values(batch));
+        continue; // resumed mid-epoch: these batches were already seen
+      }
+      const it = state.iteration;
+      optimizer.lr = scheduler ? scheduler.lrAt(it, totalIters, baseLr) : baseLr;
+      const scalars: Record<string, number> = {};
+      const { value, grads } = tf.variableGrads(() => {
+        const env = graph.run(batch, { model }, { training: true });
+        for (const n of graph.scalarNames) {
+          const t = env.get(n);
+          if (t) scalars[n] = t.dataSync()[0];
+        }
+        return env.get(c.objective) as tf.Scalar;
+      }, vars);
+      value.dispose();
+      tf.dispose(Object.values(batch));
+      const bad = Object.entries(scalars).find(([, v]) => !Number.isFinite(v));
+      if (bad) {
+        tf.dispose(Object.values(grads));
+        throw new VoxelpipeError({
+          code: Codes.nonFinite,
+          message: `${bad[0]} is ${bad[1]} at iteration ${it + 1} (epoch ${epoch + 1}); training stopped`,
+          got: Object.entries(scalars)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(", "),
+          hint: `the last good checkpoints are kept in ${rt.artifacts.dir}/checkpoints; lower the learning rate or check the inputs (${rt.where("step")})`,
+        });
+      }
+      const named: Record<string, tf.Tensor> = {};
+      names.forEach((n, i) => {
+        named[n] = grads[vars[i].name];
+      });
+      if (c.clip_grad_norm) clipByGlobalNorm(named, c.clip_grad_norm);
+      optimizer.apply(model.params, named);
+      tf.dispose(Object.values(named));
+      state.iteration = it + 1;
+      if (state.iteration % c.log_every === 0) rt.log({ epoch: epoch + 1, iteration: state.iteration, lr: optimizer.lr, ...scalars });
+      progress.tick(scalars[c.objective], optimizer.lr);
+      if (sel?.unit === "iteration" && state.iteration % sel.every === 0) {
+        if (await validateAndSelect()) break outer;
+      }
+      if (state.iteration >= totalIters) break;
+    }
+    state.epoch = epoch + 1;
+    if (sel && sel.unit === "epoch" && (state.epoch % sel.every === 0 || state.iteration >= totalIters)) {
+      if (await validateAndSelect()) break;
+    }
+    await ckpt.save("last", state);
+    if (state.iteration >= totalIters) break;
+  }
+  progress.done();
+  await ckpt.save("last", state);
+  if (!sel) await ckpt.save("best", state);
+  rt.artifacts.publish("last", ckpt.path("last"));
+  rt.artifacts.publish("best", ckpt.path("best"));
+
+  /** returns true when early stopping says stop */
+  async function validateAndSelect(): Promise<boolean> {
+    const v = await validationMean();
+    const better = state.best === null || (sel!.select_best === "min" ? v < state.best : v > state.best);
+    rt.log({ epoch: state.epoch, iteration: state.iteration, [`val_${metricName}`]: v, best: better });
+    rt.logger.info(`validation ${metricName} = ${v.toPrecision(6)}${better ? " (best)" : ""}`);
+    if (better) {
+      state.best = v;
+      state.bestAt = state.iteration;
+      state.stale = 0;
+      await ckpt.save("best", state);
+    } else state.stale += 1;
+    return !!sel!.early_stopping && state.stale >= sel!.early_stopping.patience;
+  }
+
+  async function validationMean(): Promise<number> {
+    let sum = 0;
+    let n = 0;
+    for await (const batch of loadBatches(dataset, splits.val, valTf, { batchSize: c.batch_size, shuffle: false, rng: rt.rng, epoch: 0, keys: graph.inputKeys })) {
+      const bs = Object.values(batch)[0]?.shape[0] ?? 1;
+      const v = tf.tidy(() => graph.run(batch, { model }, { training: false, until: metricName }).get(metricName)!.dataSync()[0]);
+      tf.dispose(Object.values(batch));
+      sum += v * bs;
+      n += bs;
+    }
+    if (n === 0) throw new VoxelpipeError({ code: Codes.data, message: `validation split "${splits.val}" is empty`, hint: rt.where("validate") });
+    return sum / n;
+  }
+}
+
+function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): void {
+  const total = Math.sqrt(
+    Object.values(grads).reduce((s, g) => s + tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]), 0),
+  );
+  if (total <= maxNorm) return;
+  const scale = maxNorm / (total + 1e-6);
+  for (const k of Object.keys(grads)) {
+    const old = grads[k];
+    grads[k] = tf.mul(old, scale);
+    old.dispose();
+  }
+}

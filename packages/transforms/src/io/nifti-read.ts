@@ -1,0 +1,196 @@
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Volume, VoxelArray } from "@voxelpipe/core";
+import { fsError, invalidFile } from "./nifti-errors.js";
+import { gunzipAll, gunzipAllSync, gunzipPrefix, isGzip } from "./nifti-gzip.js";
+import { HEADER_PREFIX_BYTES, type ParsedNiftiHeader, parseNiftiHeader } from "./nifti-header.js";
+import { fortranToChannelLast } from "./transpose.js";
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** fs reads are capped at 2 GiB per call */
+const READ_CHUNK = 1 << 30;
+
+function truncatedData(h: ParsedNiftiHeader, have: number, source: string, compressed: boolean): never {
+  const dims = h.meta.dim.slice(1, h.meta.dim[0] + 1).join("×");
+  const needed = h.dataOffset + h.dataBytes;
+  throw invalidFile(
+    source,
+    "voxel data",
+    `truncated: dim ${dims} of ${h.dtype.name} needs ${h.dataBytes} bytes from vox_offset ${h.dataOffset} ` +
+      `(${needed} in all), the ${compressed ? "decompressed " : ""}file has ${have}`,
+    {
+      expected: `≥ ${needed} bytes`,
+      got: `${have} bytes`,
+      hint: "the file is incomplete (interrupted download/copy?) or its header dims/datatype are wrong",
+    },
+  );
+}
+
+function isDirectory(source: string) {
+  return invalidFile(source, "path", "is a directory, expected a .nii or .nii.gz file");
+}
+
+function byteSwap(bytes: Uint8Array, width: number): void {
+  if (width === 1) return;
+  const n = bytes.length;
+  for (let p = 0; p < n; p += width) {
+    for (let a = p, b = p + width - 1; a < b; a++, b--) {
+      const t = bytes[a];
+      bytes[a] = bytes[b];
+      bytes[b] = t;
+    }
+  }
+}
+
+/**
+ * Voxel bytes (exactly `h.dataBytes`, starting at the data) → Volume. The bytes are viewed in place when
+ * aligned and in host byte order, otherwise copied once (and swapped).
+ */
+function decodeVoxels(h: ParsedNiftiHeader, data: Uint8Array, source: string): Volume {
+  const { dtype } = h;
+  let raw: VoxelArray;
+  const swap = h.meta.littleEndian !== HOST_LITTLE_ENDIAN;
+  if (!swap && data.byteOffset % dtype.bytes === 0) {
+    raw = new dtype.ctor(data.buffer, data.byteOffset, h.elements);
+  } else {
+    const copy = data.slice(0, h.dataBytes);
+    if (swap) byteSwap(copy, dtype.bytes);
+    raw = new dtype.ctor(copy.buffer, 0, h.elements);
+  }
+  let out: VoxelArray = new dtype.ctor(h.elements);
+  fortranToChannelLast(raw, out, h.shape, h.channels);
+  if (h.scale) {
+    // nibabel applies scl_slope/scl_inter in float64; MONAI then casts to float32
+    const { slope, inter } = h.scale;
+    const scaled = new Float32Array(h.elements);
+    for (let i = 0; i < scaled.length; i++) scaled[i] = out[i] * slope + inter;
+    out = scaled;
+  }
+  return {
+    data: out,
+    shape: [...h.shape],
+    channels: h.channels,
+    affine: h.affine.slice(),
+    meta: {
+      source,
+      originalAffine: h.affine.slice(),
+      originalShape: [...h.shape],
+      originalDtype: dtype.name,
+      pixdim: h.meta.pixdim.slice(),
+      affineSource: h.affineSource,
+      nifti: h.meta,
+    },
+  };
+}
+
+/** Decode a whole uncompressed file held in memory. */
+function decodeUncompressed(bytes: Uint8Array, source: string): Volume {
+  const h = parseNiftiHeader(bytes, source);
+  if (bytes.length < h.dataOffset + h.dataBytes) truncatedData(h, bytes.length, source, false);
+  return decodeVoxels(h, bytes.subarray(h.dataOffset, h.dataOffset + h.dataBytes), source);
+}
+
+/** The header of a gzip stream, parsed before anything large is inflated. */
+function gzipHeader(compressed: Uint8Array, source: string): ParsedNiftiHeader {
+  return parseNiftiHeader(gunzipPrefix(compressed, HEADER_PREFIX_BYTES, source), source);
+}
+
+/**
+ * Parse an in-memory `.nii` or `.nii.gz` (detected by the gzip magic, not the name). `source` names the
+ * file in errors and becomes `meta.source`.
+ */
+export function parseNifti(bytes: Uint8Array, source: string): Volume {
+  if (!isGzip(bytes)) return decodeUncompressed(bytes, source);
+  const h = gzipHeader(bytes, source);
+  const full = gunzipAllSync(bytes, h.dataOffset + h.dataBytes, source);
+  if (full.length < h.dataOffset + h.dataBytes) truncatedData(h, full.length, source, true);
+  return decodeVoxels(h, full.subarray(h.dataOffset, h.dataOffset + h.dataBytes), source);
+}
+
+/**
+ * Synchronous read of a `.nii` / `.nii.gz` (transforms are synchronous). Uncompressed files are read
+ * header first, then straight into an aligned buffer of exactly the declared data size.
+ */
+export function readNiftiSync(path: string): Volume {
+  const source = resolve(path);
+  let fd: number;
+  try {
+    fd = openSync(source, "r");
+  } catch (e) {
+    throw fsError(source, e);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw isDirectory(source);
+    const size = stat.size;
+    const head = new Uint8Array(Math.min(size, HEADER_PREFIX_BYTES));
+    readFully(fd, head, 0);
+    if (isGzip(head)) {
+      const all = new Uint8Array(size);
+      readFully(fd, all, 0);
+      return parseNifti(all, source);
+    }
+    const h = parseNiftiHeader(head, source);
+    if (size < h.dataOffset + h.dataBytes) truncatedData(h, size, source, false);
+    const data = new Uint8Array(h.dataBytes);
+    readFully(fd, data, h.dataOffset);
+    return decodeVoxels(h, data, source);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readFully(fd: number, into: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < into.length) {
+    const n = readSync(fd, into, done, Math.min(READ_CHUNK, into.length - done), position + done);
+    if (n === 0) break;
+    done += n;
+  }
+}
+
+/** Read a `.nii` / `.nii.gz` file (gzip inflate runs on the thread pool). */
+export async function readNifti(path: string): Promise<Volume> {
+  const source = resolve(path);
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(source, "r");
+  } catch (e) {
+    throw fsError(source, e);
+  }
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) throw isDirectory(source);
+    const head = new Uint8Array(Math.min(stat.size, HEADER_PREFIX_BYTES));
+    await readFullyAsync(handle, head, 0);
+    if (isGzip(head)) {
+      const all = new Uint8Array(stat.size);
+      await readFullyAsync(handle, all, 0);
+      const h = gzipHeader(all, source);
+      const full = await gunzipAll(all, h.dataOffset + h.dataBytes, source);
+      if (full.length < h.dataOffset + h.dataBytes) truncatedData(h, full.length, source, true);
+      return decodeVoxels(h, full.subarray(h.dataOffset, h.dataOffset + h.dataBytes), source);
+    }
+    const h = parseNiftiHeader(head, source);
+    if (stat.size < h.dataOffset + h.dataBytes) truncatedData(h, stat.size, source, false);
+    const data = new Uint8Array(h.dataBytes);
+    await readFullyAsync(handle, data, h.dataOffset);
+    return decodeVoxels(h, data, source);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readFullyAsync(
+  handle: Awaited<ReturnType<typeof open>>,
+  into: Uint8Array,
+  position: number,
+): Promise<void> {
+  let done = 0;
+  while (done < into.length) {
+    const { bytesRead } = await handle.read(into, done, Math.min(READ_CHUNK, into.length - done), position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+}

@@ -1,0 +1,1 @@
+export const transformComponents = [] as const;
