@@ -56,7 +56,7 @@ describe.skipIf(!hasShared)(`UNETR parity with MONAI 1.4 (unetr.safetensors) ${S
         errs.logits = relErr(await logits.data(), await ref.data());
         for (const [k, e] of Object.entries(errs)) expect(e, `${backend} ${k} rel err ${e}`).toBeLessThan(1e-4);
         // the errors must be real float32 noise, not a coincidental pass on zeros
-        const peak = tf.max(tf.abs(logits));
+        const peak = tf.tidy(() => tf.max(tf.abs(logits)));
         expect((await peak.data())[0]).toBeGreaterThan(0.1);
         peak.dispose();
         console.log(`${backend} UNETR rel errors`, JSON.stringify(errs));

@@ -65,7 +65,7 @@ export async function compilePipeline(
 
   // top level (stages checked individually below)
   const top = pipelineSchema(looseStage).safeParse(value, { reportInput: true });
-  if (!top.success) diagnostics.push(...issuesToDiagnostics(top.error.issues, [], pipelineSchema(looseStage), locs, "key"));
+  if (!top.success) diagnostics.push(...issuesToDiagnostics(top.error.issues, [], pipelineSchema(looseStage), locs, "top-level key"));
 
   const stagesValue = isPlainObject(value.stages) ? value.stages : {};
   const stageNames = Object.keys(stagesValue);
@@ -113,7 +113,7 @@ export async function compilePipeline(
     const def = found.entry.def as StageDefinition;
     const schema = def.schema(slots).extend(stageCommon).strict();
     const r = schema.safeParse(sv, { reportInput: true });
-    if (!r.success) diagnostics.push(...issuesToDiagnostics(r.error.issues, base, schema, locs, `key of a ${kind} stage`));
+    if (!r.success) diagnostics.push(...issuesToDiagnostics(r.error.issues, base, schema, locs, "key", `a ${kind} stage`));
     stages.set(name, { name, kind, needs: needsList, config, def });
   }
 

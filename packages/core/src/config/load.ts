@@ -47,7 +47,7 @@ function loadWithExtends(
   diagnostics: Diagnostic[],
 ): { value: unknown; locs: LocationMap } {
   const parsed = readYamlFile(file);
-  texts.set(file, parsed.text);
+  if (!parsed.diagnostics.some((d) => d.code === Codes.fileNotFound)) texts.set(file, parsed.text);
   diagnostics.push(...parsed.diagnostics);
   if (parsed.diagnostics.length) return { value: {}, locs: new LocationMap() };
   const own = parsed.value;

@@ -47,7 +47,7 @@ export function validationSlots(registries: Registries): Slots {
         const r = def.args.safeParse(args, { reportInput: true });
         if (r.success) return;
         // convert here (we know the component's schema, for did-you-mean) and re-emit as located issues
-        for (const d of issuesToDiagnostics(r.error.issues, [], def.args, new LocationMap(), `argument of ${found.entry.key}`)) {
+        for (const d of issuesToDiagnostics(r.error.issues, [], def.args, new LocationMap(), "argument", found.entry.key)) {
           const rel = parsePath(d.path ?? "");
           const { path: _p, loc: _l, ...rest } = d;
           ctx.addIssue({

@@ -59,7 +59,8 @@ export function parseYamlWithLocations(text: string, file: string, base: Path = 
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, schema: "core" });
   const diagnostics: Diagnostic[] = [];
-  for (const e of doc.errors) {
+  // only the first syntax error: the ones after it are usually echoes of it
+  for (const e of doc.errors.slice(0, 1)) {
     const pos = lc.linePos(e.pos[0]);
     diagnostics.push({
       code: Codes.yamlSyntax,

@@ -73,7 +73,9 @@ export function issuesToDiagnostics(
   schema: AnySchema,
   locs: LocationMap,
   what = "argument",
+  owner?: string,
 ): Diagnostic[] {
+  const of = owner ? ` of ${owner}` : "";
   const out: Diagnostic[] = [];
   for (const issue of issues) {
     const rel = issue.path as Path;
@@ -88,7 +90,7 @@ export function issuesToDiagnostics(
         for (const k of issue.keys) {
           out.push({
             code: Codes.unknownArgument,
-            message: `unknown ${what} "${k}"`,
+            message: `unknown ${what} "${k}"${of}`,
             path: formatPath([...path, k]),
             loc: at([...path, k], true),
             expected: known.length ? `one of: ${known.join(", ")}` : "no further keys here",
@@ -104,7 +106,7 @@ export function issuesToDiagnostics(
           const name = rel[rel.length - 1];
           out.push({
             code: Codes.missingArgument,
-            message: `missing required ${what} "${String(name)}"`,
+            message: `missing required ${what} "${String(name)}"${of}`,
             path: formatPath(path),
             loc: at(path.slice(0, -1), false),
             expected: `${issue.expected}`,
@@ -152,7 +154,7 @@ export function issuesToDiagnostics(
         const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
         const best = [...branches].sort((a, b) => a.length - b.length)[0];
         if (best && best.length) {
-          out.push(...issuesToDiagnostics(best.map((i) => ({ ...i, path: [...rel, ...i.path] })), base, schema, locs, what));
+          out.push(...issuesToDiagnostics(best.map((i) => ({ ...i, path: [...rel, ...i.path] })), base, schema, locs, what, owner));
         } else {
           out.push({ code: Codes.invalidValue, message: `invalid value for "${formatPath(path)}"`, path: formatPath(path), loc: at(path), got: describeValue((issue as { input?: unknown }).input) });
         }

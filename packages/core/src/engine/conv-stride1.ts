@@ -37,7 +37,7 @@ export function forwardStride1(x: tf.Tensor5D, w: tf.Tensor5D, pads: Pads3, form
 
 function forwardConv2d(x: tf.Tensor5D, w: tf.Tensor5D, pads: Pads3): tf.Tensor5D {
   return tf.tidy(() => {
-    const [b, d, h, wd, ci] = x.shape;
+    const [b, , h, wd, ci] = x.shape;
     const [k0, k1, k2, , co] = w.shape;
     const [o0, o1, o2] = outSize(x, w, pads);
     const [[p0b, p0a], p1, p2] = pads;

@@ -79,6 +79,32 @@ const internalOps: Mod = {
   ) => run(tf.MaxPool3DGrad, { dy, input, output }, { filterSize, strides, pad, dimRoundingMode }),
   avgPool3dGrad: (dy: T, input: T, filterSize: unknown, strides: unknown, pad: unknown, dimRoundingMode?: unknown) =>
     run(tf.AvgPool3DGrad, { dy, input }, { filterSize, strides, pad, dimRoundingMode }),
+  depthwiseConv2dNativeBackpropInput: (
+    xShape: number[],
+    dy: T,
+    filter: T,
+    strides: unknown,
+    pad: unknown,
+    dilations = [1, 1],
+    dimRoundingMode?: unknown,
+  ) =>
+    run(
+      tf.DepthwiseConv2dNativeBackpropInput,
+      { dy, filter },
+      { strides, pad, dimRoundingMode, dilations, inputShape: xShape },
+    ),
+  depthwiseConv2dNativeBackpropFilter: (
+    x: T,
+    dy: T,
+    filterShape: number[],
+    strides: unknown,
+    pad: unknown,
+    dilations = [1, 1],
+    dimRoundingMode?: unknown,
+  ) =>
+    run(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, { strides, pad, dimRoundingMode, dilations, filterShape }),
+  localResponseNormalizationBackprop: (x: T, y: T, dy: T, depthRadius = 5, bias = 1, alpha = 1, beta = 0.5) =>
+    run(tf.LRNGrad, { x, y, dy }, { depthRadius, bias, alpha, beta }),
 };
 
 class MissingImport extends Error {}

@@ -2,6 +2,7 @@
  * Per-backend setup the runner calls once after selecting a backend.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { type GradientRegistration, registerGradients } from "./gradients.js";
 import { installWasmKernelFixes } from "./wasm-kernels.js";
 
 export interface BackendPreparation {
@@ -9,18 +10,22 @@ export interface BackendPreparation {
   backend: string;
   /** kernels voxelpipe replaced for it (empty when none) */
   kernelFixes: string[];
+  /** tfjs-core gradients registered (once per process; see gradients.ts) */
+  gradients: GradientRegistration;
 }
 
 /**
  * Prepare a selected backend (default: the active one) for training/inference with voxelpipe's
- * engine: on "wasm" installs the user-land kernel fixes (Slice/SplitV/Unpack heap-view slicing,
+ * engine: registers tfjs-core's gradients (throws a VoxelpipeError if they cannot be loaded); on
+ * "wasm" installs the user-land kernel fixes (Slice/SplitV/Unpack heap-view slicing,
  * XNNPACK BatchMatMul for transposed and batched products). Idempotent; nothing to do on cpu
  * and the tfjs-node backends.
  */
 export function prepareBackend(name: string = tf.getBackend()): BackendPreparation {
+  const gradients = registerGradients();
   if (name === "wasm") {
     installWasmKernelFixes();
-    return { backend: name, kernelFixes: [tf.Slice, tf.SplitV, tf.Unpack, tf.BatchMatMul] };
+    return { backend: name, kernelFixes: [tf.Slice, tf.SplitV, tf.Unpack, tf.BatchMatMul], gradients };
   }
-  return { backend: name, kernelFixes: [] };
+  return { backend: name, kernelFixes: [], gradients };
 }

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import type { Volume, VoxelArray } from "@voxelpipe/core";
 import { fsError, invalidFile } from "./nifti-errors.js";
 import { gunzipAll, gunzipAllSync, gunzipPrefix, isGzip } from "./nifti-gzip.js";
-import { HEADER_PREFIX_BYTES, type ParsedNiftiHeader, parseNiftiHeader } from "./nifti-header.js";
+import { HEADER_PREFIX_BYTES, NIFTI1_HEADER_SIZE, type ParsedNiftiHeader, parseNiftiHeader } from "./nifti-header.js";
 import { fortranToChannelLast } from "./transpose.js";
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -93,7 +93,16 @@ function decodeUncompressed(bytes: Uint8Array, source: string): Volume {
 
 /** The header of a gzip stream, parsed before anything large is inflated. */
 function gzipHeader(compressed: Uint8Array, source: string): ParsedNiftiHeader {
-  return parseNiftiHeader(gunzipPrefix(compressed, HEADER_PREFIX_BYTES, source), source);
+  const head = gunzipPrefix(compressed, HEADER_PREFIX_BYTES, source);
+  if (head.length < NIFTI1_HEADER_SIZE) {
+    throw invalidFile(
+      source,
+      "gzip stream",
+      `truncated: inflates to only ${head.length} bytes, a NIfTI-1 header alone needs ${NIFTI1_HEADER_SIZE}`,
+      { expected: `≥ ${NIFTI1_HEADER_SIZE} bytes`, got: `${head.length} bytes`, hint: "re-create or re-download the file" },
+    );
+  }
+  return parseNiftiHeader(head, source);
 }
 
 /**

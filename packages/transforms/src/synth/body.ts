@@ -10,6 +10,9 @@ import type { Structure } from "./raster.js";
 
 const Z_ALL = 400; // mm; taller than any field of view
 
+/** the table is outside the patient: no inhomogeneity field there */
+export const TABLE_PRIORITY = 2;
+
 function box(x0: number, x1: number, y0: number, y1: number, z0 = -Z_ALL, z1 = Z_ALL): Box {
   return { min: [x0, y0, z0], max: [x1, y1, z1] };
 }
@@ -40,7 +43,7 @@ export function bodyStructures(an: Anatomy): Structure[] {
   out.push({
     name: "table",
     label: 0,
-    priority: 2,
+    priority: TABLE_PRIORITY,
     box: box(-220, 220, tableTop - 10, tableTop + 40),
     sample(x, y) {
       const top = tableTop + (x * x) / 1800;

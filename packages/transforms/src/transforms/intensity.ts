@@ -100,49 +100,61 @@ export function drawIntensityParams(
   return Array.from({ length: channels }, () => inner.uniform(range[0], range[1]));
 }
 
-function randIntensity(name: string, apply: (v: Volume, p: number | number[]) => Volume, argName: string, doc: string) {
-  return defineTransform({
-    name,
-    description: doc,
-    args: z.object({
-      keys: keysArg,
-      [argName]: rangeArg.describe(`a number f gives the range (-f, f); or an explicit [low, high]`),
-      prob: probArg(0.1),
-      channel_wise: z.boolean().default(false).describe("draw one value per channel"),
-      seed: seedArg,
-      allow_missing_keys: allowMissingArg,
-    }),
-    create: (args) => {
-      const streams = streamSource(args.seed);
-      const range = toRange(args[argName] as number | number[]);
-      return makeTransform(name, true, (sample, rng) => {
-        const keys = presentKeys(sample, args.keys, args.allow_missing_keys, name);
-        const { wrapper, inner } = streams(rng);
-        if (keys.length === 0) {
-          wrapper.rand(); // MONAI draws the prob check, then finds no key and stops
-          return sample;
-        }
-        const first = keys.length ? volumeAt(sample, keys[0], name) : null;
-        const p = drawIntensityParams(wrapper, inner, args.prob, range, args.channel_wise ? (first?.channels ?? 1) : null);
-        if (p === null) return sample;
-        const out = { ...sample };
-        for (const k of keys) out[k] = apply(volumeAt(sample, k, name), p);
-        return out;
-      });
-    },
+interface RandIntensityArgs {
+  keys: string[];
+  prob: number;
+  channel_wise: boolean;
+  seed?: number;
+  allow_missing_keys: boolean;
+}
+
+function randIntensityTransform(
+  name: string,
+  args: RandIntensityArgs,
+  range: [number, number],
+  apply: (v: Volume, p: number | number[]) => Volume,
+) {
+  const streams = streamSource(args.seed);
+  return makeTransform(name, true, (sample, rng) => {
+    const keys = presentKeys(sample, args.keys, args.allow_missing_keys, name);
+    const { wrapper, inner } = streams(rng);
+    if (keys.length === 0) {
+      wrapper.rand(); // MONAI draws the prob check, then finds no key and stops
+      return sample;
+    }
+    const first = volumeAt(sample, keys[0], name);
+    const p = drawIntensityParams(wrapper, inner, args.prob, range, args.channel_wise ? first.channels : null);
+    if (p === null) return sample;
+    const out = { ...sample };
+    for (const k of keys) out[k] = apply(volumeAt(sample, k, name), p);
+    return out;
   });
 }
 
-export const RandShiftIntensityDef = randIntensity(
-  "RandShiftIntensity",
-  shiftIntensity,
-  "offsets",
-  "Add a random offset drawn from (-offsets, offsets) with probability prob (MONAI RandShiftIntensityd).",
-);
+const commonRandArgs = {
+  keys: keysArg,
+  prob: probArg(0.1),
+  channel_wise: z.boolean().default(false).describe("draw one value per channel"),
+  seed: seedArg,
+  allow_missing_keys: allowMissingArg,
+};
 
-export const RandScaleIntensityDef = randIntensity(
-  "RandScaleIntensity",
-  scaleIntensity,
-  "factors",
-  "Multiply by (1 + f), f drawn from (-factors, factors), with probability prob (MONAI RandScaleIntensityd).",
-);
+export const RandShiftIntensityDef = defineTransform({
+  name: "RandShiftIntensity",
+  description: "Add a random offset drawn from (-offsets, offsets) with probability prob (MONAI RandShiftIntensityd).",
+  args: z.object({
+    ...commonRandArgs,
+    offsets: rangeArg.describe("a number o gives the offset range (-o, o); or an explicit [low, high]"),
+  }),
+  create: (args) => randIntensityTransform("RandShiftIntensity", args, toRange(args.offsets), shiftIntensity),
+});
+
+export const RandScaleIntensityDef = defineTransform({
+  name: "RandScaleIntensity",
+  description: "Multiply by (1 + f), f drawn from (-factors, factors), with probability prob (MONAI RandScaleIntensityd).",
+  args: z.object({
+    ...commonRandArgs,
+    factors: rangeArg.describe("a number f gives the factor range (-f, f); or an explicit [low, high]"),
+  }),
+  create: (args) => randIntensityTransform("RandScaleIntensity", args, toRange(args.factors), scaleIntensity),
+});
