@@ -9,10 +9,10 @@ test("viz", () => {
   const c = generateCase(idx, { cases: 1, size, seed: Number(process.env.SEED ?? 0) });
   const [n0, n1, n2] = c.image.shape;
   const slices = (process.env.SLICES ?? "0.15,0.3,0.45,0.55,0.65,0.75,0.85,0.95").split(",").map(Number);
-  const mode = process.env.MODE ?? "axial";
+  const mode = process.env.VIEW ?? "axial";
   // axial: rows = anterior at top (j descending), cols = patient right on the left of the image (radiological: i descending left->right? show i increasing to the left)
   const W = mode === "axial" ? n0 : n0, H = mode === "axial" ? n1 : n2;
-  const png = new PNG({ width: W * slices.length, height: H * 2 });
+  const Z = 2; const png = new PNG({ width: W * slices.length * Z, height: H * 2 * Z });
   slices.forEach((f, s) => {
     const at = Math.min((mode === "axial" ? n2 : n1) - 1, Math.floor(f * (mode === "axial" ? n2 : n1)));
     for (let r = 0; r < H; r++) for (let col = 0; col < W; col++) {
@@ -25,8 +25,9 @@ test("viz", () => {
       const g = Math.max(0, Math.min(255, ((hu + 175) / 425) * 255));
       const lab = c.label.data[v];
       for (const [row, rgb] of [[r, [g, g, g]], [r + H, lab ? COLORS[lab].map((x) => 0.5 * x + 0.5 * g) : [g, g, g]]] as const) {
-        const o = (row * png.width + s * W + col) * 4;
-        png.data[o] = rgb[0]; png.data[o + 1] = rgb[1]; png.data[o + 2] = rgb[2]; png.data[o + 3] = 255;
+        for (let a = 0; a < Z; a++) for (let b = 0; b < Z; b++) {
+        const o = ((row * Z + a) * png.width + (s * W + col) * Z + b) * 4;
+        png.data[o] = rgb[0]; png.data[o + 1] = rgb[1]; png.data[o + 2] = rgb[2]; png.data[o + 3] = 255; }
       }
     }
   });

@@ -329,6 +329,7 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): ParsedNifti
     affineSource = "pixdim";
   }
   for (let i = 0; i < 16; i++) {
+    affine[i] += 0; // −0 → 0 (rotations by 180° produce −0 products)
     if (!Number.isFinite(affine[i])) {
       throw invalidFile(source, affineSource, `gives a non-finite affine (entry ${i} is ${affine[i]})`);
     }
