@@ -64,6 +64,11 @@ const cases: Case[] = [
     fragments: ["dim", "30000×30000×30000", "2^31"],
   },
   {
+    name: "header claiming 1.9 G voxels (must not allocate them)",
+    bytes: edited((dv) => [42, 44, 46].forEach((at) => dv.setInt16(at, 1240, true))),
+    fragments: ["voxel data", "truncated", "1240×1240×1240"],
+  },
+  {
     name: "zero dim",
     bytes: edited((dv) => dv.setInt16(44, 0, true)),
     fragments: ["dim[2]", "is 0", "≥ 1"],
@@ -140,7 +145,8 @@ const cases: Case[] = [
   },
 ];
 
-const gz = gzipSync(valid);
+// a copy: Buffer.slice() is a view, and the edits below must not leak into other cases
+const gz = new Uint8Array(gzipSync(valid));
 const gzCases: Case[] = [
   ...[2, 10, 30].map((n) => ({
     name: `gzip cut to ${n} bytes (header not complete)`,

@@ -200,7 +200,7 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): ParsedNifti
   const elements = shape[0] * shape[1] * shape[2] * channels;
   const dimsText = dim.slice(1, ndim + 1).join("×");
   if (!(elements <= MAX_ELEMENTS)) {
-    throw invalidFile(source, "dim", `${dimsText} = ${elements.toExponential(3)} voxels is beyond what voxelpipe reads`, {
+    throw invalidFile(source, "dim", `${dimsText} = ${elements.toExponential(3)} voxels, more than the 2^31 − 1 voxelpipe reads`, {
       expected: `≤ ${MAX_ELEMENTS} voxels (2^31 − 1)`,
       got: `${elements} voxels`,
       hint: "the header is probably corrupt; a real volume this large must be cropped or split first",
