@@ -2,11 +2,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { deepMerge } from "../src/config/merge.js";
 import { interpolate } from "../src/config/interpolate.js";
 import { loadPipeline } from "../src/config/load.js";
-import { LocationMap, parseYamlWithLocations } from "../src/config/source.js";
+import { deepMerge } from "../src/config/merge.js";
 import { formatPath, parsePath } from "../src/config/paths.js";
+import { LocationMap, parseYamlWithLocations } from "../src/config/source.js";
 
 function files(map: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "vp-cfg-"));
@@ -61,7 +61,12 @@ describe("interpolation", () => {
   const run = (v: Record<string, unknown>) => interpolate(v, new LocationMap());
 
   it("copies whole values, embeds scalars in text, follows chains, escapes $${", () => {
-    const r = run({ vars: { roi: [96, 96, 96], n: 14, m: "${vars.n}", name: "x" }, a: "${vars.roi}", b: "run-${vars.name}-${vars.m}", c: "$${vars.n}" });
+    const r = run({
+      vars: { roi: [96, 96, 96], n: 14, m: "${vars.n}", name: "x" },
+      a: "${vars.roi}",
+      b: "run-${vars.name}-${vars.m}",
+      c: "$${vars.n}",
+    });
     expect(r.diagnostics).toEqual([]);
     expect(r.value).toMatchObject({ a: [96, 96, 96], b: "run-x-14", c: "${vars.n}", vars: { m: 14 } });
   });
@@ -69,8 +74,12 @@ describe("interpolation", () => {
   it("reports unknown paths with did-you-mean, cycles, and lists embedded in text", () => {
     const r = run({ vars: { rio: 1, x: "${vars.y}", y: "${vars.x}", l: [1] }, a: "${vars.roi}", b: "t${vars.l}" });
     const msgs = r.diagnostics.map((d) => `${d.code} ${d.message} ${d.hint ?? ""}`);
-    expect(msgs).toContainEqual(expect.stringMatching(/VP120 \$\{vars\.roi\} refers to "vars\.roi", which does not exist did you mean "rio"\?/));
-    expect(msgs).toContainEqual(expect.stringMatching(/VP121 interpolation cycle: \$\{vars\.(x|y)\} -> \$\{vars\.(x|y)\} -> \$\{vars\.(x|y)\}/));
+    expect(msgs).toContainEqual(
+      expect.stringMatching(/VP120 \$\{vars\.roi\} refers to "vars\.roi", which does not exist did you mean "rio"\?/),
+    );
+    expect(msgs).toContainEqual(
+      expect.stringMatching(/VP121 interpolation cycle: \$\{vars\.(x|y)\} -> \$\{vars\.(x|y)\} -> \$\{vars\.(x|y)\}/),
+    );
     expect(msgs).toContainEqual(expect.stringMatching(/VP140 \$\{vars\.l\} is a list/));
   });
 });

@@ -1,16 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { Container, token } from "../src/di/container.js";
 import { ComponentResolver } from "../src/di/components.js";
+import { Container, token } from "../src/di/container.js";
 import { Services } from "../src/di/tokens.js";
-import { isVoxelpipeError, VoxelpipeError } from "../src/errors.js";
+import { isVoxelpipeError, type VoxelpipeError } from "../src/errors.js";
 import { createMemoryLogger } from "../src/logger.js";
 import { RngStreams } from "../src/rng/streams.js";
 import { defineLoss, definePlugin, defineTransform } from "../src/sdk/define.js";
 import { Registries } from "../src/sdk/registry.js";
 
-const T = (name: string) => defineTransform({ name, args: z.object({ k: z.number().default(1) }), create: (a) => ({ random: false, apply: (s: Record<string, unknown>) => ({ ...s, k: a.k }) }) });
-const pa = definePlugin({ meta: { name: "pkg-a", version: "1.0.0", namespace: "a" }, components: [T("Flip"), T("Crop")] });
+const T = (name: string) =>
+  defineTransform({
+    name,
+    args: z.object({ k: z.number().default(1) }),
+    create: (a) => ({ random: false, apply: (s: Record<string, unknown>) => ({ ...s, k: a.k }) }),
+  });
+const pa = definePlugin({
+  meta: { name: "pkg-a", version: "1.0.0", namespace: "a" },
+  components: [T("Flip"), T("Crop")],
+});
 const pb = definePlugin({ meta: { name: "pkg-b", version: "2.0.0", namespace: "b" }, components: [T("Flip")] });
 
 function catchErr(f: () => unknown): VoxelpipeError {
@@ -30,7 +38,9 @@ describe("plugin SDK and registries", () => {
     expect(() => t.args.parse({ k: 1, extra: 2 })).toThrow(/Unrecognized key/);
     expect(t.args.parse({})).toEqual({ k: 1 });
     expect(pa.meta).toEqual({ name: "pkg-a", version: "1.0.0", namespace: "a" });
-    expect(() => definePlugin({ meta: { name: "x", version: "1", namespace: "Bad NS" }, components: [] })).toThrow(/namespace/);
+    expect(() => definePlugin({ meta: { name: "x", version: "1", namespace: "Bad NS" }, components: [] })).toThrow(
+      /namespace/,
+    );
   });
 
   it("resolves canonical keys, unique short names, and lists candidates when ambiguous", () => {
@@ -51,10 +61,15 @@ describe("plugin SDK and registries", () => {
   it("names both plugins on a duplicate registration, supports aliasing, freezes once a run starts", () => {
     const r = new Registries();
     r.use(pa);
-    const pa2 = definePlugin({ meta: { name: "pkg-a-fork", version: "1.1.0", namespace: "a" }, components: [T("Crop")] });
+    const pa2 = definePlugin({
+      meta: { name: "pkg-a-fork", version: "1.1.0", namespace: "a" },
+      components: [T("Crop")],
+    });
     const dup = catchErr(() => r.use(pa2));
     expect(dup.code).toBe("VP102");
-    expect(dup.message).toContain('transform "a/Crop" is registered twice: by plugin "pkg-a" and by plugin "pkg-a-fork"');
+    expect(dup.message).toContain(
+      'transform "a/Crop" is registered twice: by plugin "pkg-a" and by plugin "pkg-a-fork"',
+    );
     r.use(pa2, { as: "fork" });
     expect(r.of("transform").resolve("fork/Crop").plugin.name).toBe("pkg-a-fork");
     r.freeze();
@@ -83,7 +98,12 @@ describe("DI container and component resolver", () => {
       .value(Services.seed, 5)
       .value(Services.rng, new RngStreams(5))
       .value(Services.backend, "cpu");
-    const r = new ComponentResolver({ container: c.child(), root, baseDir: "/", stageOutputs: (s, k) => (s === "up" && k === "best" ? "/ckpt" : undefined) });
+    const r = new ComponentResolver({
+      container: c.child(),
+      root,
+      baseDir: "/",
+      stageOutputs: (s, k) => (s === "up" && k === "best" ? "/ckpt" : undefined),
+    });
     return { r, count: () => built };
   }
 
@@ -105,11 +125,17 @@ describe("DI container and component resolver", () => {
     // per-path RNG streams: same seed + path → same draw
     const again = resolver({ a: { type: "Named" } });
     const x = (await again.r.build("loss", ["a"])) as { seedDraw: number };
-    expect(x.seedDraw).toBe(((await resolver({ a: { type: "Named" } }).r.build("loss", ["a"])) as { seedDraw: number }).seedDraw);
+    expect(x.seedDraw).toBe(
+      ((await resolver({ a: { type: "Named" } }).r.build("loss", ["a"])) as { seedDraw: number }).seedDraw,
+    );
   });
 
   it("reports a reference cycle with its path", async () => {
-    const { r } = resolver({ a: { type: "Named", other: "@b" }, b: { type: "Named", other: "@c" }, c: { type: "Named", other: "@a" } });
+    const { r } = resolver({
+      a: { type: "Named", other: "@b" },
+      b: { type: "Named", other: "@c" },
+      c: { type: "Named", other: "@a" },
+    });
     await expect(r.build("loss", ["a"])).rejects.toThrow("component reference cycle: a -> b -> c -> a");
   });
 

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Vec3 as Shape } from "./helpers.js";
 import { computeHausdorffDistance, hausdorffDistance, percentileDistance } from "../src/hausdorff.js";
 import { torchQuantile } from "../src/quantile.js";
 import { computeSurfaceDice } from "../src/surface-dice.js";
 import { maskEdges } from "../src/surface.js";
-import { bruteDistances, bruteEdges, brutePercentile, randomBlobMask, seeded } from "./helpers.js";
+import { bruteDistances, bruteEdges, brutePercentile, randomBlobMask, seeded, type Vec3 as Shape } from "./helpers.js";
 
 describe("surface voxels (MONAI get_mask_edges: mask XOR erosion)", () => {
   it("a 3×3×3 cube has 26 surface voxels, its centre is interior; the grid border counts as outside", () => {
@@ -53,9 +52,9 @@ describe("Hausdorff distance by hand", () => {
     for (let i = i0; i < i0 + 2; i++) for (let j = 1; j < 3; j++) for (let k = 1; k < 3; k++) m[(i * 4 + j) * 4 + k] = 1;
     return m;
   };
-  it("two 2×2×2 cubes shifted by 3 voxels along axis 0: HD = 3·s0 (every surface voxel moves by 3)", () => {
-    // each cube is all surface; nearest voxel of the other cube is 2 voxels along axis 0 for half, 3 for... :
-    // cube A at i∈{1,2}, cube B at i∈{4,5}: from i=2 → 4 is 2, from i=1 → 4 is 3; symmetric: max = 3 voxels
+  it("two 2×2×2 cubes 3 voxels apart along axis 0: HD = 3·s0", () => {
+    // both cubes are all surface; A at i∈{1,2}, B at i∈{4,5}: A's i=2 layer is 2 from B, its i=1 layer 3;
+    // symmetric, so the maximum is 3 voxels
     expect(hausdorffDistance(cube(1), cube(4), shape)).toBeCloseTo(3, 6);
     expect(hausdorffDistance(cube(1), cube(4), shape, { spacing: [1.5, 1, 1] })).toBeCloseTo(4.5, 6);
     // percentile 50 of d(A→B) = [3,3,3,3,2,2,2,2] sorted → rank 3.5 → 2.5; symmetric: both 2.5

@@ -38,7 +38,7 @@ export { UNETR, UNETR_LAYERS, UNETR_PATCH, UNETR_SKIPS, type UNETRArgs, type UNE
 export { transformerArgs, ViT, type ViTArgs, vitArgs } from "./nets/vit.js";
 export { ViTEncoder, type ViTEncoderConfig, type ViTEncoderOutput } from "./nets/vit-encoder.js";
 export { ViTAutoEnc, type ViTAutoEncArgs, vitAutoEncArgs } from "./nets/vitautoenc.js";
-export { convTranspose3dPatch, depthToSpace3d, patchConv3d, spaceToDepth3d, type Triple } from "./ops/patch-ops.js";
+export { depthToSpace3d, spaceToDepth3d, type Triple } from "./ops/patch-ops.js";
 export { fillInit, type Initializer } from "./params/init.js";
 export { countParams, type ParamInfo, type ParamLayout, ParamStore, torchDefault } from "./params/param-store.js";
 export {

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
+import { engine } from "@voxelpipe/core";
 import { parseSafetensors, permuteArray, type StTensor } from "../src/index.js";
 
 export const SHARED = process.env.VOXELPIPE_SHARED ?? fileURLToPath(new URL("../../../../shared", import.meta.url));
@@ -16,6 +17,8 @@ export async function useBackend(name: string): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`backend ${name} failed to initialise`);
   await tf.ready();
+  // what the runner does after selecting a backend: gradients + wasm kernel fixes
+  engine.prepareBackend(name);
 }
 
 export function loadFixture(name: string): { tensors: Map<string, StTensor>; meta: Record<string, unknown> } {

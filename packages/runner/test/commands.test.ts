@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv } from "ajv";
-import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { cli, FIXTURES, REPO, tmp } from "./helpers.js";
 
 describe("voxelpipe list / describe / print / schema", () => {
@@ -13,7 +13,17 @@ describe("voxelpipe list / describe / print / schema", () => {
     expect(r.stdout).not.toContain("vp/train");
     const j = JSON.parse((await cli(["list", "--json", "--pipeline", "pipelines/example-regression.yaml"])).stdout);
     const keys = j.map((e: { key: string }) => e.key);
-    expect(keys).toEqual(expect.arrayContaining(["vp/Adam", "vp/AdamW", "vp/SGD", "vp/train", "vp/MSELoss", "example/MLP", "example/HuberLoss"]));
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        "vp/Adam",
+        "vp/AdamW",
+        "vp/SGD",
+        "vp/train",
+        "vp/MSELoss",
+        "example/MLP",
+        "example/HuberLoss",
+      ]),
+    );
     const bad = await cli(["list", "optimiser"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('did you mean "optimizer"?');

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { evalExpr, exprNames, parseExpr } from "../src/train/expr.js";
 
-const num = { num: (v: number) => v, add: (a: number, b: number) => a + b, sub: (a: number, b: number) => a - b, mul: (a: number, b: number) => a * b, div: (a: number, b: number) => a / b, neg: (a: number) => -a };
+const num = {
+  num: (v: number) => v,
+  add: (a: number, b: number) => a + b,
+  sub: (a: number, b: number) => a - b,
+  mul: (a: number, b: number) => a * b,
+  div: (a: number, b: number) => a / b,
+  neg: (a: number) => -a,
+};
 const ev = (s: string, env: Record<string, number>) => evalExpr(parseExpr(s), (k) => env[k], num);
 
 describe("loss arithmetic grammar", () => {

@@ -56,7 +56,10 @@ describe("voxelpipe validate on broken pipelines", () => {
     } as Record<string, string[]>;
     for (const [file, codes] of Object.entries(expectCode)) {
       const j = JSON.parse((await cli(["validate", file, "--json"], dir)).stdout);
-      expect(j.errors.map((e: { code: string }) => e.code), file).toEqual(codes);
+      expect(
+        j.errors.map((e: { code: string }) => e.code),
+        file,
+      ).toEqual(codes);
     }
     const syntax = JSON.parse((await cli(["validate", "yaml-syntax.yaml", "--json"], dir)).stdout);
     expect(syntax.errors[0]).toMatchObject({ code: "VP001", line: 10 });

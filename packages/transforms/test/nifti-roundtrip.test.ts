@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Volume, VoxelArray } from "@voxelpipe/core";
@@ -130,6 +130,14 @@ describe("NIfTI-1 encode → parse round trip", () => {
     // channel 2 of voxel (4,3,2) sits in the third 3-D block of the file
     expect(rawVoxel(bytes, 352, [5, 4, 3], "float32", [4, 3, 2, 2])).toBe(4 + 1.5 - 2 + 200);
     expectSameVolume(parseNifti(bytes, "4d.nii"), vol);
+  });
+
+  it("stores the affine as float32 (NIfTI-1): exact for float32 values, otherwise rounded to float32", () => {
+    const vol = makeVolume([2, 2, 2], 1, Uint8Array, () => 0, diag(0.8, 0.8, 3, [-177.95632934570312, 0.1, 0]));
+    const got = parseNifti(encodeNifti(vol), "f32.nii").affine;
+    expect(Array.from(got)).toEqual(Array.from(vol.affine).map(Math.fround));
+    expect(got[0]).not.toBe(0.8);
+    expect(got[3]).toBe(-177.95632934570312);
   });
 
   it("converts to the requested dtype, rounding and clamping integers", () => {
@@ -310,7 +318,7 @@ describe("files: writeNifti / readNifti / readNiftiSync", () => {
     const f = readNiftiSync(p);
     expect(f.data).toBeInstanceOf(Float32Array);
     expect(Array.from(f.data)).toEqual(Array.from(vol.data));
-    expect(existsSync(`${p}.tmp`)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 
   it("decodes gzip by content, not by file name", async () => {

@@ -12,7 +12,7 @@ test("viz", () => {
   const mode = process.env.VIEW ?? "axial";
   // axial: rows = anterior at top (j descending), cols = patient right on the left of the image (radiological: i descending left->right? show i increasing to the left)
   const W = mode === "axial" ? n0 : n0, H = mode === "axial" ? n1 : n2;
-  const Z = 2; const png = new PNG({ width: W * slices.length * Z, height: H * 2 * Z });
+  const Z = Number(process.env.ZOOM ?? 2); const png = new PNG({ width: W * slices.length * Z, height: H * 2 * Z });
   slices.forEach((f, s) => {
     const at = Math.min((mode === "axial" ? n2 : n1) - 1, Math.floor(f * (mode === "axial" ? n2 : n1)));
     for (let r = 0; r < H; r++) for (let col = 0; col < W; col++) {

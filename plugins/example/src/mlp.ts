@@ -24,14 +24,22 @@ export const MLP = defineModel({
       params.set(`layers.${l}.weight`, tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true));
       params.set(`layers.${l}.bias`, tf.variable(tf.zeros([fanOut]), true));
     }
-    const act = (x: tf.Tensor) => (a.activation === "relu" ? tf.relu(x) : a.activation === "tanh" ? tf.tanh(x) : tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))));
+    const act = (x: tf.Tensor) =>
+      a.activation === "relu"
+        ? tf.relu(x)
+        : a.activation === "tanh"
+          ? tf.tanh(x)
+          : tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
     const layers = widths.length - 1;
     return {
       params,
       apply(x) {
         let h = x;
         for (let l = 0; l < layers; l++) {
-          h = tf.add(tf.matMul(h as tf.Tensor2D, params.get(`layers.${l}.weight`) as tf.Tensor2D), params.get(`layers.${l}.bias`)!);
+          h = tf.add(
+            tf.matMul(h as tf.Tensor2D, params.get(`layers.${l}.weight`) as tf.Tensor2D),
+            params.get(`layers.${l}.bias`)!,
+          );
           if (l < layers - 1) h = act(h);
         }
         return h;

@@ -54,7 +54,8 @@ export async function compilePipeline(
   const raw = loadPipeline(file, opts.overrides ?? []);
   const diagnostics = [...raw.diagnostics];
   const { texts, locs } = raw;
-  if (diagnostics.some((d) => d.code === "VP001" || d.code === "VP002")) return { diagnostics: sortDiagnostics(diagnostics), texts };
+  if (diagnostics.some((d) => d.code === "VP001" || d.code === "VP002"))
+    return { diagnostics: sortDiagnostics(diagnostics), texts };
 
   const interp = interpolate(raw.value, locs);
   diagnostics.push(...interp.diagnostics);
@@ -65,7 +66,8 @@ export async function compilePipeline(
 
   // top level (stages checked individually below)
   const top = pipelineSchema(looseStage).safeParse(value, { reportInput: true });
-  if (!top.success) diagnostics.push(...issuesToDiagnostics(top.error.issues, [], pipelineSchema(looseStage), locs, "top-level key"));
+  if (!top.success)
+    diagnostics.push(...issuesToDiagnostics(top.error.issues, [], pipelineSchema(looseStage), locs, "top-level key"));
 
   const stagesValue = isPlainObject(value.stages) ? value.stages : {};
   const stageNames = Object.keys(stagesValue);
@@ -107,13 +109,19 @@ export async function compilePipeline(
     }
     const found = stageRegistry.lookup(kind);
     if ("diagnostic" in found) {
-      diagnostics.push({ ...found.diagnostic, message: `unknown stage kind "${kind}"`, path: formatPath([...base, "kind"]), loc: locs.get([...base, "kind"])?.value });
+      diagnostics.push({
+        ...found.diagnostic,
+        message: `unknown stage kind "${kind}"`,
+        path: formatPath([...base, "kind"]),
+        loc: locs.get([...base, "kind"])?.value,
+      });
       continue;
     }
     const def = found.entry.def as StageDefinition;
     const schema = def.schema(slots).extend(stageCommon).strict();
     const r = schema.safeParse(sv, { reportInput: true });
-    if (!r.success) diagnostics.push(...issuesToDiagnostics(r.error.issues, base, schema, locs, "key", `a ${kind} stage`));
+    if (!r.success)
+      diagnostics.push(...issuesToDiagnostics(r.error.issues, base, schema, locs, "key", `a ${kind} stage`));
     stages.set(name, { name, kind, needs: needsList, config, def });
   }
 
@@ -188,14 +196,22 @@ function ancestors(stage: string, stages: Map<string, CompiledStage>): Set<strin
 }
 
 /** Every `@path` must point at something: a config path, or an output of an upstream stage. */
-function checkReferences(root: Record<string, unknown>, stages: Map<string, CompiledStage>, locs: LocationMap, diagnostics: Diagnostic[]) {
+function checkReferences(
+  root: Record<string, unknown>,
+  stages: Map<string, CompiledStage>,
+  locs: LocationMap,
+  diagnostics: Diagnostic[],
+) {
   const walk = (v: unknown, path: Path) => {
     if (isReference(v)) {
       checkOne(v, path);
       return;
     }
-    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
-    else if (isPlainObject(v)) for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => {
+        walk(x, [...path, i]);
+      });
+    } else if (isPlainObject(v)) for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
   };
   const checkOne = (ref: string, site: Path) => {
     const target = parsePath(ref.slice(1));

@@ -20,7 +20,9 @@ export function codeFrame(text: string, line: number, col: number, length = 1): 
     out.push(`${String(n).padStart(width)} | ${lines[n - 1] ?? ""}`);
     if (n === line) {
       const avail = Math.max(1, (lines[n - 1] ?? "").length - (col - 1));
-      out.push(`${" ".repeat(width)} | ${" ".repeat(Math.max(0, col - 1))}${"^".repeat(Math.max(1, Math.min(length, avail)))}`);
+      out.push(
+        `${" ".repeat(width)} | ${" ".repeat(Math.max(0, col - 1))}${"^".repeat(Math.max(1, Math.min(length, avail)))}`,
+      );
     }
   }
   return out.join("\n");

@@ -11,7 +11,10 @@ const EMBEDDED = /(\$?)\$\{([^${}]+)\}/g;
  * the value itself (a list stays a list), one embedded in text is replaced by the scalar's text.
  * `$${` writes a literal `${`. Interpolation is data copying only: nothing is ever evaluated.
  */
-export function interpolate(root: Record<string, unknown>, locs: LocationMap): { value: Record<string, unknown>; diagnostics: Diagnostic[] } {
+export function interpolate(
+  root: Record<string, unknown>,
+  locs: LocationMap,
+): { value: Record<string, unknown>; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const done = new Map<string, unknown>();
 

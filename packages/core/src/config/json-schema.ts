@@ -23,8 +23,14 @@ export function pipelineJsonSchema(registries: Registries): Json {
         .extend({ ...stageCommon, kind: z.enum([e.name, e.key]).describe(def.description || e.key) })
         .strict();
     });
-  const stage = stageOptions.length ? z.union(stageOptions as unknown as [z.ZodType, ...z.ZodType[]]) : z.object(stageCommon).loose();
-  const schema = z.toJSONSchema(pipelineSchema(stage), { io: "input", unrepresentable: "any", target: "draft-7" }) as Json;
+  const stage = stageOptions.length
+    ? z.union(stageOptions as unknown as [z.ZodType, ...z.ZodType[]])
+    : z.object(stageCommon).loose();
+  const schema = z.toJSONSchema(pipelineSchema(stage), {
+    io: "input",
+    unrepresentable: "any",
+    target: "draft-7",
+  }) as Json;
   allowIndirection(schema);
   schema.title = "voxelpipe pipeline";
   schema.$id = "https://voxelpipe.dev/pipeline.schema.json";
@@ -52,5 +58,6 @@ function allowIndirection(node: unknown): void {
     for (const k of Object.keys(props)) if (k !== "type" && k !== "kind") props[k] = wrap(props[k]);
   }
   if (n.items && typeof n.items === "object" && !Array.isArray(n.items)) n.items = wrap(n.items);
-  if (n.additionalProperties && typeof n.additionalProperties === "object") n.additionalProperties = wrap(n.additionalProperties);
+  if (n.additionalProperties && typeof n.additionalProperties === "object")
+    n.additionalProperties = wrap(n.additionalProperties);
 }

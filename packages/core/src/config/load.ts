@@ -110,11 +110,20 @@ function applyOverride(
   const path = parsePath(text.slice(0, eq).trim());
   const parsed = parseYamlWithLocations(text.slice(eq + 1), pseudo, path);
   if (parsed.diagnostics.length) {
-    return { diagnostic: { ...parsed.diagnostics[0], code: Codes.override, message: `in override "${text}": ${parsed.diagnostics[0].message}` } };
+    return {
+      diagnostic: {
+        ...parsed.diagnostics[0],
+        code: Codes.override,
+        message: `in override "${text}": ${parsed.diagnostics[0].message}`,
+      },
+    };
   }
   // positions inside the value are relative to the value text: shift them past "path="
   const locs = new LocationMap();
-  const top = { value: { file: pseudo, line: 1, col: eq + 2, length: Math.max(1, text.length - eq - 1) }, key: { file: pseudo, line: 1, col: 1, length: eq } };
+  const top = {
+    value: { file: pseudo, line: 1, col: eq + 2, length: Math.max(1, text.length - eq - 1) },
+    key: { file: pseudo, line: 1, col: 1, length: eq },
+  };
   locs.set(path, top);
   const value = structuredClone(root);
   let cur: Record<string, unknown> | unknown[] = value;

@@ -9,7 +9,11 @@ export const pluginEntrySchema = z.union([
   z
     .object({
       from: z.string().describe("package name or relative path"),
-      as: z.string().regex(/^[a-z][a-z0-9_-]*$/).optional().describe("register its components under this namespace"),
+      as: z
+        .string()
+        .regex(/^[a-z][a-z0-9_-]*$/)
+        .optional()
+        .describe("register its components under this namespace"),
     })
     .strict(),
 ]);
@@ -17,7 +21,10 @@ export const pluginEntrySchema = z.union([
 /** Keys every stage has, whatever its kind. */
 export const stageCommon = {
   kind: z.string().describe("stage kind: train, evaluate, infer, preprocess, ... (see `voxelpipe list stage`)"),
-  needs: z.array(z.string()).optional().describe("stages that must run first; their outputs become @stages.<name>.outputs.*"),
+  needs: z
+    .array(z.string())
+    .optional()
+    .describe("stages that must run first; their outputs become @stages.<name>.outputs.*"),
   description: z.string().optional().describe("what this stage is for"),
 };
 
@@ -29,10 +36,16 @@ export function pipelineSchema(stage: z.ZodType) {
       name: z.string().regex(IDENT).describe("pipeline name; runs go to runs/<name>/<stage>/<timestamp>"),
       description: z.string().optional(),
       seed: z.number().int().min(0).max(4294967295).default(0).describe("run seed: all randomness derives from it"),
-      backend: z.enum(["auto", ...backendNames]).default("auto").describe("tensor backend; auto picks the best that loads"),
+      backend: z
+        .enum(["auto", ...backendNames])
+        .default("auto")
+        .describe("tensor backend; auto picks the best that loads"),
       vars: z.record(z.string(), z.unknown()).optional().describe("values to reuse through ${vars.x}"),
       plugins: z.array(pluginEntrySchema).optional().describe("extra plugins to load"),
-      extends: z.union([z.string(), z.array(z.string())]).optional().describe("files to deep-merge under this one"),
+      extends: z
+        .union([z.string(), z.array(z.string())])
+        .optional()
+        .describe("files to deep-merge under this one"),
       sweep: z.unknown().optional().describe("parameter grid for `voxelpipe sweep`"),
       stages: z.record(z.string().regex(IDENT), stage).describe("the stage graph"),
     })

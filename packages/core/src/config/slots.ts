@@ -5,8 +5,8 @@ import type { ComponentKind } from "../sdk/kinds.js";
 import type { Registries } from "../sdk/registry.js";
 import type { Slots } from "../sdk/stage.js";
 import { isPlainObject, parsePath } from "./paths.js";
-import { describeValue, issuesToDiagnostics, type VpIssueParams } from "./zod-issues.js";
 import { LocationMap } from "./source.js";
+import { describeValue, issuesToDiagnostics, type VpIssueParams } from "./zod-issues.js";
 
 const REF = /^@[A-Za-z_]/;
 
@@ -39,7 +39,12 @@ export function validationSlots(registries: Registries): Slots {
         }
         const found = registries.of(kind).lookup(val.type);
         if ("diagnostic" in found) {
-          ctx.addIssue({ code: "custom", path: ["type"], message: found.diagnostic.message, params: { vp: found.diagnostic } });
+          ctx.addIssue({
+            code: "custom",
+            path: ["type"],
+            message: found.diagnostic.message,
+            params: { vp: found.diagnostic },
+          });
           return;
         }
         const def = found.entry.def as ComponentDefinition;
@@ -47,7 +52,14 @@ export function validationSlots(registries: Registries): Slots {
         const r = def.args.safeParse(args, { reportInput: true });
         if (r.success) return;
         // convert here (we know the component's schema, for did-you-mean) and re-emit as located issues
-        for (const d of issuesToDiagnostics(r.error.issues, [], def.args, new LocationMap(), "argument", found.entry.key)) {
+        for (const d of issuesToDiagnostics(
+          r.error.issues,
+          [],
+          def.args,
+          new LocationMap(),
+          "argument",
+          found.entry.key,
+        )) {
           const rel = parsePath(d.path ?? "");
           const { path: _p, loc: _l, ...rest } = d;
           ctx.addIssue({

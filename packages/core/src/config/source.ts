@@ -97,7 +97,9 @@ export function parseYamlWithLocations(text: string, file: string, base: Path = 
         if (l && keyLoc) locs.set(p, { ...l, key: keyLoc });
       }
     } else if (isSeq(node)) {
-      node.items.forEach((item, i) => walk(item as Node, [...path, i]));
+      node.items.forEach((item, i) => {
+        walk(item as Node, [...path, i]);
+      });
     }
   };
   if (diagnostics.length === 0) walk(doc.contents as Node, base);
@@ -134,7 +136,8 @@ export function readYamlFile(file: string): ParsedYaml {
           code: Codes.fileNotFound,
           message: err.code === "ENOENT" ? `pipeline file not found: ${file}` : `cannot read ${file}: ${err.message}`,
           loc: { file, line: 1, col: 1 },
-          hint: err.code === "ENOENT" ? "check the path (relative paths resolve against the current directory)" : undefined,
+          hint:
+            err.code === "ENOENT" ? "check the path (relative paths resolve against the current directory)" : undefined,
         },
       ],
     };

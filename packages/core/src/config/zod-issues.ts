@@ -17,7 +17,8 @@ export function unwrap(schema: AnySchema): AnySchema {
   let s = schema;
   for (let i = 0; i < 20 && s?._zod; i++) {
     const d = s._zod.def;
-    if (["optional", "default", "nullable", "prefault", "readonly", "catch", "nonoptional"].includes(d.type)) s = d.innerType;
+    if (["optional", "default", "nullable", "prefault", "readonly", "catch", "nonoptional"].includes(d.type))
+      s = d.innerType;
     else if (d.type === "pipe") s = d.in;
     else if (d.type === "lazy") s = d.getter();
     else break;
@@ -133,9 +134,10 @@ export function issuesToDiagnostics(
           loc: at(path),
           expected: `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`,
           got: describeValue((issue as { input?: unknown }).input),
-          hint: typeof (issue as { input?: unknown }).input === "string"
-            ? didYouMean((issue as { input?: string }).input ?? "", issue.values.map(String))
-            : undefined,
+          hint:
+            typeof (issue as { input?: unknown }).input === "string"
+              ? didYouMean((issue as { input?: string }).input ?? "", issue.values.map(String))
+              : undefined,
         });
         break;
       }
@@ -146,17 +148,38 @@ export function issuesToDiagnostics(
           out.push({ ...d, path: formatPath(path), loc: at(path, atKey) });
           break;
         }
-        out.push({ code: Codes.invalidValue, message: issue.message, path: formatPath(path), loc: at(path), got: describeValue((issue as { input?: unknown }).input) });
+        out.push({
+          code: Codes.invalidValue,
+          message: issue.message,
+          path: formatPath(path),
+          loc: at(path),
+          got: describeValue((issue as { input?: unknown }).input),
+        });
         break;
       }
       case "invalid_union": {
         // prefer the branch that got furthest: the one with the fewest issues
         const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
         const best = [...branches].sort((a, b) => a.length - b.length)[0];
-        if (best && best.length) {
-          out.push(...issuesToDiagnostics(best.map((i) => ({ ...i, path: [...rel, ...i.path] })), base, schema, locs, what, owner));
+        if (best?.length) {
+          out.push(
+            ...issuesToDiagnostics(
+              best.map((i) => ({ ...i, path: [...rel, ...i.path] })),
+              base,
+              schema,
+              locs,
+              what,
+              owner,
+            ),
+          );
         } else {
-          out.push({ code: Codes.invalidValue, message: `invalid value for "${formatPath(path)}"`, path: formatPath(path), loc: at(path), got: describeValue((issue as { input?: unknown }).input) });
+          out.push({
+            code: Codes.invalidValue,
+            message: `invalid value for "${formatPath(path)}"`,
+            path: formatPath(path),
+            loc: at(path),
+            got: describeValue((issue as { input?: unknown }).input),
+          });
         }
         break;
       }

@@ -1,8 +1,8 @@
-import { Codes, VoxelpipeError } from "../errors.js";
-import type { Logger } from "../logger.js";
 import { formatPath, getAt, isPlainObject, type Path, parsePath } from "../config/paths.js";
 import { isReference } from "../config/slots.js";
 import type { LocationMap } from "../config/source.js";
+import { Codes, VoxelpipeError } from "../errors.js";
+import type { Logger } from "../logger.js";
 import type { RngStreams } from "../rng/streams.js";
 import type { ArtifactStore, ComponentContext } from "../sdk/context.js";
 import type { ComponentDefinition } from "../sdk/define.js";
@@ -52,7 +52,11 @@ export class ComponentResolver {
     if (hit) return hit as Promise<T>;
     const r = getAt(this.o.root, path);
     if (!r.found) {
-      throw new VoxelpipeError({ code: Codes.danglingReference, message: `nothing at "${key}" to build a ${kind} from`, path: key });
+      throw new VoxelpipeError({
+        code: Codes.danglingReference,
+        message: `nothing at "${key}" to build a ${kind} from`,
+        path: key,
+      });
     }
     const p = this.buildValue<T>(kind, r.value, path, [...chain, key]);
     this.built.set(key, p);
@@ -95,7 +99,12 @@ export class ComponentResolver {
         return out;
       }
       const r = getAt(this.o.root, target);
-      if (!r.found) throw new VoxelpipeError({ code: Codes.danglingReference, message: `${v} does not exist`, path: chain[chain.length - 1] });
+      if (!r.found)
+        throw new VoxelpipeError({
+          code: Codes.danglingReference,
+          message: `${v} does not exist`,
+          path: chain[chain.length - 1],
+        });
       // a reference to a component entry is kept for the consumer to build through ctx.build
       if (isPlainObject(r.value) && typeof r.value.type === "string") return v;
       return this.resolveRefs(structuredClone(r.value), chain);

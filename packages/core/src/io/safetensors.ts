@@ -7,7 +7,15 @@ import { Codes, VoxelpipeError } from "../errors.js";
  * then the raw little-endian data. Used for our checkpoints, MONAI weight import and fixtures.
  */
 export type SafeDtype = "F32" | "F64" | "I32" | "I64" | "U8" | "I8" | "I16" | "U16" | "BOOL";
-export type SafeArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array;
+export type SafeArray =
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Uint16Array;
 
 export interface SafeTensor {
   dtype: SafeDtype;
@@ -33,14 +41,19 @@ const ctor: Record<SafeDtype, { new (b: ArrayBuffer, o: number, n: number): Safe
 };
 
 function bad(source: string, message: string): never {
-  throw new VoxelpipeError({ code: Codes.fileInvalid, message: `${source}: ${message}`, hint: "the file is truncated or not a safetensors file" });
+  throw new VoxelpipeError({
+    code: Codes.fileInvalid,
+    message: `${source}: ${message}`,
+    hint: "the file is truncated or not a safetensors file",
+  });
 }
 
 export function decodeSafetensors(bytes: Uint8Array, source = "<memory>"): SafetensorsFile {
   if (bytes.byteLength < 8) bad(source, `file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
-  if (n > bytes.byteLength - 8 || n > 100_000_000) bad(source, `header length ${n} exceeds the file size ${bytes.byteLength}`);
+  if (n > bytes.byteLength - 8 || n > 100_000_000)
+    bad(source, `header length ${n} exceeds the file size ${bytes.byteLength}`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
@@ -55,13 +68,20 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<memory>"): Safet
       metadata = (info ?? {}) as Record<string, string>;
       continue;
     }
-    const { dtype, shape, data_offsets } = info as { dtype: SafeDtype; shape: number[]; data_offsets: [number, number] };
+    const { dtype, shape, data_offsets } = info as {
+      dtype: SafeDtype;
+      shape: number[];
+      data_offsets: [number, number];
+    };
     const C = ctor[dtype];
     if (!C) bad(source, `tensor "${name}" has unsupported dtype ${dtype}`);
     const [b, e] = data_offsets;
     const count = shape.reduce((a, d) => a * d, 1);
     if (e - b !== count * C.BYTES_PER_ELEMENT || dataStart + e > bytes.byteLength) {
-      bad(source, `tensor "${name}" (${dtype} ${shape.join("×")}) needs bytes ${b}..${e}, beyond the ${bytes.byteLength - dataStart} data bytes`);
+      bad(
+        source,
+        `tensor "${name}" (${dtype} ${shape.join("×")}) needs bytes ${b}..${e}, beyond the ${bytes.byteLength - dataStart} data bytes`,
+      );
     }
     // copy so the array is aligned and independent of the file buffer
     const copy = bytes.slice(dataStart + b, dataStart + e);
@@ -101,14 +121,21 @@ const dtypeOf = (a: SafeArray): SafeDtype =>
                 : "U8";
 
 /** Encode tensors (in the given order) with string metadata. */
-export function encodeSafetensors(tensors: Iterable<[string, { shape: number[]; data: SafeArray; dtype?: SafeDtype }]>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(
+  tensors: Iterable<[string, { shape: number[]; data: SafeArray; dtype?: SafeDtype }]>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   const parts: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of tensors) {
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    header[name] = { dtype: t.dtype ?? dtypeOf(t.data), shape: t.shape, data_offsets: [offset, offset + bytes.byteLength] };
+    header[name] = {
+      dtype: t.dtype ?? dtypeOf(t.data),
+      shape: t.shape,
+      data_offsets: [offset, offset + bytes.byteLength],
+    };
     parts.push(bytes);
     offset += bytes.byteLength;
   }

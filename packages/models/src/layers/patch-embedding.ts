@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { patchConv3d, spaceToDepth3d, type Triple } from "../ops/patch-ops.js";
+import { engine } from "@voxelpipe/core";
+import { spaceToDepth3d, type Triple } from "../ops/patch-ops.js";
 import { type ParamStore, torchDefault } from "../params/param-store.js";
 import { Linear } from "./linear.js";
 import { dropout, type Runtime } from "./runtime.js";
@@ -122,7 +123,8 @@ export class PatchEmbedding {
         const cols = spaceToDepth3d(x, this.cfg.patchSize);
         tokens = this.perceptron.apply(tf.reshape(cols, [b, this.nPatches, cols.shape[4]]));
       } else {
-        tokens = tf.reshape(patchConv3d(x, this.weight as tf.Tensor5D, this.bias as tf.Tensor1D), [b, this.nPatches, h]);
+        const y = engine.patchConv3d(x, this.weight as tf.Tensor5D);
+        tokens = tf.add(tf.reshape(y, [b, this.nPatches, h]), this.bias);
       }
       return dropout(tf.add(tokens, this.posEmbed), this.cfg.dropoutRate, rt) as tf.Tensor3D;
     });

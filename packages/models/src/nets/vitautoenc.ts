@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { RandomState, z } from "@voxelpipe/core";
-import { convTranspose3dPatch, type Triple } from "../ops/patch-ops.js";
+import { engine, RandomState, z } from "@voxelpipe/core";
+import type { Triple } from "../ops/patch-ops.js";
 import { torchDefault } from "../params/param-store.js";
 import { NetworkBase, sizeArg, triple } from "./common.js";
 import { transformerArgs } from "./vit.js";
@@ -75,9 +75,9 @@ export class ViTAutoEnc extends NetworkBase {
       const [n0, n1, n2] = this.encoder.patchEmbedding.grid;
       // token order is S0-major, so the channel-last grid is a plain reshape (no permute)
       const grid = tf.reshape(tokens, [xin.shape[0], n0, n1, n2, cfg.hiddenSize]) as tf.Tensor5D;
-      const up = convTranspose3dPatch(grid, this.deconv1.weight as tf.Tensor5D, this.deconv1.bias as tf.Tensor1D);
-      const out = convTranspose3dPatch(up, this.deconv2.weight as tf.Tensor5D, this.deconv2.bias as tf.Tensor1D);
-      return { out, hidden };
+      const up = tf.add(engine.convTranspose3d(grid, this.deconv1.weight as tf.Tensor5D), this.deconv1.bias);
+      const out = tf.add(engine.convTranspose3d(up as tf.Tensor5D, this.deconv2.weight as tf.Tensor5D), this.deconv2.bias);
+      return { out: out as tf.Tensor5D, hidden };
     });
   }
 

@@ -1,5 +1,5 @@
-import { defineOptimizer, type NamedVariables, type Optimizer, type OptimizerState, z } from "@voxelpipe/core";
 import * as tf from "@tensorflow/tfjs-core";
+import { defineOptimizer, type NamedVariables, type Optimizer, type OptimizerState, z } from "@voxelpipe/core";
 
 /**
  * PyTorch-semantics optimizers (so MONAI settings mean the same here). State is plain named
@@ -37,7 +37,10 @@ class SlotStore {
 
 const adamArgs = z.object({
   lr: z.number().positive().default(1e-3).describe("learning rate"),
-  betas: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.9, 0.999]).describe("(beta1, beta2)"),
+  betas: z
+    .tuple([z.number().min(0).max(1), z.number().min(0).max(1)])
+    .default([0.9, 0.999])
+    .describe("(beta1, beta2)"),
   eps: z.number().positive().default(1e-8).describe("added to the denominator"),
   weight_decay: z.number().min(0).default(0).describe("L2 penalty (Adam) / decoupled decay (AdamW)"),
 });

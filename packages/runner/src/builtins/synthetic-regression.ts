@@ -31,7 +31,10 @@ export const SyntheticRegression = defineDataset({
         return { x, y: Float32Array.of(Math.sin(Math.PI * d1) + 0.5 * d2 * d2 + a.noise * r.normal()) };
       });
     };
-    const splits: Record<string, Sample[]> = { training: make(a.train, "training"), validation: make(a.val, "validation") };
+    const splits: Record<string, Sample[]> = {
+      training: make(a.train, "training"),
+      validation: make(a.val, "validation"),
+    };
     return {
       splits: () => Object.keys(splits),
       size: (s) => splits[s]?.length ?? 0,

@@ -1,4 +1,11 @@
-import { type ComponentDefinition, type Registries, type RegistryEntry, type StageDefinition, validationSlots, z } from "@voxelpipe/core";
+import {
+  type ComponentDefinition,
+  type Registries,
+  type RegistryEntry,
+  type StageDefinition,
+  validationSlots,
+  z,
+} from "@voxelpipe/core";
 
 export interface ArgRow {
   name: string;
@@ -43,6 +50,10 @@ export function argRows(entry: RegistryEntry, registries: Registries): ArgRow[] 
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (r: string[]) => r.map((c, i) => (c ?? "").padEnd(widths[i])).join("  ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (c ?? "").padEnd(widths[i]))
+      .join("  ")
+      .trimEnd();
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }

@@ -72,18 +72,23 @@ export function buildProgram(io: CliIO): Command {
     .addOption(new Option("--backend <backend>", "tensor backend").choices(["auto", ...backendNames]))
     .option("--runs-dir <dir>", "where run directories go", "runs")
     .option("--resume", "continue the latest interrupted run of each stage", false)
-    .action(async (file: string, o: { stage?: string; set: string[]; backend?: BackendChoice; runsDir: string; resume: boolean }) => {
-      const registries = builtinRegistries();
-      const p = await compileOrReport(file, o.set, registries, io, false);
-      const results = await runPipeline(p, registries, {
-        stage: o.stage,
-        backend: o.backend,
-        runsDir: resolve(io.cwd, o.runsDir),
-        resume: o.resume,
-        logger: createLogger({ write: (_l, line) => io.err(line) }),
-      });
-      for (const r of results) io.out(`${r.name}: ${r.skipped ? "already finished in" : "run directory"} ${r.dir}`);
-    });
+    .action(
+      async (
+        file: string,
+        o: { stage?: string; set: string[]; backend?: BackendChoice; runsDir: string; resume: boolean },
+      ) => {
+        const registries = builtinRegistries();
+        const p = await compileOrReport(file, o.set, registries, io, false);
+        const results = await runPipeline(p, registries, {
+          stage: o.stage,
+          backend: o.backend,
+          runsDir: resolve(io.cwd, o.runsDir),
+          resume: o.resume,
+          logger: createLogger({ write: (_l, line) => io.err(line) }),
+        });
+        for (const r of results) io.out(`${r.name}: ${r.skipped ? "already finished in" : "run directory"} ${r.dir}`);
+      },
+    );
 
   program
     .command("validate")
@@ -136,21 +141,35 @@ export function buildProgram(io: CliIO): Command {
           code: Codes.invalidValue,
           message: `unknown component kind "${kind}"`,
           expected: componentKinds.join(", "),
-          hint: suggest(kind, componentKinds).length ? `did you mean "${suggest(kind, componentKinds)[0]}"?` : undefined,
+          hint: suggest(kind, componentKinds).length
+            ? `did you mean "${suggest(kind, componentKinds)[0]}"?`
+            : undefined,
         });
       }
       const entries = registries.all().filter((e) => !kind || e.def.kind === kind);
       if (o.json) {
         io.out(
           JSON.stringify(
-            entries.map((e) => ({ kind: e.def.kind, key: e.key, name: e.name, plugin: e.plugin.name, version: e.plugin.version, description: e.def.description })),
+            entries.map((e) => ({
+              kind: e.def.kind,
+              key: e.key,
+              name: e.name,
+              plugin: e.plugin.name,
+              version: e.plugin.version,
+              description: e.def.description,
+            })),
             null,
             2,
           ),
         );
         return;
       }
-      io.out(table(["kind", "name", "plugin", "description"], entries.map((e) => [e.def.kind, e.key, `${e.plugin.name}@${e.plugin.version}`, e.def.description])));
+      io.out(
+        table(
+          ["kind", "name", "plugin", "description"],
+          entries.map((e) => [e.def.kind, e.key, `${e.plugin.name}@${e.plugin.version}`, e.def.description]),
+        ),
+      );
     });
 
   program
@@ -169,24 +188,43 @@ export function buildProgram(io: CliIO): Command {
         throw new VoxelpipeError({
           code: hits.length ? Codes.ambiguousComponent : Codes.unknownComponent,
           message: hits.length ? `"${name}" names several components` : `no component named "${name}"`,
-          expected: hits.length ? hits.map((h) => `${h.def.kind} ${h.key}`).join(", ") : "a registered component (see `voxelpipe list`)",
+          expected: hits.length
+            ? hits.map((h) => `${h.def.kind} ${h.key}`).join(", ")
+            : "a registered component (see `voxelpipe list`)",
           hint: hits.length
             ? "pass the canonical key or --kind"
-            : suggest(name, all.flatMap((e) => [e.name, e.key])).length
-              ? `did you mean ${suggest(name, all.flatMap((e) => [e.name, e.key])).map((s) => `"${s}"`).join(" or ")}?`
+            : suggest(
+                  name,
+                  all.flatMap((e) => [e.name, e.key]),
+                ).length
+              ? `did you mean ${suggest(
+                  name,
+                  all.flatMap((e) => [e.name, e.key]),
+                )
+                  .map((s) => `"${s}"`)
+                  .join(" or ")}?`
               : undefined,
         });
       }
       const e = hits[0];
       const rows = argRows(e, registries);
       if (o.json) {
-        io.out(JSON.stringify({ kind: e.def.kind, key: e.key, plugin: e.plugin, description: e.def.description, args: rows }, null, 2));
+        io.out(
+          JSON.stringify(
+            { kind: e.def.kind, key: e.key, plugin: e.plugin, description: e.def.description, args: rows },
+            null,
+            2,
+          ),
+        );
         return;
       }
       io.out(`${e.key} (${e.def.kind}, plugin ${e.plugin.name}@${e.plugin.version})\n${e.def.description}\n`);
       io.out(
         rows.length
-          ? table(["argument", "type", "default", "description"], rows.map((r) => [r.name + (r.required ? " *" : ""), r.type, r.default, r.description]))
+          ? table(
+              ["argument", "type", "default", "description"],
+              rows.map((r) => [r.name + (r.required ? " *" : ""), r.type, r.default, r.description]),
+            )
           : "(no arguments)",
       );
       if (rows.some((r) => r.required)) io.out("\n* required");

@@ -35,6 +35,11 @@ export function environment(p: CompiledPipeline, registries: Registries, backend
         "yaml",
       ].map((n) => [n, versionOf(n)]),
     ),
-    plugins: registries.plugins.map((pl) => ({ name: pl.meta.name, version: pl.meta.version, namespace: pl.namespace, source: pl.source })),
+    plugins: registries.plugins.map((pl) => ({
+      name: pl.meta.name,
+      version: pl.meta.version,
+      namespace: pl.namespace,
+      source: pl.source,
+    })),
   };
 }

@@ -5,9 +5,9 @@ import {
   type BackendChoice,
   Codes,
   type CompiledPipeline,
+  type ComponentKind,
   ComponentResolver,
   Container,
-  type ComponentKind,
   createLogger,
   engine,
   formatPath,
@@ -16,16 +16,16 @@ import {
   parsePath,
   type Registries,
   RngStreams,
-  type StageRuntime,
   Services,
+  type StageRuntime,
   selectBackend,
   VoxelpipeError,
   validationSlots,
 } from "@voxelpipe/core";
 import { stringify } from "yaml";
+import { environment } from "./env.js";
 import { MetricsLog } from "./metrics-log.js";
 import { latestRunDir, newRunDir, writeFileAtomic } from "./run-dir.js";
-import { environment } from "./env.js";
 
 export interface RunOptions {
   /** run only this stage (its upstream outputs come from their latest finished runs) */
@@ -46,7 +46,11 @@ export interface StageResult {
 const OUTPUTS_FILE = "outputs.json";
 
 /** Run the stages of a validated pipeline in dependency order, each in its own run directory. */
-export async function runPipeline(p: CompiledPipeline, registries: Registries, opts: RunOptions = {}): Promise<StageResult[]> {
+export async function runPipeline(
+  p: CompiledPipeline,
+  registries: Registries,
+  opts: RunOptions = {},
+): Promise<StageResult[]> {
   const logger = opts.logger ?? createLogger();
   const runsDir = resolve(opts.runsDir ?? process.env.VOXELPIPE_RUNS_DIR ?? "runs");
   const backend = await selectBackend(opts.backend ?? p.backend, logger);
@@ -139,7 +143,9 @@ export async function runPipeline(p: CompiledPipeline, registries: Registries, o
       get: (path: string) => getAt(stage.config, parsePath(path)).value,
       where: (path: string) => {
         const l = p.locs.nearest([...base, ...parsePath(path)])?.value;
-        return l ? `${l.file}:${l.line}:${l.col} (${formatPath([...base, ...parsePath(path)])})` : formatPath([...base, ...parsePath(path)]);
+        return l
+          ? `${l.file}:${l.line}:${l.col} (${formatPath([...base, ...parsePath(path)])})`
+          : formatPath([...base, ...parsePath(path)]);
       },
       log: (r) => metrics.append({ stage: name, ...r }),
     };

@@ -10,7 +10,10 @@ export class MetricsLog {
   }
 
   append(record: Record<string, unknown>): void {
-    appendFileSync(this.file, `${JSON.stringify(record, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v))}\n`);
+    appendFileSync(
+      this.file,
+      `${JSON.stringify(record, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v))}\n`,
+    );
   }
 
   read(): Record<string, unknown>[] {

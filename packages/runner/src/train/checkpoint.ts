@@ -26,7 +26,8 @@ export class Checkpointer {
     const dir = join(this.rt.artifacts.dir, "checkpoints");
     mkdirSync(dir, { recursive: true });
     const entries: [string, { shape: number[]; data: Float32Array }][] = [];
-    for (const [name, v] of this.model.params) entries.push([name, { shape: v.shape, data: (await v.data()) as Float32Array }]);
+    for (const [name, v] of this.model.params)
+      entries.push([name, { shape: v.shape, data: (await v.data()) as Float32Array }]);
     const opt = this.optimizer.getState();
     for (const [k, s] of Object.entries(opt.slots)) entries.push([`optimizer/${k}`, s]);
     const bytes = encodeSafetensors(entries, {
@@ -49,7 +50,8 @@ export class Checkpointer {
       tf.tidy(() => v.assign(tf.tensor(t.data as Float32Array, t.shape, "float32")));
     }
     const slots: Record<string, { shape: number[]; data: Float32Array }> = {};
-    for (const [k, t] of tensors) if (k.startsWith("optimizer/")) slots[k.slice(10)] = { shape: t.shape, data: t.data as Float32Array };
+    for (const [k, t] of tensors)
+      if (k.startsWith("optimizer/")) slots[k.slice(10)] = { shape: t.shape, data: t.data as Float32Array };
     this.optimizer.setState({ step: Number(metadata.optimizer_step ?? 0), slots }, this.model.params);
     return { state: JSON.parse(metadata.state ?? "{}") };
   }

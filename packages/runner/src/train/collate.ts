@@ -1,4 +1,4 @@
-import { type Sample, tf, isVolume, type Volume } from "@voxelpipe/core";
+import { isVolume, type Sample, tf, type Volume } from "@voxelpipe/core";
 
 /**
  * Stack samples into batch tensors: a Volume becomes [B, S0, S1, S2, C] (channel-last), a numeric
@@ -28,7 +28,9 @@ export function collate(samples: Sample[], keys?: readonly string[]): Record<str
     } else if (first instanceof Float32Array || (Array.isArray(first) && typeof first[0] === "number")) {
       const n = (first as ArrayLike<number>).length;
       const buf = new Float32Array(n * samples.length);
-      samples.forEach((s, i) => buf.set(s[key] as ArrayLike<number>, i * n));
+      samples.forEach((s, i) => {
+        buf.set(s[key] as ArrayLike<number>, i * n);
+      });
       out[key] = tf.tensor2d(buf, [samples.length, n]);
     } else if (typeof first === "number") {
       out[key] = tf.tensor1d(samples.map((s) => s[key] as number));

@@ -61,7 +61,8 @@ export function parseExpr(src: string): Expr {
   const peek = () => toks[p];
   const expect = (text: string) => {
     const t = toks[p];
-    if (t.text !== text) throw new ExprSyntaxError(`expected "${text}" but found ${t.kind === "end" ? "the end" : `"${t.text}"`}`, t.col);
+    if (t.text !== text)
+      throw new ExprSyntaxError(`expected "${text}" but found ${t.kind === "end" ? "the end" : `"${t.text}"`}`, t.col);
     p++;
   };
   const factor = (): Expr => {
@@ -84,7 +85,10 @@ export function parseExpr(src: string): Expr {
       p++;
       return { op: "neg", arg: factor() };
     }
-    throw new ExprSyntaxError(`expected a number, a name or "(" but found ${t.kind === "end" ? "the end" : `"${t.text}"`}`, t.col);
+    throw new ExprSyntaxError(
+      `expected a number, a name or "(" but found ${t.kind === "end" ? "the end" : `"${t.text}"`}`,
+      t.col,
+    );
   };
   const term = (): Expr => {
     let left = factor();
@@ -121,7 +125,14 @@ export function exprNames(e: Expr, out: string[] = []): string[] {
 export function evalExpr<T>(
   e: Expr,
   env: (name: string) => T,
-  ops: { num(v: number): T; add(a: T, b: T): T; sub(a: T, b: T): T; mul(a: T, b: T): T; div(a: T, b: T): T; neg(a: T): T },
+  ops: {
+    num(v: number): T;
+    add(a: T, b: T): T;
+    sub(a: T, b: T): T;
+    mul(a: T, b: T): T;
+    div(a: T, b: T): T;
+    neg(a: T): T;
+  },
 ): T {
   switch (e.op) {
     case "num":

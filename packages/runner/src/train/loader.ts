@@ -1,4 +1,4 @@
-import { type Dataset, type RngStreams, type Sample, type Transform, tf } from "@voxelpipe/core";
+import type { Dataset, RngStreams, Sample, Transform, tf } from "@voxelpipe/core";
 import { collate } from "./collate.js";
 
 export interface LoaderOptions {
@@ -11,7 +11,13 @@ export interface LoaderOptions {
 }
 
 /** run a transform chain on one item; multi-sample transforms fan out and later ones run per sample */
-export function applyChain(sample: Sample, chain: readonly Transform[], rng: RngStreams, epoch: number, index: number): Sample[] {
+export function applyChain(
+  sample: Sample,
+  chain: readonly Transform[],
+  rng: RngStreams,
+  epoch: number,
+  index: number,
+): Sample[] {
   let items: Sample[] = [sample];
   chain.forEach((t, ti) => {
     const next: Sample[] = [];

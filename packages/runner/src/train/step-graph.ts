@@ -108,7 +108,8 @@ export class StepGraph {
       if (typeof n === "string") nodes.push({ name, kind: "expr", expr: parseExpr(n) });
       else {
         const inputs = Array.isArray(n.in) ? n.in : [n.in];
-        if (typeof n.call === "string" && !n.call.startsWith("@")) nodes.push({ name, kind: "model", model: n.call, inputs });
+        if (typeof n.call === "string" && !n.call.startsWith("@"))
+          nodes.push({ name, kind: "model", model: n.call, inputs });
         else nodes.push({ name, kind: "loss", loss: await buildLoss(n.call, name), inputs });
       }
     }
@@ -127,7 +128,11 @@ export class StepGraph {
   }
 
   /** run the graph on a batch; must be called inside tf.tidy / variableGrads */
-  run(batch: Record<string, tf.Tensor>, models: Record<string, Model>, opts: { training: boolean; until?: string }): Map<string, tf.Tensor> {
+  run(
+    batch: Record<string, tf.Tensor>,
+    models: Record<string, Model>,
+    opts: { training: boolean; until?: string },
+  ): Map<string, tf.Tensor> {
     const env = new Map<string, tf.Tensor>(Object.entries(batch));
     const get = (k: string, node: string) => {
       const t = env.get(k);
@@ -139,7 +144,8 @@ export class StepGraph {
       return t;
     };
     for (const n of this.nodes) {
-      if (n.kind === "model") env.set(n.name, models[n.model].apply(get(n.inputs[0], n.name), { training: opts.training }));
+      if (n.kind === "model")
+        env.set(n.name, models[n.model].apply(get(n.inputs[0], n.name), { training: opts.training }));
       else if (n.kind === "loss") env.set(n.name, n.loss.compute(n.inputs.map((k) => get(k, n.name))));
       else {
         env.set(

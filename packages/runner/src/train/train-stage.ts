@@ -15,7 +15,7 @@ import {
 import { Checkpointer } from "./checkpoint.js";
 import { loadBatches } from "./loader.js";
 import { Progress } from "./progress.js";
-import { type StepNodeConfig, StepGraph, stepGraphSchema } from "./step-graph.js";
+import { StepGraph, type StepNodeConfig, stepGraphSchema } from "./step-graph.js";
 
 /**
  * The `train` stage: a dataset through transforms into batches, a step graph (model calls,
@@ -57,7 +57,10 @@ export const trainStage = defineStage({
         .object({
           every: z.number().int().positive().default(1).describe("validate every N epochs (or iterations, see unit)"),
           unit: z.enum(["epoch", "iteration"]).default("epoch"),
-          metric: z.string().optional().describe("step node averaged over the validation split (default: the objective)"),
+          metric: z
+            .string()
+            .optional()
+            .describe("step node averaged over the validation split (default: the objective)"),
           select_best: z.enum(["min", "max"]).default("min"),
           early_stopping: z.object({ patience: z.number().int().positive() }).strict().optional(),
         })
@@ -81,14 +84,24 @@ export interface TrainConfig {
   optimizer: unknown;
   scheduler?: unknown;
   clip_grad_norm?: number;
-  validate?: { every: number; unit: "epoch" | "iteration"; metric?: string; select_best: "min" | "max"; early_stopping?: { patience: number } };
+  validate?: {
+    every: number;
+    unit: "epoch" | "iteration";
+    metric?: string;
+    select_best: "min" | "max";
+    early_stopping?: { patience: number };
+  };
   log_every: number;
 }
 
 async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
   const dataset = await rt.build<Dataset>("data", "dataset");
-  const trainTf = await Promise.all((c.transforms?.train ?? []).map((e, i) => rt.buildEntry<Transform>(e, "transform", `transforms.train.${i}`)));
-  const valTf = await Promise.all((c.transforms?.val ?? []).map((e, i) => rt.buildEntry<Transform>(e, "transform", `transforms.val.${i}`)));
+  const trainTf = await Promise.all(
+    (c.transforms?.train ?? []).map((e, i) => rt.buildEntry<Transform>(e, "transform", `transforms.train.${i}`)),
+  );
+  const valTf = await Promise.all(
+    (c.transforms?.val ?? []).map((e, i) => rt.buildEntry<Transform>(e, "transform", `transforms.val.${i}`)),
+  );
   const model = await rt.build<Model>("model", "model");
   const graph = await StepGraph.compile(c.step, (entry, name) => rt.buildEntry(entry, "loss", `step.${name}.call`));
   if (!graph.nodes.some((n) => n.name === c.objective)) {
@@ -104,7 +117,12 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
   const baseLr = optimizer.lr;
   const splits = { train: c.splits?.train ?? "training", val: c.splits?.val ?? "validation" };
   const nTrain = dataset.size(splits.train);
-  if (nTrain === 0) throw new VoxelpipeError({ code: Codes.data, message: `split "${splits.train}" of the dataset is empty`, hint: rt.where("data") });
+  if (nTrain === 0)
+    throw new VoxelpipeError({
+      code: Codes.data,
+      message: `split "${splits.train}" of the dataset is empty`,
+      hint: rt.where("data"),
+    });
   const perEpoch = Math.ceil(nTrain / c.batch_size);
   const totalIters = c.iterations ?? (c.epochs ?? 1) * perEpoch;
   const epochs = Math.ceil(totalIters / perEpoch);
@@ -126,7 +144,13 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
 
   outer: for (let epoch = state.epoch; epoch < epochs; epoch++) {
     let iInEpoch = 0;
-    for await (const batch of loadBatches(dataset, splits.train, trainTf, { batchSize: c.batch_size, shuffle: true, rng: rt.rng, epoch, keys: graph.inputKeys })) {
+    for await (const batch of loadBatches(dataset, splits.train, trainTf, {
+      batchSize: c.batch_size,
+      shuffle: true,
+      rng: rt.rng,
+      epoch,
+      keys: graph.inputKeys,
+    })) {
       if (iInEpoch++ < state.iteration - epoch * perEpoch) {
         tf.dispose(Object.values(batch));
         continue; // resumed mid-epoch: these batches were already seen
@@ -164,7 +188,8 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
       optimizer.apply(model.params, named);
       tf.dispose(Object.values(named));
       state.iteration = it + 1;
-      if (state.iteration % c.log_every === 0) rt.log({ epoch: epoch + 1, iteration: state.iteration, lr: optimizer.lr, ...scalars });
+      if (state.iteration % c.log_every === 0)
+        rt.log({ epoch: epoch + 1, iteration: state.iteration, lr: optimizer.lr, ...scalars });
       progress.tick(scalars[c.objective], optimizer.lr);
       if (sel?.unit === "iteration" && state.iteration % sel.every === 0) {
         if (await validateAndSelect()) break outer;
@@ -202,14 +227,27 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
   async function validationMean(): Promise<number> {
     let sum = 0;
     let n = 0;
-    for await (const batch of loadBatches(dataset, splits.val, valTf, { batchSize: c.batch_size, shuffle: false, rng: rt.rng, epoch: 0, keys: graph.inputKeys })) {
+    for await (const batch of loadBatches(dataset, splits.val, valTf, {
+      batchSize: c.batch_size,
+      shuffle: false,
+      rng: rt.rng,
+      epoch: 0,
+      keys: graph.inputKeys,
+    })) {
       const bs = Object.values(batch)[0]?.shape[0] ?? 1;
-      const v = tf.tidy(() => graph.run(batch, { model }, { training: false, until: metricName }).get(metricName)!.dataSync()[0]);
+      const v = tf.tidy(
+        () => graph.run(batch, { model }, { training: false, until: metricName }).get(metricName)!.dataSync()[0],
+      );
       tf.dispose(Object.values(batch));
       sum += v * bs;
       n += bs;
     }
-    if (n === 0) throw new VoxelpipeError({ code: Codes.data, message: `validation split "${splits.val}" is empty`, hint: rt.where("validate") });
+    if (n === 0)
+      throw new VoxelpipeError({
+        code: Codes.data,
+        message: `validation split "${splits.val}" is empty`,
+        hint: rt.where("validate"),
+      });
     return sum / n;
   }
 }

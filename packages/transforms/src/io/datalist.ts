@@ -210,9 +210,9 @@ export async function checkDatalistFiles(
     const results = await Promise.all(
       batch.map(async (c) => {
         try {
-          return (await stat(c.path)).isFile() ? null : "is not a file";
+          return (await stat(c.path)).isFile() ? null : "not a regular file";
         } catch {
-          return "not found";
+          return "file not found";
         }
       }),
     );
@@ -221,7 +221,7 @@ export async function checkDatalistFiles(
         const c = batch[i];
         missing.push({
           code: Codes.data,
-          message: `${source}: ${c.where}: file ${r}: ${c.path}`,
+          message: `${source}: ${c.where}: ${r}: ${c.path}`,
           path: c.where,
           got: c.path,
         });

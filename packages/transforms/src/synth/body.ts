@@ -39,15 +39,15 @@ export function bodyStructures(an: Anatomy): Structure[] {
   });
 
   // carbon table under the back, curved like a cradle
-  const tableTop = -Bpost - rng.uniform(6, 14);
+  const tableTop = -Bpost - rng.uniform(1, 6);
   out.push({
     name: "table",
     label: 0,
     priority: TABLE_PRIORITY,
     box: box(-220, 220, tableTop - 10, tableTop + 40),
     sample(x, y) {
-      const top = tableTop + (x * x) / 1800;
-      return y <= top && y > top - 8 && Math.abs(x) < 210 ? hu.table : Number.NaN;
+      const top = tableTop + (x * x) / 3000;
+      return y <= top && y > top - 12 && Math.abs(x) < 210 ? hu.table : Number.NaN;
     },
   });
 
@@ -114,6 +114,7 @@ function spine(an: Anatomy): Structure[] {
   const [ax, ay] = [rng.uniform(20, 24), rng.uniform(16, 19)];
   const canalY = yS - ay - 11;
   const bone = (x: number, y: number, z: number): number => {
+    if (an.outline(x, y, z, an.body.skin + 6) >= 1) return Number.NaN;
     const m = (((z - zPhase) % period) + period) % period;
     const inDisc = m < discH;
     const f = (m - discH) / (period - discH); // 0..1 along the vertebra
@@ -135,8 +136,8 @@ function spine(an: Anatomy): Structure[] {
     if (rc < 14 && dy < 4) return hu.boneCortex * 0.8;
     if (ax2 < 12 && ax2 > 6 && y > canalY && y < yS - ay + 2) return hu.boneCortex * 0.8;
     // spinous process in the middle of the vertebra, transverse processes near its top
-    if (ax2 < 4 && y < canalY - 12 && y > canalY - 40 && f > 0.2 && f < 0.85) return hu.boneCortex * 0.8;
-    if (ax2 > 12 && ax2 < 44 && Math.abs(y - (canalY + 6)) < 5 && f > 0.45 && f < 0.8) return hu.boneCortex * 0.75;
+    if (ax2 < 4 && y < canalY - 12 && y > canalY - 34 && f > 0.2 && f < 0.85) return hu.boneCortex * 0.8;
+    if (ax2 > 12 && ax2 < 40 && Math.abs(y - (canalY + 6)) < 4 && f > 0.45 && f < 0.8) return hu.boneCortex * 0.75;
     return Number.NaN;
   };
   return [

@@ -1,5 +1,5 @@
 import type { Anatomy } from "./anatomy.js";
-import { Tube, type Vec3 } from "./geometry.js";
+import { Mottle, Tube, type Vec3 } from "./geometry.js";
 import type { Landmarks } from "./organs.js";
 import type { Structure } from "./raster.js";
 
@@ -12,6 +12,7 @@ import type { Structure } from "./raster.js";
 function gut(an: Anatomy, name: string, priority: number, tube: Tube, content: "fluid" | "collapsed" | "faeces", gas: number): Structure {
   const { hu } = an;
   const wall = 2.5;
+  const mottle = new Mottle(() => an.rng.rand(), an.rng.uniform(10, 18));
   return {
     name,
     label: 0,
@@ -26,8 +27,8 @@ function gut(an: Anatomy, name: string, priority: number, tube: Tube, content: "
       // gas collects on the anterior side of the lumen (supine patient)
       if (y > gas) return hu.air;
       if (content === "fluid") return hu.gutFluid;
-      const m = Math.sin(0.55 * x + 1) * Math.sin(0.5 * y) * Math.sin(0.6 * z + 2);
-      return m > 0.4 ? hu.air : -40 + 120 * m;
+      const m = mottle.at(x, y, z);
+      return m > 0.45 ? hu.air : -20 + 100 * m;
     },
   };
 }

@@ -209,3 +209,31 @@ export class Warp {
     this.wz = z + a * Math.sin(k * x + this.phase[2]) * Math.cos(0.7 * k * y + this.phase[0]);
   }
 }
+
+/**
+ * Quasi-random blobby texture in [−1, 1]: the mean of three plane waves with random directions, wavelengths and
+ * phases. Used for faeces, food and gas bubbles without a noise table.
+ */
+export class Mottle {
+  private readonly w: Float64Array;
+  constructor(rand: () => number, wavelength: number) {
+    this.w = new Float64Array(12);
+    for (let i = 0; i < 3; i++) {
+      const th = 2 * Math.PI * rand();
+      const cz = 2 * rand() - 1;
+      const s = Math.sqrt(1 - cz * cz);
+      const k = (2 * Math.PI) / (wavelength * (0.7 + 0.6 * rand()));
+      this.w.set([k * s * Math.cos(th), k * s * Math.sin(th), k * cz, 2 * Math.PI * rand()], 4 * i);
+    }
+  }
+
+  at(x: number, y: number, z: number): number {
+    const w = this.w;
+    return (
+      (Math.sin(w[0] * x + w[1] * y + w[2] * z + w[3]) +
+        Math.sin(w[4] * x + w[5] * y + w[6] * z + w[7]) +
+        Math.sin(w[8] * x + w[9] * y + w[10] * z + w[11])) /
+      3
+    );
+  }
+}

@@ -1,5 +1,5 @@
 import type { Anatomy } from "./anatomy.js";
-import { Ellipsoid, padBox, rotation, Tube, unionBox, type Vec3 } from "./geometry.js";
+import { Ellipsoid, Mottle, padBox, rotation, Tube, unionBox, type Vec3 } from "./geometry.js";
 import { Organ } from "./labels.js";
 import type { Structure } from "./raster.js";
 
@@ -44,7 +44,7 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
   const NaN_ = Number.NaN;
 
   // ---- liver: a large right lobe tilted so its tip is lateral, and a left lobe across the midline in front
-  const right = new Ellipsoid(an.move([75, -5, 62], [6, 6, 8]), an.grow([58, 72, 76], 0.12), an.turn(0, -15, 0, 8));
+  const right = new Ellipsoid(an.move([75, 0, 62], [6, 6, 8]), an.grow([58, 68, 76], 0.12), an.turn(0, -15, 0, 8));
   const left = new Ellipsoid(an.move([0, 45, 85], [8, 6, 8]), an.grow([50, 25, 38], 0.15), an.turn(-15, 0, 0, 10));
   const liverWarp = an.warp(8, 140);
   const porta = an.move([45, 5, 48], [5, 5, 5]);
@@ -102,7 +102,7 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
     const c = an.move([side * 74, an.spineY + 8, side > 0 ? -28 : -12], [5, 4, 8]);
     const R = side > 0 ? an.turn(-30, -12, 15, 7) : an.turn(210, -12, -15, 7);
     const k = new Ellipsoid(c, an.grow([26, 24, 54], 0.1), R);
-    const sinus = new Ellipsoid(local(c, R, [-0.75 * k.semi[0], 0, 0]), [0.5 * k.semi[0], 0.45 * k.semi[1], 0.42 * k.semi[2]], R);
+    const sinus = new Ellipsoid(local(c, R, [-0.85 * k.semi[0], 0, 0]), [0.45 * k.semi[0], 0.35 * k.semi[1], 0.38 * k.semi[2]], R);
     const fat = new Ellipsoid(c, [k.semi[0] + 7, k.semi[1] + 7, k.semi[2] + 8], R);
     const kWarp = an.warp(3, 80);
     const label = side > 0 ? Organ.rightKidney : Organ.leftKidney;
@@ -195,6 +195,7 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
   const gasLevel = stCtrl[1][1] + rng.uniform(0, 25);
   const food = rng.rand() < 0.4;
   const wallT = rng.uniform(3, 5);
+  const foodTexture = new Mottle(() => rng.rand(), rng.uniform(12, 20));
   out.push({
     name: "stomach",
     label: Organ.stomach,
@@ -207,8 +208,8 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
       if (d < wallT) return hu.gutWall;
       if (y > gasLevel) return hu.air;
       if (!food) return hu.gutFluid;
-      const m = Math.sin(0.45 * x) * Math.sin(0.5 * y + 1) * Math.sin(0.4 * z + 2);
-      return m > 0.55 ? hu.air : hu.gutFluid + 25 + 40 * m;
+      const m = foodTexture.at(x, y, z);
+      return m > 0.6 ? hu.air : hu.gutFluid + 25 + 40 * m;
     },
   });
   const cardia = add(stCtrl[0], [20, 10, 14]);
