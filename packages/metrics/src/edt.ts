@@ -47,43 +47,53 @@ export function squaredDistanceToFeatures(
       }
     }
   }
-  // passes 2 and 3: lower envelope of parabolas along axis 1 then axis 0
-  const maxLen = Math.max(n0, n1);
-  const g = new Float64Array(maxLen);
-  const f = new Float64Array(maxLen);
-  const v = new Int32Array(maxLen);
-  const z = new Float64Array(maxLen + 1);
-  for (let i0 = 0; i0 < n0; i0++) {
-    for (let i2 = 0; i2 < n2; i2++) {
-      const base = i0 * n1 * n2 + i2;
-      transformLine(out, base, n2, n1, spacing[1], g, f, v, z);
-    }
-  }
-  for (let i1 = 0; i1 < n1; i1++) {
-    for (let i2 = 0; i2 < n2; i2++) {
-      transformLine(out, i1 * n2 + i2, n1 * n2, n0, spacing[0], g, f, v, z);
-    }
-  }
+  // passes 2 and 3: lower envelope of parabolas along axis 1, then axis 0. Both run on slabs copied so that each
+  // line is contiguous: walking axis 0 in place (stride n1·n2) is cache-hostile and ~3× slower on big grids.
+  transformAxis(out, n0, n1 * n2, n1, n2, n2, spacing[1]);
+  transformAxis(out, n1, n2, n0, n1 * n2, n2, spacing[0]);
   return out;
 }
 
-/** 1-D squared distance transform of `data[base + k·stride]`, k < n, in place (parabolas at k·s, height g[k]). */
-function transformLine(
+/**
+ * 1-D transforms of every line along one axis. The grid is seen as `outer` slabs (offset o·outerStride), each
+ * holding `inner` contiguous lines of length n (element k of line w at k·lineStride + w).
+ */
+function transformAxis(
   data: Float64Array,
-  base: number,
-  stride: number,
+  outer: number,
+  outerStride: number,
   n: number,
+  lineStride: number,
+  inner: number,
   s: number,
-  g: Float64Array,
-  f: Float64Array,
-  v: Int32Array,
-  z: Float64Array,
 ): void {
   if (n === 1) return;
+  const slab = new Float64Array(n * inner);
+  const f = new Float64Array(n);
+  const v = new Int32Array(n);
+  const z = new Float64Array(n + 1);
+  for (let o = 0; o < outer; o++) {
+    const base = o * outerStride;
+    for (let k = 0; k < n; k++) {
+      const row = base + k * lineStride;
+      for (let w = 0; w < inner; w++) slab[w * n + k] = data[row + w];
+    }
+    for (let w = 0; w < inner; w++) transformLine(slab, w * n, n, s, f, v, z);
+    for (let k = 0; k < n; k++) {
+      const row = base + k * lineStride;
+      for (let w = 0; w < inner; w++) data[row + w] = slab[w * n + k];
+    }
+  }
+}
+
+/** 1-D squared distance transform of `g[base .. base+n)` in place (parabolas at k·s with height g[k]). */
+function transformLine(g: Float64Array, base: number, n: number, s: number, f: Float64Array, v: Int32Array, z: Float64Array): void {
   let first = -1;
   for (let k = 0; k < n; k++) {
-    g[k] = data[base + k * stride];
-    if (first < 0 && g[k] !== Number.POSITIVE_INFINITY) first = k;
+    if (g[base + k] !== Number.POSITIVE_INFINITY) {
+      first = k;
+      break;
+    }
   }
   if (first < 0) return; // no finite value on this line: stays +Infinity
   const ss = s * s;
@@ -92,15 +102,15 @@ function transformLine(
   z[0] = Number.NEGATIVE_INFINITY;
   z[1] = Number.POSITIVE_INFINITY;
   for (let q = first + 1; q < n; q++) {
-    const gq = g[q];
+    const gq = g[base + q];
     if (gq === Number.POSITIVE_INFINITY) continue;
     // intersection (in index units) of the parabolas rooted at q and at v[k]
     let p = v[k];
-    let x = (gq - g[p] + ss * (q * q - p * p)) / (2 * ss * (q - p));
+    let x = (gq - g[base + p] + ss * (q * q - p * p)) / (2 * ss * (q - p));
     while (x <= z[k]) {
       k--;
       p = v[k];
-      x = (gq - g[p] + ss * (q * q - p * p)) / (2 * ss * (q - p));
+      x = (gq - g[base + p] + ss * (q * q - p * p)) / (2 * ss * (q - p));
     }
     k++;
     v[k] = q;
@@ -111,9 +121,9 @@ function transformLine(
   for (let q = 0; q < n; q++) {
     while (z[k + 1] < q) k++;
     const d = (q - v[k]) * s;
-    f[q] = d * d + g[v[k]];
+    f[q] = d * d + g[base + v[k]];
   }
-  for (let q = 0; q < n; q++) data[base + q * stride] = f[q];
+  for (let q = 0; q < n; q++) g[base + q] = f[q];
 }
 
 /** Euclidean distance to the nearest feature voxel (sqrt of {@link squaredDistanceToFeatures}). */

@@ -138,36 +138,43 @@ export function classBoxes(t: LabelBatch, geo: BatchGeometry, b: number, classes
   const [n0, n1, n2] = geo.spatial;
   const ch = channelsOf(t);
   const d = t.data;
-  const boxes = new Map<number, Box>();
-  const wanted = new Set(classes);
-  const grow = (c: number, i0: number, i1: number, i2: number) => {
-    const bx = boxes.get(c);
-    if (!bx) boxes.set(c, [i0, i0 + 1, i1, i1 + 1, i2, i2 + 1]);
-    else {
-      if (i0 < bx[0]) bx[0] = i0;
-      if (i0 + 1 > bx[1]) bx[1] = i0 + 1;
-      if (i1 < bx[2]) bx[2] = i1;
-      if (i1 + 1 > bx[3]) bx[3] = i1 + 1;
-      if (i2 < bx[4]) bx[4] = i2;
-      if (i2 + 1 > bx[5]) bx[5] = i2 + 1;
-    }
-  };
   const off = b * geo.voxels;
+  const k = Math.max(...classes) + 1;
+  // flat [lo0, hi0, lo1, hi1, lo2, hi2] per class; lo = +big marks "empty". Typed arrays, not a Map per voxel:
+  // this pass touches every voxel of a possibly 50M-voxel volume.
+  const bx = new Int32Array(k * 6);
+  for (let c = 0; c < k; c++) bx.set([0x7fffffff, -1, 0x7fffffff, -1, 0x7fffffff, -1], c * 6);
+  const wanted = new Uint8Array(k);
+  for (const c of classes) wanted[c] = 1;
+  const grow = (c: number, i0: number, i1: number, i2: number) => {
+    const o = c * 6;
+    if (i0 < bx[o]) bx[o] = i0;
+    if (i0 > bx[o + 1]) bx[o + 1] = i0;
+    if (i1 < bx[o + 2]) bx[o + 2] = i1;
+    if (i1 > bx[o + 3]) bx[o + 3] = i1;
+    if (i2 < bx[o + 4]) bx[o + 4] = i2;
+    if (i2 > bx[o + 5]) bx[o + 5] = i2;
+  };
   if (ch === 1) {
-    let v = 0;
+    let v = off;
     for (let i0 = 0; i0 < n0; i0++)
       for (let i1 = 0; i1 < n1; i1++)
         for (let i2 = 0; i2 < n2; i2++, v++) {
-          const c = d[off + v];
-          if (wanted.has(c)) grow(c, i0, i1, i2);
+          const c = d[v];
+          if (c >= 0 && c < k && wanted[c] === 1) grow(c, i0, i1, i2);
         }
-    return boxes;
+  } else {
+    for (const c of classes) {
+      let v = off;
+      for (let i0 = 0; i0 < n0; i0++)
+        for (let i1 = 0; i1 < n1; i1++)
+          for (let i2 = 0; i2 < n2; i2++, v++) if (d[v * ch + c] !== 0) grow(c, i0, i1, i2);
+    }
   }
+  const boxes = new Map<number, Box>();
   for (const c of classes) {
-    let v = 0;
-    for (let i0 = 0; i0 < n0; i0++)
-      for (let i1 = 0; i1 < n1; i1++)
-        for (let i2 = 0; i2 < n2; i2++, v++) if (d[(off + v) * ch + c] !== 0) grow(c, i0, i1, i2);
+    const o = c * 6;
+    if (bx[o + 1] >= 0) boxes.set(c, [bx[o], bx[o + 1] + 1, bx[o + 2], bx[o + 3] + 1, bx[o + 4], bx[o + 5] + 1]);
   }
   return boxes;
 }

@@ -65,14 +65,6 @@ describe.skipIf(!hasShared)(`UNETR parity with MONAI 1.4 (unetr.safetensors) ${S
         expect(tf.memory().numTensors).toBe(before);
         x.dispose();
       });
-
-      it("apply() returns the same logits as forwardWithHidden()", async () => {
-        const x = channelLast(fx!.tensors.get("io.input")!);
-        const y = net.apply(x);
-        const ref = channelLast(fx!.tensors.get("io.output")!);
-        expect(relErr(await y.data(), await ref.data())).toBeLessThan(1e-4);
-        tf.dispose([x, y, ref]);
-      });
     });
   }
 });

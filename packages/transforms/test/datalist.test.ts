@@ -32,7 +32,13 @@ describe("loadDecathlonDatalist", () => {
       name: "BTCV",
       numTraining: 2,
       training: [
-        { image: "imagesTr/img0001.nii.gz", label: "labelsTr/label0001.nii.gz", meta: "extra/spacing.json", note: "not/a/file", weight: 2 },
+        {
+          image: "imagesTr/img0001.nii.gz",
+          label: "labelsTr/label0001.nii.gz",
+          meta: "extra/spacing.json",
+          note: "not/a/file",
+          weight: 2,
+        },
         { image: "/abs/img0002.nii.gz", label: "labelsTr/label0002.nii.gz", channels: ["a.nii", "b.nii"] },
       ],
       validation: [{ image: "imagesTr/img0035.nii.gz", label: "labelsTr/label0035.nii.gz" }],
@@ -52,14 +58,21 @@ describe("loadDecathlonDatalist", () => {
     });
     expect(dl.training[1].image).toBe("/abs/img0002.nii.gz");
     expect(dl.training[1].channels).toEqual(["a.nii", "b.nii"]);
-    expect(dl.validation).toEqual([{ image: join(dir, "imagesTr/img0035.nii.gz"), label: join(dir, "labelsTr/label0035.nii.gz") }]);
+    expect(dl.validation).toEqual([
+      { image: join(dir, "imagesTr/img0035.nii.gz"), label: join(dir, "labelsTr/label0035.nii.gz") },
+    ]);
     // plain strings in "test" become {image}
-    expect(dl.test).toEqual([{ image: join(dir, "imagesTs/img0061.nii.gz") }, { image: join(dir, "imagesTs/img0062.nii.gz") }]);
+    expect(dl.test).toEqual([
+      { image: join(dir, "imagesTs/img0061.nii.gz") },
+      { image: join(dir, "imagesTs/img0062.nii.gz") },
+    ]);
   });
 
   it("selects one split and honours baseDir", async () => {
     const dl = await loadDecathlonDatalist(file, { split: "validation", baseDir: "/data/btcv" });
-    expect(dl).toEqual({ validation: [{ image: "/data/btcv/imagesTr/img0035.nii.gz", label: "/data/btcv/labelsTr/label0035.nii.gz" }] });
+    expect(dl).toEqual({
+      validation: [{ image: "/data/btcv/imagesTr/img0035.nii.gz", label: "/data/btcv/labelsTr/label0035.nii.gz" }],
+    });
     const e = await caught(loadDecathlonDatalist(file, { split: "train" }));
     expect(e.code).toBe(Codes.fileInvalid);
     expect(e.message).toContain(`no list "train"`);
@@ -115,7 +128,12 @@ describe("globDatalist", () => {
 
   it("reports every unpaired file at once, and patterns that match nothing", async () => {
     const dir = tmpDir("vp-glob2-");
-    touch(join(dir, "img", "a.nii.gz"), join(dir, "img", "b.nii.gz"), join(dir, "lab", "a.nii.gz"), join(dir, "lab", "z.nii.gz"));
+    touch(
+      join(dir, "img", "a.nii.gz"),
+      join(dir, "img", "b.nii.gz"),
+      join(dir, "lab", "a.nii.gz"),
+      join(dir, "lab", "z.nii.gz"),
+    );
     const e = await caught(globDatalist({ images: "img/*", labels: "lab/*", baseDir: dir }));
     expect(e.code).toBe(Codes.data);
     expect(e.diagnostics).toHaveLength(2);

@@ -30,7 +30,11 @@ function ctx(baseDir: string): ComponentContext {
   };
 }
 
-async function make<T extends typeof LoadImage | typeof SaveImage>(def: T, args: unknown, baseDir: string): Promise<Transform> {
+async function make<T extends typeof LoadImage | typeof SaveImage>(
+  def: T,
+  args: unknown,
+  baseDir: string,
+): Promise<Transform> {
   return (await def.create(def.args.parse(args) as never, ctx(baseDir))) as Transform;
 }
 
@@ -48,7 +52,10 @@ describe("LoadImage", () => {
     const loadImg = await make(LoadImage, { keys: ["image"] }, dir);
     const loadLab = await make(LoadImage, { keys: ["label"], dtype: "keep" }, dir);
     expect(loadImg.random).toBe(false);
-    const s = apply(loadLab, apply(loadImg, { image: "imgs/case1.nii.gz", label: join(dir, "labs", "case1.nii.gz"), id: 7 }));
+    const s = apply(
+      loadLab,
+      apply(loadImg, { image: "imgs/case1.nii.gz", label: join(dir, "labs", "case1.nii.gz"), id: 7 }),
+    );
     const img = s.image as Volume;
     const lab = s.label as Volume;
     expect(img.data).toBeInstanceOf(Float32Array);
@@ -102,7 +109,14 @@ describe("SaveImage", () => {
 
     const flat = await make(
       SaveImage,
-      { keys: ["pred"], output_dir: join(dir, "flat"), output_postfix: "seg", output_ext: ".nii", dtype: "uint8", separate_folder: false },
+      {
+        keys: ["pred"],
+        output_dir: join(dir, "flat"),
+        output_postfix: "seg",
+        output_ext: ".nii",
+        dtype: "uint8",
+        separate_folder: false,
+      },
       "/nonexistent",
     );
     const labels = { ...vol, data: Float32Array.from(vol.data, (v) => Math.round(v * 2)) };
@@ -132,7 +146,9 @@ describe("SaveImage", () => {
     expect(caseName(v)).toBe("spleen_12");
     v.meta.source = "/a/b/x.mha";
     expect(caseName(v)).toBe("x");
-    expect(relative("/o", saveImagePath("/o", "c", { postfix: "p", ext: ".nii.gz", separateFolder: true }))).toBe("c/c_p.nii.gz");
+    expect(relative("/o", saveImagePath("/o", "c", { postfix: "p", ext: ".nii.gz", separateFolder: true }))).toBe(
+      "c/c_p.nii.gz",
+    );
   });
 
   it("ioComponents registers LoadImage and SaveImage as transforms", () => {

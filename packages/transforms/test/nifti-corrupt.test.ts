@@ -60,12 +60,20 @@ const cases: Case[] = [
   },
   {
     name: "absurd dims (> 2^31 voxels)",
-    bytes: edited((dv) => [42, 44, 46].forEach((at) => dv.setInt16(at, 30000, true))),
+    bytes: edited((dv) =>
+      [42, 44, 46].forEach((at) => {
+        dv.setInt16(at, 30000, true);
+      }),
+    ),
     fragments: ["dim", "30000×30000×30000", "2^31"],
   },
   {
     name: "header claiming 1.9 G voxels (must not allocate them)",
-    bytes: edited((dv) => [42, 44, 46].forEach((at) => dv.setInt16(at, 1240, true))),
+    bytes: edited((dv) =>
+      [42, 44, 46].forEach((at) => {
+        dv.setInt16(at, 1240, true);
+      }),
+    ),
     fragments: ["voxel data", "truncated", "1240×1240×1240"],
   },
   {
@@ -186,7 +194,13 @@ const gzCases: Case[] = [
   },
   {
     name: "gzipped header claiming 1.9 G voxels (must not allocate them)",
-    bytes: gzipSync(edited((dv) => [42, 44, 46].forEach((at, i) => dv.setInt16(at, [1240, 1240, 1240][i], true)))),
+    bytes: gzipSync(
+      edited((dv) =>
+        [42, 44, 46].forEach((at, i) => {
+          dv.setInt16(at, [1240, 1240, 1240][i], true);
+        }),
+      ),
+    ),
     fragments: ["voxel data", "truncated"],
   },
 ];

@@ -28,7 +28,8 @@ export function makeVolume(
   const data = new ctor(s0 * s1 * s2 * channels);
   let p = 0;
   for (let i = 0; i < s0; i++)
-    for (let j = 0; j < s1; j++) for (let k = 0; k < s2; k++) for (let c = 0; c < channels; c++) data[p++] = f(i, j, k, c);
+    for (let j = 0; j < s1; j++)
+      for (let k = 0; k < s2; k++) for (let c = 0; c < channels; c++) data[p++] = f(i, j, k, c);
   return { data, shape, channels, affine, meta: {} };
 }
 
@@ -111,8 +112,12 @@ export function craftNifti2(vol: Volume, dtype: keyof typeof NIFTI2_DT, littleEn
   dv.setInt16(12, code, le);
   dv.setInt16(14, width * 8, le);
   const dim = [C > 1 ? 4 : 3, s0, s1, s2, C, 1, 1, 1];
-  dim.forEach((d, i) => dv.setBigInt64(16 + 8 * i, BigInt(d), le));
-  [1, 1, 1, 1, 1, 1, 1, 1].forEach((p, i) => dv.setFloat64(104 + 8 * i, p, le));
+  dim.forEach((d, i) => {
+    dv.setBigInt64(16 + 8 * i, BigInt(d), le);
+  });
+  [1, 1, 1, 1, 1, 1, 1, 1].forEach((p, i) => {
+    dv.setFloat64(104 + 8 * i, p, le);
+  });
   dv.setBigInt64(168, 544n, le);
   dv.setFloat64(176, 1, le);
   dv.setInt32(348, 1, le); // sform_code
@@ -154,7 +159,8 @@ export async function expectVpErrorAsync(fn: () => Promise<unknown>, code: strin
 }
 
 function checkVpError(caught: unknown, code: string, fragments: string[]) {
-  if (caught === undefined) throw new Error(`expected a VoxelpipeError ${code} (${fragments.join(", ")}), nothing thrown`);
+  if (caught === undefined)
+    throw new Error(`expected a VoxelpipeError ${code} (${fragments.join(", ")}), nothing thrown`);
   if (!isVoxelpipeError(caught)) throw new Error(`expected a VoxelpipeError, got ${String(caught)}`);
   expect(caught.code).toBe(code);
   for (const f of fragments) expect(caught.message).toContain(f);

@@ -29,7 +29,12 @@ describe.skipIf(!hasData)("real TotalSegmentator NIfTI files (needs ../shared; s
     expect(ct.channels).toBe(1);
     expect(ct.data).toBeInstanceOf(Int32Array);
     expect(Array.from(ct.affine)).toEqual(AFFINE);
-    expect(ct.meta).toMatchObject({ source: p, originalDtype: "int32", originalShape: [122, 101, 112], affineSource: "sform" });
+    expect(ct.meta).toMatchObject({
+      source: p,
+      originalDtype: "int32",
+      originalShape: [122, 101, 112],
+      affineSource: "sform",
+    });
     expect(ct.meta.nifti).toMatchObject({ sform_code: 2, qform_code: 0, vox_offset: 352 });
     let min = Infinity;
     let max = -Infinity;
@@ -60,7 +65,8 @@ describe.skipIf(!hasData)("real TotalSegmentator NIfTI files (needs ../shared; s
     let diff = 0;
     for (let i = 0; i < 122; i++)
       for (let j = 0; j < 101; j++)
-        for (let k = 0; k < 30; k++) if (sm.data[(i * 101 + j) * 30 + k] !== ct.data[(i * 101 + j) * 112 + k + 82]) diff++;
+        for (let k = 0; k < 30; k++)
+          if (sm.data[(i * 101 + j) * 30 + k] !== ct.data[(i * 101 + j) * 112 + k + 82]) diff++;
     expect(diff).toBe(0);
   });
 
@@ -108,9 +114,11 @@ describe.skipIf(!hasData)("real TotalSegmentator NIfTI files (needs ../shared; s
       expect(back.data.constructor).toBe(v.data.constructor);
       expect(Array.from(back.affine)).toEqual(Array.from(v.affine));
       expect(back.shape).toEqual(v.shape);
-      expect(Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength).equals(
-        Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength),
-      )).toBe(true);
+      expect(
+        Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength).equals(
+          Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength),
+        ),
+      ).toBe(true);
       expect(back.meta.nifti).toMatchObject({ sform_code: 2, qform_code: 2 });
     }
   });

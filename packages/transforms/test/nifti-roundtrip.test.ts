@@ -36,7 +36,7 @@ function valuesFor(dtype: NiftiDtype): (i: number, j: number, k: number, c: numb
   const ex = extremes[dtype];
   return (i, j, k, c) => {
     const n = ((i * 7 + j) * 5 + k) * 3 + c;
-    return n < ex.length ? ex[n] : (n * 37) % (dtype.startsWith("u") ? 200 : 101) - (dtype.startsWith("u") ? 0 : 50);
+    return n < ex.length ? ex[n] : ((n * 37) % (dtype.startsWith("u") ? 200 : 101)) - (dtype.startsWith("u") ? 0 : 50);
   };
 }
 
@@ -95,7 +95,9 @@ describe("NIfTI-1 encode → parse round trip", () => {
       const vol = makeVolume([7, 5, 3], 1, CTORS[dtype], valuesFor(dtype), affine);
       const bytes = encodeNifti(vol);
       const dv = new DataView(bytes.buffer);
-      expect(dv.getInt16(70, true)).toBe({ uint8: 2, int16: 4, int32: 8, float32: 16, float64: 64, int8: 256, uint16: 512, uint32: 768 }[dtype]);
+      expect(dv.getInt16(70, true)).toBe(
+        { uint8: 2, int16: 4, int32: 8, float32: 16, float64: 64, int8: 256, uint16: 512, uint32: 768 }[dtype],
+      );
       const le = parseNifti(bytes, "le.nii");
       expectSameVolume(le, vol);
       expect(le.meta.originalDtype).toBe(dtype);
@@ -203,7 +205,13 @@ describe("NIfTI-1 encode → parse round trip", () => {
     expect(nifti.intent_code).toBe(1002);
     expect(nifti.intent_name).toBe("organs");
     const again = parseNifti(encodeNifti(read), "again.nii").meta.nifti as Record<string, unknown>;
-    expect(again).toMatchObject({ descrip: "TotalSegmentator labels", intent_code: 1002, intent_name: "organs", qform_code: 1, sform_code: 4 });
+    expect(again).toMatchObject({
+      descrip: "TotalSegmentator labels",
+      intent_code: 1002,
+      intent_name: "organs",
+      qform_code: 1,
+      sform_code: 4,
+    });
   });
 });
 
@@ -218,16 +226,23 @@ describe("affines: sform / qform / pixdim as nibabel chooses them", () => {
     dv.setFloat32(256, b, true);
     dv.setFloat32(260, c, true);
     dv.setFloat32(264, d, true);
-    off.forEach((o, i) => dv.setFloat32(268 + 4 * i, o, true));
-    pix.forEach((p, i) => dv.setFloat32(76 + 4 * i, p, true));
+    off.forEach((o, i) => {
+      dv.setFloat32(268 + 4 * i, o, true);
+    });
+    pix.forEach((p, i) => {
+      dv.setFloat32(76 + 4 * i, p, true);
+    });
   };
 
   it("uses the sform when sform_code > 0, even if the qform differs", () => {
-    const got = header((dv) => {
-      dv.setInt16(252, 1, true);
-      dv.setInt16(254, 1, true);
-      setQuat(dv, 1, 0, 0, [9, 9, 9], [1, 5, 5, 5]);
-    }, diag(2, 3, 4, [1, 2, 3]));
+    const got = header(
+      (dv) => {
+        dv.setInt16(252, 1, true);
+        dv.setInt16(254, 1, true);
+        setQuat(dv, 1, 0, 0, [9, 9, 9], [1, 5, 5, 5]);
+      },
+      diag(2, 3, 4, [1, 2, 3]),
+    );
     expect(Array.from(got.affine)).toEqual(Array.from(diag(2, 3, 4, [1, 2, 3])));
     expect(got.meta.affineSource).toBe("sform");
   });
@@ -262,14 +277,18 @@ describe("affines: sform / qform / pixdim as nibabel chooses them", () => {
     });
     // R = [[0,−1,0],[1,0,0],[0,0,1]] (float32 rounding of sin 45° leaves ~1e-7 off the zeros)
     const want = [0, -2, 0, 0, 2, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1];
-    Array.from(got.affine).forEach((v, i) => expect(v).toBeCloseTo(want[i], 6));
+    Array.from(got.affine).forEach((v, i) => {
+      expect(v).toBeCloseTo(want[i], 6);
+    });
   });
 
   it("falls back to nibabel's base affine (x flipped, centred) without sform/qform", () => {
     const got = header((dv) => {
       dv.setInt16(252, 0, true);
       dv.setInt16(254, 0, true);
-      [1, 2, 3, 4].forEach((p, i) => dv.setFloat32(76 + 4 * i, p, true));
+      [1, 2, 3, 4].forEach((p, i) => {
+        dv.setFloat32(76 + 4 * i, p, true);
+      });
     });
     // diag(−2, 3, 4); translation −((n−1)/2)·zoom = (4.5·2, −9.5·3, −14.5·4)
     expect(Array.from(got.affine)).toEqual(Array.from(diag(-2, 3, 4, [9, -28.5, -58])));
@@ -287,7 +306,9 @@ describe("affines: sform / qform / pixdim as nibabel chooses them", () => {
       expect(dv.getInt16(254, true)).toBe(2);
       dv.setInt16(254, 0, true); // hide the sform: the qform alone must place the image
       const viaQ = parseNifti(b, "q.nii").affine;
-      Array.from(a).forEach((v, i) => expect(viaQ[i]).toBeCloseTo(v, 5));
+      Array.from(a).forEach((v, i) => {
+        expect(viaQ[i]).toBeCloseTo(v, 5);
+      });
     }
     // pixdim = column norms, pixdim[0] = qfac
     const left = new DataView(encodeNifti({ ...vol, affine: diag(-1, 2, 3) }).buffer);
@@ -303,7 +324,13 @@ describe("affines: sform / qform / pixdim as nibabel chooses them", () => {
 describe("files: writeNifti / readNifti / readNiftiSync", () => {
   it("round-trips .nii and .nii.gz through the file system, sync and async alike", async () => {
     const dir = tmpDir();
-    const vol = makeVolume([33, 17, 9], 1, Int16Array, (i, j, k) => i * 100 - j * 7 + k, diag(1.5, 1.5, 2, [-20, 30, 40]));
+    const vol = makeVolume(
+      [33, 17, 9],
+      1,
+      Int16Array,
+      (i, j, k) => i * 100 - j * 7 + k,
+      diag(1.5, 1.5, 2, [-20, 30, 40]),
+    );
     for (const name of ["a.nii", "b.nii.gz", "sub/dir/c.nii.gz"]) {
       const p = join(dir, name);
       await writeNifti(p, vol);

@@ -83,8 +83,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<memory>"): Safet
         `tensor "${name}" (${dtype} ${shape.join("×")}) needs bytes ${b}..${e}, beyond the ${bytes.byteLength - dataStart} data bytes`,
       );
     }
-    // copy so the array is aligned and independent of the file buffer
-    const copy = bytes.slice(dataStart + b, dataStart + e);
+    // copy so the array is aligned and independent of the file buffer (Buffer#slice would share memory)
+    const copy = new Uint8Array(bytes.subarray(dataStart + b, dataStart + e));
     tensors.set(name, { dtype, shape, data: new C(copy.buffer, 0, count) });
   }
   return { tensors, metadata };

@@ -33,6 +33,8 @@ export interface StageRuntime {
   where(path: string): string;
   /** the metrics log of this stage (metrics.jsonl) */
   log(record: Record<string, unknown>): void;
+  /** keep only the metrics.jsonl records for which `keep` is true (a resumed run rewinds its log to the checkpoint) */
+  rewindLog(keep: (record: Record<string, unknown>) => boolean): void;
 }
 
 export interface StageDefinition<C = unknown> {

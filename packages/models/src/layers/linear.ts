@@ -1,4 +1,5 @@
-import * as tf from "@tensorflow/tfjs-core";
+import type * as tf from "@tensorflow/tfjs-core";
+import { engine } from "@voxelpipe/core";
 import type { Initializer } from "../params/init.js";
 import { type ParamStore, torchDefault } from "../params/param-store.js";
 
@@ -19,11 +20,7 @@ export class Linear {
   }
 
   apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const lead = x.shape.slice(0, -1);
-      let y = tf.matMul(tf.reshape(x, [-1, this.inFeatures]), this.weight);
-      if (this.bias) y = tf.add(y, this.bias);
-      return tf.reshape(y, [...lead, this.outFeatures]);
-    });
+    // one rank-2 matMul over the folded leading dims (the engine's fast path on wasm)
+    return engine.linear(x, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D | undefined);
   }
 }

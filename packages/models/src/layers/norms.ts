@@ -1,4 +1,5 @@
-import * as tf from "@tensorflow/tfjs-core";
+import type * as tf from "@tensorflow/tfjs-core";
+import { engine } from "@voxelpipe/core";
 import type { ParamStore } from "../params/param-store.js";
 
 /** PyTorch's default eps for LayerNorm and InstanceNorm (tfjs-layers defaults to 1e-3: do not use it). */
@@ -19,11 +20,7 @@ export class LayerNorm {
   }
 
   apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, -1, true);
-      const xn = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps)));
-      return tf.add(tf.mul(xn, this.weight), this.bias);
-    });
+    return engine.layerNorm(x, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D, this.eps);
   }
 }
 
@@ -33,8 +30,5 @@ export class LayerNorm {
  * identical in training and inference.
  */
 export function instanceNorm(x: tf.Tensor, eps = NORM_EPS): tf.Tensor {
-  return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, [1, 2, 3], true);
-    return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
-  });
+  return engine.instanceNorm(x as tf.Tensor5D, eps);
 }

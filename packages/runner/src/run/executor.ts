@@ -148,6 +148,7 @@ export async function runPipeline(
           : formatPath([...base, ...parsePath(path)]);
       },
       log: (r) => metrics.append({ stage: name, ...r }),
+      rewindLog: (keep) => metrics.truncateAfter((r) => !keep(r)),
     };
     log.info(`stage ${name} (${stage.kind}) → ${dir}`);
     // the stage's own schema applies defaults (component entries pass through, built lazily later)

@@ -26,6 +26,11 @@ export class MetricsLog {
   /** drop records past a given iteration (resuming from a checkpoint rewinds the log too) */
   truncateAfter(pred: (r: Record<string, unknown>) => boolean): void {
     const keep = this.read().filter((r) => !pred(r));
-    writeFileSync(this.file, keep.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    writeFileSync(this.file, keep.map(line).join(""));
   }
+}
+
+/** one record per line; non-finite numbers (NaN, Infinity) are written as strings since JSON has none */
+function line(record: Record<string, unknown>): string {
+  return `${JSON.stringify(record, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v))}\n`;
 }

@@ -135,6 +135,9 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
     const restored = await ckpt.restoreLast();
     if (restored) {
       state = restored.state as typeof state;
+      const at = state.iteration;
+      // records written after the checkpoint are replayed by the resumed run
+      rt.rewindLog((r) => typeof r.iteration !== "number" || r.iteration < at || (r.iteration === at && r.epoch === state.epoch));
       rt.logger.info(`resumed from iteration ${state.iteration} (epoch ${state.epoch})`);
     }
   }

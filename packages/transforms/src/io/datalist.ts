@@ -131,7 +131,11 @@ export function fileStem(path: string): string {
  * image is paired with the label of the same file name stem (`case_0000` images also match `case`
  * labels, nnU-Net style); unpaired images or labels are an error listing them all.
  */
-export async function globDatalist(opts: { images: string; labels?: string; baseDir: string }): Promise<DatalistRecord[]> {
+export async function globDatalist(opts: {
+  images: string;
+  labels?: string;
+  baseDir: string;
+}): Promise<DatalistRecord[]> {
   const base = resolve(opts.baseDir);
   const find = async (pattern: string, what: string) => {
     const files = (await glob(pattern, { cwd: base, absolute: true, onlyFiles: true })).sort();

@@ -3,8 +3,16 @@
  * SaveImaged). Transforms are synchronous, so they use the sync reader/writer.
  */
 import { basename, isAbsolute, join, resolve } from "node:path";
-import { Codes, isVolume, type Sample, type Transform, type Volume, VoxelpipeError, z } from "@voxelpipe/core";
-import { defineTransform } from "@voxelpipe/core";
+import {
+  Codes,
+  defineTransform,
+  isVolume,
+  type Sample,
+  type Transform,
+  type Volume,
+  VoxelpipeError,
+  z,
+} from "@voxelpipe/core";
 import { readNiftiSync } from "./nifti-read.js";
 import { writeNiftiSync } from "./nifti-write.js";
 

@@ -137,7 +137,7 @@ export function qformFromAffine(affine: ArrayLike<number>): QformParams {
   }
   const isRotation = zooms.every((z) => z > 0) && maxErr < 1e-5;
   if (!isRotation) return { isRotation, b: 0, c: 0, d: 0, qfac, zooms, offset };
-  const [w, x, y, z] = matToQuat(R);
+  const [, x, y, z] = matToQuat(R);
   return { isRotation, b: x, c: y, d: z, qfac, zooms, offset };
 }
 

@@ -1,5 +1,5 @@
 import { constants as bufferConstants } from "node:buffer";
-import { constants as zc, gunzip, gunzipSync, type ZlibOptions } from "node:zlib";
+import { gunzip, gunzipSync, type ZlibOptions, constants as zc } from "node:zlib";
 import { invalidFile } from "./nifti-errors.js";
 
 /**

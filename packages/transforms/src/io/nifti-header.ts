@@ -200,11 +200,16 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): ParsedNifti
   const elements = shape[0] * shape[1] * shape[2] * channels;
   const dimsText = dim.slice(1, ndim + 1).join("×");
   if (!(elements <= MAX_ELEMENTS)) {
-    throw invalidFile(source, "dim", `${dimsText} = ${elements.toExponential(3)} voxels, more than the 2^31 − 1 voxelpipe reads`, {
-      expected: `≤ ${MAX_ELEMENTS} voxels (2^31 − 1)`,
-      got: `${elements} voxels`,
-      hint: "the header is probably corrupt; a real volume this large must be cropped or split first",
-    });
+    throw invalidFile(
+      source,
+      "dim",
+      `${dimsText} = ${elements.toExponential(3)} voxels, more than the 2^31 − 1 voxelpipe reads`,
+      {
+        expected: `≤ ${MAX_ELEMENTS} voxels (2^31 − 1)`,
+        got: `${elements} voxels`,
+        hint: "the header is probably corrupt; a real volume this large must be cropped or split first",
+      },
+    );
   }
 
   // ---- datatype
@@ -263,10 +268,15 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): ParsedNifti
   const inter = meta.scl_inter;
   if (slope !== 0 && Number.isFinite(slope)) {
     if (!Number.isFinite(inter)) {
-      throw invalidFile(source, "scl_inter", `is ${inter} while scl_slope is ${slope}: a valid slope needs a finite intercept`, {
-        expected: "a finite number",
-        got: String(inter),
-      });
+      throw invalidFile(
+        source,
+        "scl_inter",
+        `is ${inter} while scl_slope is ${slope}: a valid slope needs a finite intercept`,
+        {
+          expected: "a finite number",
+          got: String(inter),
+        },
+      );
     }
     if (!(slope === 1 && inter === 0)) scale = { slope, inter };
   }
@@ -278,11 +288,16 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): ParsedNifti
     const rows = ["srow_x", "srow_y", "srow_z"];
     for (let i = 0; i < 12; i++) {
       if (!Number.isFinite(srow[i])) {
-        throw invalidFile(source, `${rows[Math.floor(i / 4)]}[${i % 4}]`, `is ${srow[i]}, the sform affine must be finite`, {
-          expected: "a finite number",
-          got: String(srow[i]),
-          hint: `sform_code is ${meta.sform_code}, so the sform is the affine used; the header is corrupt`,
-        });
+        throw invalidFile(
+          source,
+          `${rows[Math.floor(i / 4)]}[${i % 4}]`,
+          `is ${srow[i]}, the sform affine must be finite`,
+          {
+            expected: "a finite number",
+            got: String(srow[i]),
+            hint: `sform_code is ${meta.sform_code}, so the sform is the affine used; the header is corrupt`,
+          },
+        );
       }
     }
     affine = affineFromSrow(srow);

@@ -99,7 +99,11 @@ function gzipHeader(compressed: Uint8Array, source: string): ParsedNiftiHeader {
       source,
       "gzip stream",
       `truncated: inflates to only ${head.length} bytes, a NIfTI-1 header alone needs ${NIFTI1_HEADER_SIZE}`,
-      { expected: `≥ ${NIFTI1_HEADER_SIZE} bytes`, got: `${head.length} bytes`, hint: "re-create or re-download the file" },
+      {
+        expected: `≥ ${NIFTI1_HEADER_SIZE} bytes`,
+        got: `${head.length} bytes`,
+        hint: "re-create or re-download the file",
+      },
     );
   }
   return parseNiftiHeader(head, source);

@@ -2,7 +2,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { gzip, gzipSync } from "node:zlib";
-import { Codes, type Volume, VoxelpipeError, type VoxelArray } from "@voxelpipe/core";
+import { Codes, type Volume, type VoxelArray, VoxelpipeError } from "@voxelpipe/core";
 import { qformFromAffine } from "./nifti-affine.js";
 import { type DtypeInfo, dtypeByName, dtypeOfArray, type NiftiDtype, SUPPORTED_DTYPES } from "./nifti-dtypes.js";
 import type { NiftiHeaderMeta } from "./nifti-header.js";
@@ -64,7 +64,7 @@ function toIntegerType(src: VoxelArray, t: DtypeInfo): VoxelArray {
   const { min, max } = t;
   for (let i = 0; i < src.length; i++) {
     const v = src[i];
-    out[i] = v >= max ? max : v <= min ? min : v === v ? Math.round(v) : 0;
+    out[i] = Number.isNaN(v) ? 0 : v >= max ? max : v <= min ? min : Math.round(v);
   }
   return out;
 }
@@ -98,7 +98,9 @@ export function encodeNifti(vol: Volume, opts: WriteNiftiOptions = {}): Uint8Arr
   view.setUint8(38, 0x72); // "regular" = 'r', as nibabel writes
   view.setUint8(39, old?.dim_info ?? 0);
   const dim = [channels > 1 ? 4 : 3, shape[0], shape[1], shape[2], channels, 1, 1, 1];
-  dim.forEach((d, i) => view.setInt16(40 + 2 * i, d, le));
+  dim.forEach((d, i) => {
+    view.setInt16(40 + 2 * i, d, le);
+  });
   view.setFloat32(56, old?.intent_p1 ?? 0, le);
   view.setFloat32(60, old?.intent_p2 ?? 0, le);
   view.setFloat32(64, old?.intent_p3 ?? 0, le);
@@ -108,7 +110,9 @@ export function encodeNifti(vol: Volume, opts: WriteNiftiOptions = {}): Uint8Arr
 
   const q = qformFromAffine(affine);
   const pixdim = [q.qfac, q.zooms[0], q.zooms[1], q.zooms[2], 1, 1, 1, 1];
-  pixdim.forEach((p, i) => view.setFloat32(76 + 4 * i, p, le));
+  pixdim.forEach((p, i) => {
+    view.setFloat32(76 + 4 * i, p, le);
+  });
   view.setFloat32(108, VOX_OFFSET, le);
   view.setFloat32(112, 1, le); // scl_slope 1, scl_inter 0: values are stored as they are
   view.setFloat32(116, 0, le);
@@ -117,7 +121,12 @@ export function encodeNifti(vol: Volume, opts: WriteNiftiOptions = {}): Uint8Arr
   view.setUint8(123, (units & 0x07) === 0 ? (units & 0x38) | UNITS_MM : units);
   writeString(view, 148, 80, old?.descrip ?? "voxelpipe");
 
-  const sformCode = old?.sform_code && old.sform_code > 0 ? old.sform_code : old?.qform_code && old.qform_code > 0 ? old.qform_code : XFORM_ALIGNED;
+  const sformCode =
+    old?.sform_code && old.sform_code > 0
+      ? old.sform_code
+      : old?.qform_code && old.qform_code > 0
+        ? old.qform_code
+        : XFORM_ALIGNED;
   const qformCode = q.isRotation ? (old?.qform_code && old.qform_code > 0 ? old.qform_code : sformCode) : 0;
   view.setInt16(252, qformCode, le);
   view.setInt16(254, sformCode, le);

@@ -65,7 +65,8 @@ export class Anatomy {
     this.pose = {
       scale: [1 + rng.uniform(-0.08, 0.06), 1 + rng.uniform(-0.08, 0.06), 1 + j(0.05)],
       angleZDeg: j(4),
-      shift: [j(8), 10 + j(6), j(12)],
+      // the field of view starts a few centimetres above the diaphragm domes, as abdominal CT does
+      shift: [j(8), 10 + j(6), -28 + j(10)],
     };
     this.body = { cavA: 125, cavBant: 80, cavBpost: 80, skin: 3, fat: rng.uniform(8, 26), wall: rng.uniform(9, 14) };
     this.domeR = [rng.uniform(50, 70), rng.uniform(-15, 5), rng.uniform(118, 132)];

@@ -210,15 +210,17 @@ export class Warp {
   }
 }
 
+const WAVES = 5;
+
 /**
- * Quasi-random blobby texture in [−1, 1]: the mean of three plane waves with random directions, wavelengths and
- * phases. Used for faeces, food and gas bubbles without a noise table.
+ * Quasi-random blobby texture in about [−1, 1]: a sum of five plane waves with random directions, wavelengths and
+ * phases (fewer waves tile into a visible lattice). Used for faeces, food and gas bubbles without a noise table.
  */
 export class Mottle {
   private readonly w: Float64Array;
   constructor(rand: () => number, wavelength: number) {
-    this.w = new Float64Array(12);
-    for (let i = 0; i < 3; i++) {
+    this.w = new Float64Array(4 * WAVES);
+    for (let i = 0; i < WAVES; i++) {
       const th = 2 * Math.PI * rand();
       const cz = 2 * rand() - 1;
       const s = Math.sqrt(1 - cz * cz);
@@ -229,11 +231,9 @@ export class Mottle {
 
   at(x: number, y: number, z: number): number {
     const w = this.w;
-    return (
-      (Math.sin(w[0] * x + w[1] * y + w[2] * z + w[3]) +
-        Math.sin(w[4] * x + w[5] * y + w[6] * z + w[7]) +
-        Math.sin(w[8] * x + w[9] * y + w[10] * z + w[11])) /
-      3
-    );
+    let s = 0;
+    for (let o = 0; o < 4 * WAVES; o += 4) s += Math.sin(w[o] * x + w[o + 1] * y + w[o + 2] * z + w[o + 3]);
+    // the sum of five unit sines has σ ≈ 1.6; scale so ±1 covers most of it
+    return s / 2.5;
   }
 }

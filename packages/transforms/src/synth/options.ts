@@ -13,10 +13,10 @@ export interface SynthOptions {
 
 /**
  * Default field of view (mm) along S0 (patient right), S1 (anterior), S2 (superior): wide enough for the largest
- * body the generator draws (≈ 360 × 260 mm outline plus the table), and 260 mm from the lung bases to below the
+ * body the generator draws (≈ 360 × 260 mm outline plus the table), and 280 mm from the lung bases to below the
  * kidneys.
  */
-export const DEFAULT_FOV_MM: readonly [number, number, number] = [380, 300, 260];
+export const DEFAULT_FOV_MM: readonly [number, number, number] = [380, 300, 280];
 
 /** smallest grid edge: below this the adrenals and veins vanish between voxels */
 export const MIN_SIZE = 16;

@@ -209,7 +209,7 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
       if (y > gasLevel) return hu.air;
       if (!food) return hu.gutFluid;
       const m = foodTexture.at(x, y, z);
-      return m > 0.6 ? hu.air : hu.gutFluid + 25 + 40 * m;
+      return m > 1 ? hu.air : hu.gutFluid + 25 + 30 * m;
     },
   });
   const cardia = add(stCtrl[0], [20, 10, 14]);
@@ -246,7 +246,7 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
       an.move([-18, an.spineY + 52, cardia[2] + 15], 3),
       cardia,
     ],
-    [8, 8, 8, 9].map((r) => r * rng.uniform(0.85, 1.15)),
+    [9, 9, 9, 10].map((r) => r * rng.uniform(0.9, 1.15)),
   );
   const esoAir = rng.rand() < 0.4;
   out.push({

@@ -79,7 +79,7 @@ export function vesselStructures(an: Anatomy, lm: Landmarks): Structure[] {
   ];
   const portal = new Tube(
     [lm.splenicHilum, behind(3, 2), behind(2, 3), confluence, portaMid, lm.portaHepatis],
-    [4.5, 4.5, 5, 6.5, 7, 7].map((r) => r * rng.uniform(0.9, 1.15)),
+    [5, 5, 5.5, 7, 7.5, 7.5].map((r) => r * rng.uniform(0.9, 1.15)),
   );
   // SMV descends from the confluence in front of the uncinate process; SMA leaves the aorta below the celiac
   // level and runs to its left
