@@ -34,7 +34,7 @@ describe("safetensors", () => {
     expect(() => decodeSafetensors(good.subarray(0, 5), "x.safetensors")).toThrow(/x\.safetensors: file is 5 bytes/);
     expect(() => decodeSafetensors(good.subarray(0, good.length - 4), "x.safetensors")).toThrow(/x\.safetensors: tensor "w" \(F32 4\) needs bytes 0\.\.16/);
     const bad = new Uint8Array(good);
-    bad[10] = 0x7b; // break the JSON
+    bad[8] = 0x5d; // "]" where the JSON object starts
     expect(() => decodeSafetensors(bad, "y.safetensors")).toThrow(/y\.safetensors: header is not valid JSON/);
     expect(() => readSafetensors("/nonexistent/z.safetensors")).toThrow(/cannot read \/nonexistent\/z\.safetensors: no such file/);
   });

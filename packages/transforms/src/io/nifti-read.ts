@@ -5,7 +5,7 @@ import type { Volume, VoxelArray } from "@voxelpipe/core";
 import { fsError, invalidFile } from "./nifti-errors.js";
 import { gunzipAll, gunzipAllSync, gunzipPrefix, isGzip } from "./nifti-gzip.js";
 import { HEADER_PREFIX_BYTES, NIFTI1_HEADER_SIZE, type ParsedNiftiHeader, parseNiftiHeader } from "./nifti-header.js";
-import { fortranToChannelLast } from "./transpose.js";
+import { fortranToChannelLast, scaleInto } from "./transpose.js";
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** fs reads are capped at 2 GiB per call */
@@ -64,7 +64,7 @@ function decodeVoxels(h: ParsedNiftiHeader, data: Uint8Array, source: string): V
     // nibabel applies scl_slope/scl_inter in float64; MONAI then casts to float32
     const { slope, inter } = h.scale;
     const scaled = new Float32Array(h.elements);
-    for (let i = 0; i < scaled.length; i++) scaled[i] = out[i] * slope + inter;
+    scaleInto(out, scaled, slope, inter);
     out = scaled;
   }
   return {

@@ -6,7 +6,7 @@ import { Codes, type Volume, type VoxelArray, VoxelpipeError } from "@voxelpipe/
 import { qformFromAffine } from "./nifti-affine.js";
 import { type DtypeInfo, dtypeByName, dtypeOfArray, type NiftiDtype, SUPPORTED_DTYPES } from "./nifti-dtypes.js";
 import type { NiftiHeaderMeta } from "./nifti-header.js";
-import { channelLastToFortran } from "./transpose.js";
+import { channelLastToFortran, roundClampInto } from "./transpose.js";
 
 export interface WriteNiftiOptions {
   /** voxel type on disk; default: the volume's own array type. Integer targets round and clamp. */
@@ -61,11 +61,7 @@ function checkVolume(vol: Volume): void {
 /** Values converted to an integer type: round to nearest, clamp to the type's range, NaN → 0. */
 function toIntegerType(src: VoxelArray, t: DtypeInfo): VoxelArray {
   const out = new t.ctor(src.length);
-  const { min, max } = t;
-  for (let i = 0; i < src.length; i++) {
-    const v = src[i];
-    out[i] = Number.isNaN(v) ? 0 : v >= max ? max : v <= min ? min : Math.round(v);
-  }
+  roundClampInto(src, out, t.min, t.max);
   return out;
 }
 
