@@ -4,9 +4,11 @@ import {
   classWeights,
   fmtShape,
   type LossReduction,
+  meanAll,
   oneHotLabels,
   requireChannelLast,
   shapeError,
+  sumAll,
 } from "./shapes.js";
 
 export interface CrossEntropyOptions {
@@ -58,15 +60,15 @@ export function crossEntropyLoss(logits: tf.Tensor, target: tf.Tensor, opts: Cro
       const smooth = tf.neg(tf.sum(w ? tf.mul(logp, w) : logp, axis));
       const perVoxel = eps > 0 ? tf.add(tf.mul(1 - eps, nllW), tf.mul(eps / c, smooth)) : nllW;
       if (reduction === "none") return perVoxel;
-      if (reduction === "sum") return tf.sum(perVoxel);
-      return wy ? tf.div(tf.sum(perVoxel), tf.sum(wy)) : tf.mean(perVoxel);
+      if (reduction === "sum") return sumAll(perVoxel);
+      return wy ? tf.div(sumAll(perVoxel), sumAll(wy)) : meanAll(perVoxel);
     }
     let t = target.dtype === "float32" ? target : tf.cast(target, "float32");
     if (eps > 0) t = tf.add(tf.mul(t, 1 - eps), eps / c);
     const weighted = w ? tf.mul(t, w) : t;
     const perVoxel = tf.neg(tf.sum(tf.mul(logp, weighted), axis));
     if (reduction === "none") return perVoxel;
-    return reduction === "sum" ? tf.sum(perVoxel) : tf.mean(perVoxel);
+    return reduction === "sum" ? sumAll(perVoxel) : meanAll(perVoxel);
   });
 }
 
@@ -101,6 +103,6 @@ export function bceWithLogitsLoss(logits: tf.Tensor, target: tf.Tensor, opts: Bc
     }
     const loss = tf.add(tf.mul(tf.sub(1, y), x), logWeight ? tf.mul(logWeight, softplusNeg) : softplusNeg);
     if (reduction === "none") return loss;
-    return reduction === "sum" ? tf.sum(loss) : tf.mean(loss);
+    return reduction === "sum" ? sumAll(loss) : meanAll(loss);
   });
 }

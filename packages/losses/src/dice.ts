@@ -9,6 +9,7 @@ import {
   requireChannelLast,
   shapeError,
   spatialAxes,
+  sumAxes,
   type WarnFn,
 } from "./shapes.js";
 
@@ -81,9 +82,9 @@ export function diceLoss(input: tf.Tensor, target: tf.Tensor, opts: DiceLossOpti
     }
     const axes = spatialAxes(x.rank);
     if (opts.batch) axes.unshift(0);
-    const intersection = tf.sum(tf.mul(y, x), axes);
-    const groundO = opts.squared_pred ? tf.sum(tf.square(y), axes) : tf.sum(y, axes);
-    const predO = opts.squared_pred ? tf.sum(tf.square(x), axes) : tf.sum(x, axes);
+    const intersection = sumAxes(tf.mul(y, x), axes);
+    const groundO = sumAxes(opts.squared_pred ? tf.square(y) : y, axes);
+    const predO = sumAxes(opts.squared_pred ? tf.square(x) : x, axes);
     let denominator = tf.add(groundO, predO);
     if (opts.jaccard) denominator = tf.mul(2, tf.sub(denominator, intersection));
     let f = tf.sub(1, tf.div(tf.add(tf.mul(2, intersection), smoothNr), tf.add(denominator, smoothDr)));

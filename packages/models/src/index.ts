@@ -45,6 +45,7 @@ export {
   CHECKPOINT_FORMAT,
   type CheckpointMeta,
   defaultVersions,
+  isVoxelpipeCheckpoint,
   type LoadedCheckpoint,
   loadCheckpoint,
   MODELS_VERSION,

@@ -108,6 +108,24 @@ describe("NIfTI-1 encode → parse round trip", () => {
     });
   }
 
+  it("reads from Node Buffers at odd offsets without touching the caller's bytes", () => {
+    const vol = makeVolume([5, 4, 3], 1, Float32Array, (i, j, k) => i - j * 0.25 + k * 8, affine);
+    const le = encodeNifti(vol);
+    for (const bytes of [
+      le,
+      toBigEndian(le),
+      new Uint8Array(gzipSync(le)),
+      new Uint8Array(gzipSync(toBigEndian(le))),
+    ]) {
+      const pool = Buffer.alloc(bytes.length + 3, 0xee);
+      pool.set(bytes, 3);
+      const view = pool.subarray(3); // a Buffer with byteOffset 3 into a larger ArrayBuffer
+      const before = Buffer.from(view);
+      expectSameVolume(parseNifti(view, "buf.nii"), vol);
+      expect(view.equals(before)).toBe(true);
+    }
+  });
+
   it("stores voxels Fortran-order on disk (read back byte by byte)", () => {
     const vol = makeVolume([4, 3, 2], 1, Int16Array, (i, j, k) => 100 * i + 10 * j + k);
     const bytes = encodeNifti(vol);
@@ -293,6 +311,15 @@ describe("affines: sform / qform / pixdim as nibabel chooses them", () => {
     // diag(−2, 3, 4); translation −((n−1)/2)·zoom = (4.5·2, −9.5·3, −14.5·4)
     expect(Array.from(got.affine)).toEqual(Array.from(diag(-2, 3, 4, [9, -28.5, -58])));
     expect(got.meta.affineSource).toBe("pixdim");
+    // zero voxel sizes become 1 and negative ones their abs (nibabel's header fix on load)
+    const fixed = header((dv) => {
+      dv.setInt16(252, 0, true);
+      dv.setInt16(254, 0, true);
+      [1, -2, 0, 4].forEach((p, i) => {
+        dv.setFloat32(76 + 4 * i, p, true);
+      });
+    });
+    expect(Array.from(fixed.affine)).toEqual(Array.from(diag(-2, 1, 4, [9, -9.5, -58])));
   });
 
   it("writes a qform equal to the affine for rotations (incl. left-handed), qform_code 0 for shears", () => {
@@ -346,6 +373,18 @@ describe("files: writeNifti / readNifti / readNiftiSync", () => {
     expect(f.data).toBeInstanceOf(Float32Array);
     expect(Array.from(f.data)).toEqual(Array.from(vol.data));
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("float32 option converts while transposing (scaled files stay float32 too)", async () => {
+    const dir = tmpDir();
+    const vol = makeVolume([9, 7, 5], 2, Int32Array, (i, j, k, c) => i * 1000 - j * 10 + k - c * 77777, diag(2, 2, 2));
+    const p = join(dir, "f.nii.gz");
+    writeNiftiSync(p, vol);
+    for (const got of [readNiftiSync(p, { float32: true }), await readNifti(p, { float32: true })]) {
+      expect(got.data).toBeInstanceOf(Float32Array);
+      expect(Array.from(got.data)).toEqual(Array.from(vol.data));
+      expect(got.meta.originalDtype).toBe("int32");
+    }
   });
 
   it("decodes gzip by content, not by file name", async () => {

@@ -23,6 +23,11 @@ export interface StageRuntime {
   readonly baseDir: string;
   /** true when the user asked to continue an interrupted run */
   readonly resume: boolean;
+  /**
+   * The compiled pipeline as plain data, for code that rebuilds components outside this thread
+   * (data-loading workers rebuild the transform chain from config, never from code).
+   */
+  readonly pipeline: PipelineData;
   /** build (once, lazily, through the DI container) the component entry at `path` relative to the stage */
   build<T = unknown>(path: string, kind: ComponentKind): Promise<T>;
   /** build a component entry given by value; `path` names it in errors and RNG streams */
@@ -35,6 +40,18 @@ export interface StageRuntime {
   log(record: Record<string, unknown>): void;
   /** keep only the metrics.jsonl records for which `keep` is true (a resumed run rewinds its log to the checkpoint) */
   rewindLog(keep: (record: Record<string, unknown>) => boolean): void;
+}
+
+/** The resolved pipeline config and what is needed to build its components again elsewhere. */
+export interface PipelineData {
+  /** the whole resolved config (CompiledPipeline.value) */
+  readonly value: Record<string, unknown>;
+  /** directory of the pipeline file */
+  readonly baseDir: string;
+  /** the run seed */
+  readonly seed: number;
+  /** outputs published by the stages that ran before this one (for `@stages.<s>.outputs.<k>`) */
+  readonly stageOutputs: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 export interface StageDefinition<C = unknown> {

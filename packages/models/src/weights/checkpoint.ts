@@ -3,8 +3,16 @@ import { Codes, type NamedVariables, VoxelpipeError } from "@voxelpipe/core";
 import { readSafetensors, type StTensor, serializeSafetensors, writeFileAtomic } from "./safetensors.js";
 import { modelTensors } from "./tensors.js";
 
-/** Value of `__metadata__.format` in checkpoints written by voxelpipe (tensors in our channel-last layouts). */
-export const CHECKPOINT_FORMAT = "voxelpipe";
+/**
+ * Value of `__metadata__.format` in checkpoints written by voxelpipe (tensors in our channel-last
+ * layouts); the same string the runner's Checkpointer writes, so `init.from` accepts both.
+ */
+export const CHECKPOINT_FORMAT = "voxelpipe-checkpoint/1";
+
+/** true for any voxelpipe checkpoint format version ("voxelpipe-checkpoint/<n>") */
+export function isVoxelpipeCheckpoint(metadata: Record<string, string>): boolean {
+  return typeof metadata.format === "string" && metadata.format.startsWith("voxelpipe");
+}
 export const MODELS_VERSION = "0.1.0";
 
 /** What a checkpoint says about itself; stored as JSON in `__metadata__.voxelpipe`. */

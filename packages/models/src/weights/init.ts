@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { Codes, type Diagnostic, type Logger, type Model, VoxelpipeError, z } from "@voxelpipe/core";
 import type { ParamInfo } from "../params/param-store.js";
-import { CHECKPOINT_FORMAT } from "./checkpoint.js";
+import { isVoxelpipeCheckpoint } from "./checkpoint.js";
 import { fromTorchShape } from "./layout.js";
 import { importMonaiStateDict } from "./monai.js";
 import { readSafetensors, type StTensor } from "./safetensors.js";
@@ -41,7 +41,7 @@ export interface InitReport {
   unexpected: string[];
   /** checkpoint keys removed by include/exclude */
   filtered: string[];
-  /** MONAI keys known to be unused (1.4+ cross-attention) */
+  /** tensors that are never parameters: optimizer state (`optimizer/*`), unused MONAI 1.4+ cross-attention */
   ignored: string[];
 }
 
@@ -78,7 +78,7 @@ export async function applyInit(
   const spec = initSchema.parse(init);
   const file = isAbsolute(spec.from) ? spec.from : resolve(opts.baseDir ?? process.cwd(), spec.from);
   const { tensors: raw, metadata } = await readSafetensors(file);
-  if (spec.format === "voxelpipe" && metadata.format !== CHECKPOINT_FORMAT) {
+  if (spec.format === "voxelpipe" && !isVoxelpipeCheckpoint(metadata)) {
     logger.warn(
       `init: ${file} has no voxelpipe metadata (format "${metadata.format ?? "none"}"); if it is a MONAI/PyTorch state dict set init.format: monai`,
     );
@@ -87,18 +87,21 @@ export async function applyInit(
   const exc = (spec.exclude ?? []).map(globToRegExp);
   const filtered: string[] = [];
   const kept = new Map<string, StTensor>();
+  const state: string[] = [];
   for (const [k, t] of raw) {
-    if ((inc && !inc.some((r) => r.test(k))) || exc.some((r) => r.test(k))) filtered.push(k);
+    // training state stored next to the weights (the runner's `optimizer/<slot>`) is never a parameter
+    if (k.startsWith("optimizer/")) state.push(k);
+    else if ((inc && !inc.some((r) => r.test(k))) || exc.some((r) => r.test(k))) filtered.push(k);
     else kept.set(k, t);
   }
   const rename = prefixRenamer(spec.rename);
   const info = model.paramInfo ?? new Map<string, ParamInfo>();
   let source = kept;
-  let ignored: string[] = [];
+  let ignored: string[] = state;
   if (spec.format === "monai") {
     const r = importMonaiStateDict(kept, info, rename);
     source = r.tensors;
-    ignored = r.ignored;
+    ignored = [...state, ...r.ignored];
   }
 
   const assignments: [string, StTensor][] = [];
@@ -175,11 +178,17 @@ export async function applyInit(
   logger.info(
     `init ${name} from ${file}: loaded ${assignments.length} tensors, missing ${missing.length}, unexpected ${unexpected.length}` +
       (filtered.length ? `, filtered out ${filtered.length}` : "") +
-      (ignored.length ? `, ignored ${ignored.length} unused MONAI keys` : ""),
+      (ignored.length ? `, ignored ${ignored.length} non-parameter tensors (optimizer state, unused MONAI keys)` : ""),
   );
+  if (assignments.length === 0) {
+    const sample = [...raw.keys()].slice(0, 3).join(", ");
+    logger.warn(
+      `init: nothing was loaded from ${file}; check include/exclude/rename (checkpoint keys look like: ${sample}; model keys like: ${[...model.params.keys()].slice(0, 3).join(", ")})`,
+    );
+  }
   if (missing.length) logger.debug(`init: missing (kept current values): ${missing.join(", ")}`);
   if (unexpected.length) logger.debug(`init: unexpected (ignored): ${unexpected.join(", ")}`);
   if (filtered.length) logger.debug(`init: filtered by include/exclude: ${filtered.join(", ")}`);
-  if (ignored.length) logger.debug(`init: unused MONAI keys: ${ignored.join(", ")}`);
+  if (ignored.length) logger.debug(`init: ignored non-parameter tensors: ${ignored.join(", ")}`);
   return { loaded: assignments.map(([k]) => k), missing, unexpected, filtered, ignored };
 }

@@ -29,6 +29,8 @@ import { builtinRegistries } from "../registries.js";
 import { runPipeline } from "../run/executor.js";
 import { argRows, table } from "./describe.js";
 import { type CliIO, processIO } from "./io.js";
+import { registerEvaluate } from "./evaluate.js";
+import { registerSynth } from "./synth.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -245,6 +247,8 @@ export function buildProgram(io: CliIO): Command {
       } else io.out(text);
     });
 
+  registerSynth(program, io);
+  registerEvaluate(program, io);
   return program;
 }
 

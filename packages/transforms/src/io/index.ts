@@ -8,6 +8,6 @@ export {
 export { caseName, ioComponents, LoadImage, SaveImage, saveImagePath } from "./load-save.js";
 export { type NiftiDtype, SUPPORTED_DTYPES } from "./nifti-dtypes.js";
 export type { NiftiHeaderMeta } from "./nifti-header.js";
-export { parseNifti, readNifti, readNiftiSync } from "./nifti-read.js";
+export { parseNifti, type ReadNiftiOptions, readNifti, readNiftiSync } from "./nifti-read.js";
 export { encodeNifti, type WriteNiftiOptions, writeNifti, writeNiftiSync } from "./nifti-write.js";
 export { channelLastToFortran, fortranToChannelLast } from "./transpose.js";

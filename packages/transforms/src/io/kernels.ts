@@ -16,7 +16,7 @@ export function specialised<F>(name: string, source: string, ...arrays: AnyArray
   const key = `${name}(${arrays.map((a) => a.constructor.name).join(",")})`;
   let f = cache.get(key);
   if (!f) {
-    // biome-ignore lint/security/noGlobalEval: intended, see above; the source is a constant of this package
+    // new Function on purpose (see above); the source is a constant of this package
     f = new Function(`// voxelpipe kernel ${key}\n${source}`)();
     cache.set(key, f);
   }

@@ -45,7 +45,7 @@ function keysToProcess(sample: Sample, list: string[], allowMissing: boolean, tr
 /** Float32 copy of a volume's data (MONAI LoadImage's default dtype=float32). */
 function asFloat32(v: Volume): Volume {
   if (v.data instanceof Float32Array) return v;
-  return { ...v, data: Float32Array.from(v.data) };
+  return { ...v, data: new Float32Array(v.data) };
 }
 
 export const LoadImage = defineTransform({
@@ -70,7 +70,8 @@ export const LoadImage = defineTransform({
           const value = sample[k];
           let vol: Volume;
           if (typeof value === "string") {
-            vol = readNiftiSync(isAbsolute(value) ? value : resolve(ctx.baseDir, value));
+            const path = isAbsolute(value) ? value : resolve(ctx.baseDir, value);
+            vol = readNiftiSync(path, { float32: args.dtype === "float32" });
           } else if (isVolume(value)) {
             // already loaded (in-memory datasets, synthetic phantoms): only the dtype policy applies
             vol = value;

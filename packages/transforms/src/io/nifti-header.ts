@@ -77,8 +77,8 @@ function fixed(x: number): string {
 
 /**
  * Parse and validate a NIfTI-1/-2 header from the start of an (uncompressed) file. Never allocates more
- * than the header: sizes are checked here, the voxel data is only read by the decoder afterwards.
- * `fileBytes` is the uncompressed file size when known (used for the truncation check).
+ * than the header: sizes are checked here, the voxel data is only read by the decoder afterwards
+ * (which compares vox_offset + data size with the file size before allocating).
  */
 export function parseNiftiHeader(bytes: Uint8Array, source: string): ParsedNiftiHeader {
   if (bytes.length < NIFTI1_HEADER_SIZE) {
@@ -119,10 +119,12 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): ParsedNifti
   checkMagic(bytes, version, source);
 
   // only the fixed header goes to nifti-reader-js, so it never walks (possibly corrupt) extensions
-  const headerCopy = bytes.slice(0, headerSize).buffer;
+  // (an explicit copy: for a Node Buffer, .slice() is a view and .buffer its whole memory pool)
+  const headerCopy = new Uint8Array(headerSize);
+  headerCopy.set(bytes.subarray(0, headerSize));
   const h = version === 1 ? new NIFTI1() : new NIFTI2();
   try {
-    h.readHeader(headerCopy);
+    h.readHeader(headerCopy.buffer);
   } catch (e) {
     throw invalidFile(source, "header", `cannot be parsed: ${(e as Error).message}`);
   }
@@ -281,6 +283,9 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): ParsedNifti
     if (!(slope === 1 && inter === 0)) scale = { slope, inter };
   }
 
+  // nibabel's header check (run on every load) sets zero voxel sizes to 1 and negative ones to their abs
+  const zooms = pixdim.map((p, i) => (i >= 1 && i <= 3 ? (p === 0 ? 1 : Math.abs(p)) : p));
+
   // ---- affine (nibabel get_best_affine: sform if sform_code != 0, else qform if qform_code != 0, else pixdim)
   let affine: Float64Array;
   let affineSource: ParsedNiftiHeader["affineSource"];
@@ -335,12 +340,12 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): ParsedNifti
       meta.quatern_c,
       meta.quatern_d,
       qfac,
-      [pixdim[1], pixdim[2], pixdim[3]],
+      [zooms[1], zooms[2], zooms[3]],
       [meta.qoffset_x, meta.qoffset_y, meta.qoffset_z],
     );
     affineSource = "qform";
   } else {
-    affine = baseAffine(dim, pixdim);
+    affine = baseAffine(dim, zooms);
     affineSource = "pixdim";
   }
   for (let i = 0; i < 16; i++) {

@@ -7,6 +7,11 @@ import { gunzipAll, gunzipAllSync, gunzipPrefix, isGzip } from "./nifti-gzip.js"
 import { HEADER_PREFIX_BYTES, NIFTI1_HEADER_SIZE, type ParsedNiftiHeader, parseNiftiHeader } from "./nifti-header.js";
 import { fortranToChannelLast, scaleInto } from "./transpose.js";
 
+export interface ReadNiftiOptions {
+  /** return float32 voxels whatever the file's type (MONAI LoadImage's default for images) */
+  float32?: boolean;
+}
+
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** fs reads are capped at 2 GiB per call */
 const READ_CHUNK = 1 << 30;
@@ -47,18 +52,21 @@ function byteSwap(bytes: Uint8Array, width: number): void {
  * Voxel bytes (exactly `h.dataBytes`, starting at the data) → Volume. The bytes are viewed in place when
  * aligned and in host byte order, otherwise copied once (and swapped).
  */
-function decodeVoxels(h: ParsedNiftiHeader, data: Uint8Array, source: string): Volume {
+function decodeVoxels(h: ParsedNiftiHeader, data: Uint8Array, source: string, opts: ReadNiftiOptions): Volume {
   const { dtype } = h;
   let raw: VoxelArray;
   const swap = h.meta.littleEndian !== HOST_LITTLE_ENDIAN;
   if (!swap && data.byteOffset % dtype.bytes === 0) {
     raw = new dtype.ctor(data.buffer, data.byteOffset, h.elements);
   } else {
-    const copy = data.slice(0, h.dataBytes);
+    // an explicit copy: Buffer.slice() would be a view (and swapping would edit the caller's bytes)
+    const copy = new Uint8Array(h.dataBytes);
+    copy.set(data.subarray(0, h.dataBytes));
     if (swap) byteSwap(copy, dtype.bytes);
     raw = new dtype.ctor(copy.buffer, 0, h.elements);
   }
-  let out: VoxelArray = new dtype.ctor(h.elements);
+  // converting while transposing saves LoadImage a pass and a copy
+  let out: VoxelArray = opts.float32 && !h.scale ? new Float32Array(h.elements) : new dtype.ctor(h.elements);
   fortranToChannelLast(raw, out, h.shape, h.channels);
   if (h.scale) {
     // nibabel applies scl_slope/scl_inter in float64; MONAI then casts to float32
@@ -85,10 +93,10 @@ function decodeVoxels(h: ParsedNiftiHeader, data: Uint8Array, source: string): V
 }
 
 /** Decode a whole uncompressed file held in memory. */
-function decodeUncompressed(bytes: Uint8Array, source: string): Volume {
+function decodeUncompressed(bytes: Uint8Array, source: string, opts: ReadNiftiOptions): Volume {
   const h = parseNiftiHeader(bytes, source);
   if (bytes.length < h.dataOffset + h.dataBytes) truncatedData(h, bytes.length, source, false);
-  return decodeVoxels(h, bytes.subarray(h.dataOffset, h.dataOffset + h.dataBytes), source);
+  return decodeVoxels(h, bytes.subarray(h.dataOffset, h.dataOffset + h.dataBytes), source, opts);
 }
 
 /** The header of a gzip stream, parsed before anything large is inflated. */
@@ -113,19 +121,19 @@ function gzipHeader(compressed: Uint8Array, source: string): ParsedNiftiHeader {
  * Parse an in-memory `.nii` or `.nii.gz` (detected by the gzip magic, not the name). `source` names the
  * file in errors and becomes `meta.source`.
  */
-export function parseNifti(bytes: Uint8Array, source: string): Volume {
-  if (!isGzip(bytes)) return decodeUncompressed(bytes, source);
+export function parseNifti(bytes: Uint8Array, source: string, opts: ReadNiftiOptions = {}): Volume {
+  if (!isGzip(bytes)) return decodeUncompressed(bytes, source, opts);
   const h = gzipHeader(bytes, source);
   const full = gunzipAllSync(bytes, h.dataOffset + h.dataBytes, source);
   if (full.length < h.dataOffset + h.dataBytes) truncatedData(h, full.length, source, true);
-  return decodeVoxels(h, full.subarray(h.dataOffset, h.dataOffset + h.dataBytes), source);
+  return decodeVoxels(h, full.subarray(h.dataOffset, h.dataOffset + h.dataBytes), source, opts);
 }
 
 /**
  * Synchronous read of a `.nii` / `.nii.gz` (transforms are synchronous). Uncompressed files are read
  * header first, then straight into an aligned buffer of exactly the declared data size.
  */
-export function readNiftiSync(path: string): Volume {
+export function readNiftiSync(path: string, opts: ReadNiftiOptions = {}): Volume {
   const source = resolve(path);
   let fd: number;
   try {
@@ -142,13 +150,13 @@ export function readNiftiSync(path: string): Volume {
     if (isGzip(head)) {
       const all = new Uint8Array(size);
       readFully(fd, all, 0);
-      return parseNifti(all, source);
+      return parseNifti(all, source, opts);
     }
     const h = parseNiftiHeader(head, source);
     if (size < h.dataOffset + h.dataBytes) truncatedData(h, size, source, false);
     const data = new Uint8Array(h.dataBytes);
     readFully(fd, data, h.dataOffset);
-    return decodeVoxels(h, data, source);
+    return decodeVoxels(h, data, source, opts);
   } finally {
     closeSync(fd);
   }
@@ -164,7 +172,7 @@ function readFully(fd: number, into: Uint8Array, position: number): void {
 }
 
 /** Read a `.nii` / `.nii.gz` file (gzip inflate runs on the thread pool). */
-export async function readNifti(path: string): Promise<Volume> {
+export async function readNifti(path: string, opts: ReadNiftiOptions = {}): Promise<Volume> {
   const source = resolve(path);
   let handle: Awaited<ReturnType<typeof open>>;
   try {
@@ -183,13 +191,13 @@ export async function readNifti(path: string): Promise<Volume> {
       const h = gzipHeader(all, source);
       const full = await gunzipAll(all, h.dataOffset + h.dataBytes, source);
       if (full.length < h.dataOffset + h.dataBytes) truncatedData(h, full.length, source, true);
-      return decodeVoxels(h, full.subarray(h.dataOffset, h.dataOffset + h.dataBytes), source);
+      return decodeVoxels(h, full.subarray(h.dataOffset, h.dataOffset + h.dataBytes), source, opts);
     }
     const h = parseNiftiHeader(head, source);
     if (stat.size < h.dataOffset + h.dataBytes) truncatedData(h, stat.size, source, false);
     const data = new Uint8Array(h.dataBytes);
     await readFullyAsync(handle, data, h.dataOffset);
-    return decodeVoxels(h, data, source);
+    return decodeVoxels(h, data, source, opts);
   } finally {
     await handle.close();
   }

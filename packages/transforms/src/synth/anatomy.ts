@@ -115,7 +115,11 @@ export class Anatomy {
   /** semi-axes scaled by one common factor 1 ± s and per-axis factors 1 ± s/2 */
   grow(semi: Vec3, s: number): Vec3 {
     const f = 1 + this.jitter(s);
-    return [semi[0] * f * (1 + this.jitter(s / 2)), semi[1] * f * (1 + this.jitter(s / 2)), semi[2] * f * (1 + this.jitter(s / 2))];
+    return [
+      semi[0] * f * (1 + this.jitter(s / 2)),
+      semi[1] * f * (1 + this.jitter(s / 2)),
+      semi[2] * f * (1 + this.jitter(s / 2)),
+    ];
   }
 
   /** a rotation near the given angles (degrees), each varied by ±a */

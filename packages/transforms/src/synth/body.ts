@@ -1,5 +1,5 @@
 import type { Anatomy } from "./anatomy.js";
-import { Ellipsoid, padBox, type Box } from "./geometry.js";
+import { type Box, Ellipsoid, padBox } from "./geometry.js";
 import type { Structure } from "./raster.js";
 
 /**
@@ -124,7 +124,9 @@ function spine(an: Anatomy): Structure[] {
     if (r2 < 1) {
       if (inDisc) return hu.disc;
       const cortex = 2.5 / Math.min(ax, ay);
-      return r2 < (1 - cortex) * (1 - cortex) ? hu.boneCancellous + 40 * Math.sin(0.9 * x) * Math.sin(0.8 * z) : hu.boneCortex;
+      return r2 < (1 - cortex) * (1 - cortex)
+        ? hu.boneCancellous + 40 * Math.sin(0.9 * x) * Math.sin(0.8 * z)
+        : hu.boneCortex;
     }
     const dx = x;
     const dy = y - canalY;
@@ -157,7 +159,11 @@ function muscles(an: Anatomy): Structure[] {
   const yS = an.spineY;
   const out: Structure[] = [];
   const para = [-1, 1].map(
-    (side) => new Ellipsoid([side * rng.uniform(28, 34), yS - rng.uniform(38, 44), 0], [rng.uniform(20, 25), rng.uniform(16, 20), 1e6]),
+    (side) =>
+      new Ellipsoid(
+        [side * rng.uniform(28, 34), yS - rng.uniform(38, 44), 0],
+        [rng.uniform(20, 25), rng.uniform(16, 20), 1e6],
+      ),
   );
   out.push({
     name: "paraspinal muscles",

@@ -9,7 +9,14 @@ import type { Structure } from "./raster.js";
  * fluid, faeces or gas. Organs win where they meet (higher priority), so loops fill the space around them.
  */
 
-function gut(an: Anatomy, name: string, priority: number, tube: Tube, content: "fluid" | "collapsed" | "faeces", gas: number): Structure {
+function gut(
+  an: Anatomy,
+  name: string,
+  priority: number,
+  tube: Tube,
+  content: "fluid" | "collapsed" | "faeces",
+  gas: number,
+): Structure {
   const { hu } = an;
   const wall = 2.5;
   const mottle = new Mottle(() => an.rng.rand(), an.rng.uniform(10, 18));
@@ -91,7 +98,20 @@ export function bowelStructures(an: Anatomy, lm: Landmarks): Structure[] {
     const kind = rng.rand();
     const content = kind < 0.5 ? "collapsed" : "fluid";
     const gas = kind > 0.85 ? rng.uniform(0, 40) : 1e9;
-    out.push(gut(an, `small bowel ${l}`, 6, new Tube(pts, pts.map(() => r), 6), content, gas));
+    out.push(
+      gut(
+        an,
+        `small bowel ${l}`,
+        6,
+        new Tube(
+          pts,
+          pts.map(() => r),
+          6,
+        ),
+        content,
+        gas,
+      ),
+    );
   }
   return out;
 }

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { Codes, VoxelpipeError } from "@voxelpipe/core";
 import { writeNifti } from "../io/index.js";
 import { btcvLabelNames } from "./labels.js";
-import { resolveGrid, type SynthOptions, validateCaseCount } from "./options.js";
+import { resolveSynthGrid, type SynthOptions, validateCaseCount } from "./options.js";
 import { generateCase } from "./phantom.js";
 
 export interface SynthDatasetOptions extends SynthOptions {
@@ -21,7 +21,7 @@ export interface SynthDatasetResult {
 }
 
 /** number of validation cases for `cases` labelled cases: round(cases·f), ≥ 1 when f > 0, leaving ≥ 1 for training */
-export function validationCount(cases: number, valFraction: number): number {
+export function synthValidationCount(cases: number, valFraction: number): number {
   if (valFraction <= 0 || cases < 2) return 0;
   return Math.min(cases - 1, Math.max(1, Math.round(cases * valFraction)));
 }
@@ -48,11 +48,11 @@ export async function writeSynthDataset(
       got: JSON.stringify(opts.valFraction),
     });
   }
-  const grid = resolveGrid(opts); // validate before writing anything
+  const grid = resolveSynthGrid(opts); // validate before writing anything
   const root = resolve(outDir);
   await mkdir(root, { recursive: true });
 
-  const nVal = validationCount(cases, valFraction);
+  const nVal = synthValidationCount(cases, valFraction);
   const total = cases + testCases;
   type Entry = { image: string; label: string };
   const training: Entry[] = [];
@@ -101,4 +101,3 @@ export async function writeSynthDataset(
   await writeFile(datalist, JSON.stringify(doc, null, 2) + "\n");
   return { datalist, cases: names };
 }
-

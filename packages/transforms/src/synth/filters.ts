@@ -57,7 +57,11 @@ export function gaussianKernel(sigma: number): Float32Array {
 }
 
 /** in-place separable Gaussian blur with σ in voxels per axis; borders replicate the edge voxel */
-export function gaussianBlur(data: Float32Array, shape: [number, number, number], sigma: [number, number, number]): void {
+export function gaussianBlur(
+  data: Float32Array,
+  shape: [number, number, number],
+  sigma: [number, number, number],
+): void {
   const [n0, n1, n2] = shape;
   const strides = [n1 * n2, n2, 1];
   for (let a = 0; a < 3; a++) {
@@ -105,7 +109,7 @@ export function toInt16Hu(data: Float32Array): Int16Array {
   const out = new Int16Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const v = Math.round(data[i]);
-    out[i] = v < -1024 ? -1024 : v > 3071 ? 3071 : v;
+    out[i] = Math.max(-1024, Math.min(3071, v));
   }
   return out;
 }

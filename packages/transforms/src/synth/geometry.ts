@@ -43,7 +43,10 @@ export function unionBox(...boxes: Box[]): Box {
 }
 
 export function padBox(b: Box, pad: number): Box {
-  return { min: [b.min[0] - pad, b.min[1] - pad, b.min[2] - pad], max: [b.max[0] + pad, b.max[1] + pad, b.max[2] + pad] };
+  return {
+    min: [b.min[0] - pad, b.min[1] - pad, b.min[2] - pad],
+    max: [b.max[0] + pad, b.max[1] + pad, b.max[2] + pad],
+  };
 }
 
 /** A rotated ellipsoid. `radius` is the normalised radius (<1 inside), so depth ≈ (1 − r)·min semi-axis. */
@@ -105,7 +108,8 @@ export class Tube {
   private readonly n: number;
 
   constructor(control: Vec3[], radii: number[], perSpan = 8) {
-    if (control.length < 2 || radii.length !== control.length) throw new RangeError("Tube: need ≥2 points and one radius per point");
+    if (control.length < 2 || radii.length !== control.length)
+      throw new RangeError("Tube: need ≥2 points and one radius per point");
     const P = [control[0].map((v, a) => 2 * v - control[1][a]) as Vec3, ...control];
     const last = control.length - 1;
     P.push(control[last].map((v, a) => 2 * v - control[last - 1][a]) as Vec3);
@@ -174,7 +178,7 @@ export class Tube {
       const ez = p[3 * i + 5] - az;
       const len2 = ex * ex + ey * ey + ez * ez;
       let u = len2 > 0 ? ((x - ax) * ex + (y - ay) * ey + (z - az) * ez) / len2 : 0;
-      u = u < 0 ? 0 : u > 1 ? 1 : u;
+      u = Math.max(0, Math.min(1, u));
       const dx = x - ax - u * ex;
       const dy = y - ay - u * ey;
       const dz = z - az - u * ez;

@@ -1,5 +1,16 @@
 export type { HuTable } from "./anatomy.js";
-export { type SynthDatasetOptions, type SynthDatasetResult, validationCount, writeSynthDataset } from "./dataset.js";
-export { BTCV_CLASS_NAMES, btcvLabelNames, NUM_CLASSES, Organ, type OrganName } from "./labels.js";
-export { DEFAULT_FOV_MM, MIN_SIZE, resolveGrid, type SynthGrid, type SynthOptions } from "./options.js";
+export {
+  type SynthDatasetOptions,
+  type SynthDatasetResult,
+  synthValidationCount,
+  writeSynthDataset,
+} from "./dataset.js";
+export { BTCV_CLASS_NAMES, BTCV_NUM_CLASSES, BtcvLabel, type BtcvLabelName, btcvLabelNames } from "./labels.js";
+export {
+  resolveSynthGrid,
+  SYNTH_DEFAULT_FOV_MM,
+  SYNTH_MIN_SIZE,
+  type SynthGrid,
+  type SynthOptions,
+} from "./options.js";
 export { generateCase, type SynthCase, type SynthCaseInfo, synthCaseName } from "./phantom.js";

@@ -20,7 +20,7 @@ export const BTCV_CLASS_NAMES = [
 ] as const;
 
 /** label values by organ, for code that paints or checks a specific organ */
-export const Organ = {
+export const BtcvLabel = {
   spleen: 1,
   rightKidney: 2,
   leftKidney: 3,
@@ -36,9 +36,9 @@ export const Organ = {
   leftAdrenal: 13,
 } as const;
 
-export type OrganName = keyof typeof Organ;
+export type BtcvLabelName = keyof typeof BtcvLabel;
 
-export const NUM_CLASSES = BTCV_CLASS_NAMES.length;
+export const BTCV_NUM_CLASSES = BTCV_CLASS_NAMES.length;
 
 /** Decathlon-style `labels` object: { "0": "background", "1": "spleen", ... } */
 export function btcvLabelNames(): Record<string, string> {

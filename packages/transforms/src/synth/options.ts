@@ -16,10 +16,10 @@ export interface SynthOptions {
  * body the generator draws (≈ 360 × 260 mm outline plus the table), and 280 mm from the lung bases to below the
  * kidneys.
  */
-export const DEFAULT_FOV_MM: readonly [number, number, number] = [380, 300, 280];
+export const SYNTH_DEFAULT_FOV_MM: readonly [number, number, number] = [380, 300, 280];
 
 /** smallest grid edge: below this the adrenals and veins vanish between voxels */
-export const MIN_SIZE = 16;
+export const SYNTH_MIN_SIZE = 16;
 
 export interface SynthGrid {
   shape: [number, number, number];
@@ -40,16 +40,16 @@ function invalid(path: string, message: string, expected: string, got: unknown, 
 }
 
 /** Validates the options shared by `generateCase` and `writeSynthDataset` and derives the voxel grid. */
-export function resolveGrid(opts: Pick<SynthOptions, "size" | "seed" | "spacing">): SynthGrid {
+export function resolveSynthGrid(opts: Pick<SynthOptions, "size" | "seed" | "spacing">): SynthGrid {
   if (!Number.isSafeInteger(opts.seed)) {
     invalid("synth.seed", "synth: the seed must be an integer", "a safe integer, e.g. 0", opts.seed);
   }
   const size = typeof opts.size === "number" ? [opts.size, opts.size, opts.size] : opts.size;
-  if (!Array.isArray(size) || size.length !== 3 || !size.every((s) => Number.isInteger(s) && s >= MIN_SIZE)) {
+  if (!Array.isArray(size) || size.length !== 3 || !size.every((s) => Number.isInteger(s) && s >= SYNTH_MIN_SIZE)) {
     invalid(
       "synth.size",
-      "synth: size must be an integer or three integers, each at least " + MIN_SIZE,
-      `integer ≥ ${MIN_SIZE} or [S0, S1, S2]`,
+      "synth: size must be an integer or three integers, each at least " + SYNTH_MIN_SIZE,
+      `integer ≥ ${SYNTH_MIN_SIZE} or [S0, S1, S2]`,
       opts.size,
       "e.g. size: 96 (a 96³ grid) or size: [128, 128, 64]",
     );
@@ -57,7 +57,11 @@ export function resolveGrid(opts: Pick<SynthOptions, "size" | "seed" | "spacing"
   const shape = [size[0], size[1], size[2]] as [number, number, number];
   let spacing: [number, number, number];
   if (opts.spacing === undefined) {
-    spacing = [DEFAULT_FOV_MM[0] / shape[0], DEFAULT_FOV_MM[1] / shape[1], DEFAULT_FOV_MM[2] / shape[2]];
+    spacing = [
+      SYNTH_DEFAULT_FOV_MM[0] / shape[0],
+      SYNTH_DEFAULT_FOV_MM[1] / shape[1],
+      SYNTH_DEFAULT_FOV_MM[2] / shape[2],
+    ];
   } else {
     const sp = opts.spacing;
     if (!Array.isArray(sp) || sp.length !== 3 || !sp.every((s) => Number.isFinite(s) && s > 0)) {
@@ -66,7 +70,7 @@ export function resolveGrid(opts: Pick<SynthOptions, "size" | "seed" | "spacing"
         "synth: spacing must be three positive numbers (mm)",
         "[s0, s1, s2] > 0",
         sp,
-        "omit spacing to fit the default field of view " + DEFAULT_FOV_MM.join(" × ") + " mm",
+        "omit spacing to fit the default field of view " + SYNTH_DEFAULT_FOV_MM.join(" × ") + " mm",
       );
     }
     spacing = [sp[0], sp[1], sp[2]];

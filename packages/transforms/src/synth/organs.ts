@@ -1,6 +1,6 @@
 import type { Anatomy } from "./anatomy.js";
 import { Ellipsoid, Mottle, padBox, rotation, Tube, unionBox, type Vec3 } from "./geometry.js";
-import { Organ } from "./labels.js";
+import { BtcvLabel } from "./labels.js";
 import type { Structure } from "./raster.js";
 
 /**
@@ -59,7 +59,7 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
   ];
   out.push({
     name: "liver",
-    label: Organ.liver,
+    label: BtcvLabel.liver,
     priority: 10,
     box: padBox(unionBox(right.box, left.box), 10),
     sample(x, y, z) {
@@ -82,7 +82,7 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
   const splWarp = an.warp(5, 90);
   out.push({
     name: "spleen",
-    label: Organ.spleen,
+    label: BtcvLabel.spleen,
     priority: 12,
     box: padBox(spleen.box, 6),
     sample(x, y, z) {
@@ -102,10 +102,14 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
     const c = an.move([side * 74, an.spineY + 8, side > 0 ? -28 : -12], [5, 4, 8]);
     const R = side > 0 ? an.turn(-30, -12, 15, 7) : an.turn(210, -12, -15, 7);
     const k = new Ellipsoid(c, an.grow([26, 24, 54], 0.1), R);
-    const sinus = new Ellipsoid(local(c, R, [-0.85 * k.semi[0], 0, 0]), [0.45 * k.semi[0], 0.35 * k.semi[1], 0.38 * k.semi[2]], R);
+    const sinus = new Ellipsoid(
+      local(c, R, [-0.85 * k.semi[0], 0, 0]),
+      [0.45 * k.semi[0], 0.35 * k.semi[1], 0.38 * k.semi[2]],
+      R,
+    );
     const fat = new Ellipsoid(c, [k.semi[0] + 7, k.semi[1] + 7, k.semi[2] + 8], R);
     const kWarp = an.warp(3, 80);
-    const label = side > 0 ? Organ.rightKidney : Organ.leftKidney;
+    const label = side > 0 ? BtcvLabel.rightKidney : BtcvLabel.leftKidney;
     const cortex = rng.uniform(5, 8);
     out.push({
       name: side > 0 ? "right perirenal fat" : "left perirenal fat",
@@ -142,7 +146,10 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
       const R = rotation(spin, 0, s * spread);
       return new Ellipsoid(local(c, rotation(spin), [0, s * 7, 0]), semi, R);
     });
-    const halos = limbs.map((l, i) => new Ellipsoid(l.centre, [semi[0] + 5, semi[1] + 5, semi[2] + 5], rotation(spin, 0, (i ? -1 : 1) * spread)));
+    const halos = limbs.map(
+      (l, i) =>
+        new Ellipsoid(l.centre, [semi[0] + 5, semi[1] + 5, semi[2] + 5], rotation(spin, 0, (i ? -1 : 1) * spread)),
+    );
     out.push({
       name: side > 0 ? "right periadrenal fat" : "left periadrenal fat",
       label: 0,
@@ -153,7 +160,7 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
     });
     out.push({
       name: side > 0 ? "right adrenal gland" : "left adrenal gland",
-      label: side > 0 ? Organ.rightAdrenal : Organ.leftAdrenal,
+      label: side > 0 ? BtcvLabel.rightAdrenal : BtcvLabel.leftAdrenal,
       priority: 25,
       box: unionBox(limbs[0].box, limbs[1].box),
       sample: (x, y, z) =>
@@ -165,7 +172,7 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
   const gb = new Ellipsoid(an.move([48, 36, 8], [6, 6, 8]), an.grow([15, 15, 32], 0.2), an.turn(15, 10, 35, 10));
   out.push({
     name: "gallbladder",
-    label: Organ.gallbladder,
+    label: BtcvLabel.gallbladder,
     priority: 20,
     box: padBox(gb.box, 6),
     sample(x, y, z) {
@@ -198,7 +205,7 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
   const foodTexture = new Mottle(() => rng.rand(), rng.uniform(12, 20));
   out.push({
     name: "stomach",
-    label: Organ.stomach,
+    label: BtcvLabel.stomach,
     priority: 16,
     box: stomach.box,
     sample(x, y, z) {
@@ -227,7 +234,7 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
   const lobPhase = rng.uniform(0, 6.28);
   out.push({
     name: "pancreas",
-    label: Organ.pancreas,
+    label: BtcvLabel.pancreas,
     priority: 18,
     box: pancreas.box,
     sample(x, y, z) {
@@ -251,7 +258,7 @@ export function organStructures(an: Anatomy): { structures: Structure[]; landmar
   const esoAir = rng.rand() < 0.4;
   out.push({
     name: "esophagus",
-    label: Organ.esophagus,
+    label: BtcvLabel.esophagus,
     priority: 30,
     box: eso.box,
     sample(x, y, z) {

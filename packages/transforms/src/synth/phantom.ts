@@ -3,8 +3,8 @@ import { Anatomy, type HuTable } from "./anatomy.js";
 import { bodyStructures, TABLE_PRIORITY } from "./body.js";
 import { bowelStructures } from "./bowel.js";
 import { addGaussianNoise, addInhomogeneity, gaussianBlur, toInt16Hu } from "./filters.js";
-import { Organ } from "./labels.js";
-import { type SynthOptions, resolveGrid } from "./options.js";
+import { BtcvLabel } from "./labels.js";
+import { resolveSynthGrid, type SynthOptions } from "./options.js";
 import { organStructures } from "./organs.js";
 import { Canvas } from "./raster.js";
 import { vesselStructures } from "./vessels.js";
@@ -61,7 +61,7 @@ export function generateCase(index: number, opts: SynthOptions): SynthCase {
       got: String(index),
     });
   }
-  const grid = resolveGrid(opts);
+  const grid = resolveSynthGrid(opts);
   const rng = new RandomState(deriveSeed(opts.seed, "synth", index));
   const an = new Anatomy(rng);
   const organs = organStructures(an);
@@ -79,7 +79,8 @@ export function generateCase(index: number, opts: SynthOptions): SynthCase {
   const inhomogeneity = rng.uniform(6, 14);
   const hu = canvas.hu;
   const inside = new Uint8Array(canvas.n);
-  for (let v = 0; v < canvas.n; v++) inside[v] = canvas.priority[v] > 0 && canvas.priority[v] !== TABLE_PRIORITY ? 1 : 0;
+  for (let v = 0; v < canvas.n; v++)
+    inside[v] = canvas.priority[v] > 0 && canvas.priority[v] !== TABLE_PRIORITY ? 1 : 0;
   addInhomogeneity(hu, inside, grid.shape, inhomogeneity, rng);
   gaussianBlur(hu, grid.shape, [blurSigma, blurSigma, blurSigma]);
   addGaussianNoise(hu, noiseSigma, rng);
@@ -94,17 +95,17 @@ export function generateCase(index: number, opts: SynthOptions): SynthCase {
     spacing: grid.spacing,
     hu: h,
     organHu: {
-      [Organ.spleen]: h.spleen,
-      [Organ.rightKidney]: h.kidney,
-      [Organ.leftKidney]: h.kidney,
-      [Organ.gallbladder]: h.gallbladder,
-      [Organ.liver]: h.liver,
-      [Organ.aorta]: h.aorta,
-      [Organ.ivc]: h.ivc,
-      [Organ.portalVein]: h.portal,
-      [Organ.pancreas]: h.pancreas,
-      [Organ.rightAdrenal]: h.adrenal,
-      [Organ.leftAdrenal]: h.adrenal,
+      [BtcvLabel.spleen]: h.spleen,
+      [BtcvLabel.rightKidney]: h.kidney,
+      [BtcvLabel.leftKidney]: h.kidney,
+      [BtcvLabel.gallbladder]: h.gallbladder,
+      [BtcvLabel.liver]: h.liver,
+      [BtcvLabel.aorta]: h.aorta,
+      [BtcvLabel.ivc]: h.ivc,
+      [BtcvLabel.portalVein]: h.portal,
+      [BtcvLabel.pancreas]: h.pancreas,
+      [BtcvLabel.rightAdrenal]: h.adrenal,
+      [BtcvLabel.leftAdrenal]: h.adrenal,
     },
     noiseSigma,
     blurSigma,

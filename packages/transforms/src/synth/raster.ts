@@ -1,5 +1,5 @@
 import type { Box, Vec3 } from "./geometry.js";
-import { NUM_CLASSES } from "./labels.js";
+import { BTCV_NUM_CLASSES } from "./labels.js";
 import type { SynthGrid } from "./options.js";
 
 /** One drawable part of the phantom, defined in the canonical body frame. */
@@ -28,7 +28,7 @@ export class Canvas {
   readonly label: Uint8Array;
   readonly priority: Uint8Array;
   /** voxels inside each labelled structure's own shape, before occlusion by higher priorities */
-  readonly drawn = new Float64Array(NUM_CLASSES);
+  readonly drawn = new Float64Array(BTCV_NUM_CLASSES);
   readonly n: number;
   /** canonical = G·[i, j, k, 1] (row-major 3×4) */
   private readonly G: Float64Array;
@@ -65,7 +65,11 @@ export class Canvas {
     const { scale, shift } = this.pose;
     const sx = c[0] * scale[0];
     const sy = c[1] * scale[1];
-    const w = [shift[0] + this.cos * sx - this.sin * sy, shift[1] + this.sin * sx + this.cos * sy, shift[2] + c[2] * scale[2]];
+    const w = [
+      shift[0] + this.cos * sx - this.sin * sy,
+      shift[1] + this.sin * sx + this.cos * sy,
+      shift[2] + c[2] * scale[2],
+    ];
     const A = this.grid.affine;
     return [(w[0] - A[3]) / A[0], (w[1] - A[7]) / A[5], (w[2] - A[11]) / A[10]];
   }

@@ -1,6 +1,6 @@
 import type { Anatomy } from "./anatomy.js";
 import { Tube, type Vec3 } from "./geometry.js";
-import { Organ } from "./labels.js";
+import { BtcvLabel } from "./labels.js";
 import type { Landmarks } from "./organs.js";
 import type { Structure } from "./raster.js";
 
@@ -19,7 +19,8 @@ function atZ(points: Vec3[], z: number): Vec3 {
       return [a[0] + u * (b[0] - a[0]), a[1] + u * (b[1] - a[1]), z];
     }
   }
-  const end = Math.abs(z - points[0][2]) < Math.abs(z - points[points.length - 1][2]) ? points[0] : points[points.length - 1];
+  const end =
+    Math.abs(z - points[0][2]) < Math.abs(z - points[points.length - 1][2]) ? points[0] : points[points.length - 1];
   return [end[0], end[1], z];
 }
 
@@ -55,7 +56,10 @@ export function vesselStructures(an: Anatomy, lm: Landmarks): Structure[] {
     [ax + 4, ay - 1, -180],
   ];
   const aortaR = rng.uniform(10, 13);
-  const aorta = new Tube(aortaPts, [1.05, 1, 0.95, 0.9, 0.85].map((f) => f * aortaR));
+  const aorta = new Tube(
+    aortaPts,
+    [1.05, 1, 0.95, 0.9, 0.85].map((f) => f * aortaR),
+  );
   // IVC: right of the aorta low down, then forward into the liver up to the hepatic-vein confluence
   const ivcPts: Vec3[] = [
     [24 + an.jitter(3), yS + 30, -180],
@@ -65,7 +69,10 @@ export function vesselStructures(an: Anatomy, lm: Landmarks): Structure[] {
     lm.ivcTop,
   ];
   const ivcR = rng.uniform(10, 13);
-  const ivc = new Tube(ivcPts, [1, 1, 1, 1.1, 1.2].map((f) => f * ivcR));
+  const ivc = new Tube(
+    ivcPts,
+    [1, 1, 1, 1.1, 1.2].map((f) => f * ivcR),
+  );
   // portal venous system: splenic vein behind the pancreas to the confluence behind the neck, then the portal
   // vein up and right to the porta hepatis
   const p = lm.pancreas;
@@ -84,7 +91,12 @@ export function vesselStructures(an: Anatomy, lm: Landmarks): Structure[] {
   // SMV descends from the confluence in front of the uncinate process; SMA leaves the aorta below the celiac
   // level and runs to its left
   const smv = new Tube(
-    [confluence, [confluence[0] + 2, confluence[1] + 6, confluence[2] - 25], [confluence[0] + 4, confluence[1] + 18, -60], [confluence[0] + 5, confluence[1] + 28, -180]],
+    [
+      confluence,
+      [confluence[0] + 2, confluence[1] + 6, confluence[2] - 25],
+      [confluence[0] + 4, confluence[1] + 18, -60],
+      [confluence[0] + 5, confluence[1] + 28, -180],
+    ],
     [5.5, 5, 4.5, 4],
   );
   const smaZ = confluence[2] - 12;
@@ -102,12 +114,15 @@ export function vesselStructures(an: Anatomy, lm: Landmarks): Structure[] {
   const [hr, hl] = lm.renalHilum;
   const rrv = new Tube([hr, atZ(ivcPts, hr[2] + 5)], [5, 6]);
   const lz = hl[2];
-  const lrv = new Tube([hl, [atZ(aortaPts, lz)[0], atZ(aortaPts, lz)[1] + aortaR + 6, lz + 2], atZ(ivcPts, lz + 4)], [5, 5, 6]);
+  const lrv = new Tube(
+    [hl, [atZ(aortaPts, lz)[0], atZ(aortaPts, lz)[1] + aortaR + 6, lz + 2], atZ(ivcPts, lz + 4)],
+    [5, 5, 6],
+  );
 
   return [
-    tubeStructure(an, "aorta", Organ.aorta, 36, aorta, hu.aorta, () => true),
-    tubeStructure(an, "inferior vena cava", Organ.ivc, 34, ivc, hu.ivc, () => true),
-    tubeStructure(an, "portal and splenic vein", Organ.portalVein, 32, portal, hu.portal),
+    tubeStructure(an, "aorta", BtcvLabel.aorta, 36, aorta, hu.aorta, () => true),
+    tubeStructure(an, "inferior vena cava", BtcvLabel.ivc, 34, ivc, hu.ivc, () => true),
+    tubeStructure(an, "portal and splenic vein", BtcvLabel.portalVein, 32, portal, hu.portal),
     tubeStructure(an, "superior mesenteric vein", 0, 31, smv, hu.portal),
     tubeStructure(an, "superior mesenteric artery", 0, 31, sma, hu.aorta),
     tubeStructure(an, "right renal vein", 0, 31, rrv, hu.ivc),

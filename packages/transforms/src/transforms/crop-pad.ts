@@ -38,25 +38,42 @@ export function foregroundBox(
   const lo = [n0, n1, n2];
   const hi = [-1, -1, -1];
   const d = v.data;
-  let p = 0;
+  const all = chans.length === C;
   for (let i = 0; i < n0; i++) {
     for (let j = 0; j < n1; j++) {
-      for (let k = 0; k < n2; k++, p += C) {
-        let fg = false;
-        for (const c of chans) {
-          if (d[p + c] > thr) {
-            fg = true;
-            break;
+      // per row: first and last foreground k (one pass, no per-voxel allocation)
+      const row = (i * n1 + j) * n2 * C;
+      let kFirst = -1;
+      let kLast = -1;
+      if (C === 1) {
+        for (let k = 0; k < n2; k++) {
+          if (d[row + k] > thr) {
+            if (kFirst < 0) kFirst = k;
+            kLast = k;
           }
         }
-        if (!fg) continue;
-        if (i < lo[0]) lo[0] = i;
-        if (i > hi[0]) hi[0] = i;
-        if (j < lo[1]) lo[1] = j;
-        if (j > hi[1]) hi[1] = j;
-        if (k < lo[2]) lo[2] = k;
-        if (k > hi[2]) hi[2] = k;
+      } else {
+        for (let k = 0; k < n2; k++) {
+          const p = row + k * C;
+          let fg = false;
+          if (all) {
+            for (let c = 0; c < C; c++) if (d[p + c] > thr) fg = true;
+          } else {
+            for (let t = 0; t < chans.length; t++) if (d[p + chans[t]] > thr) fg = true;
+          }
+          if (fg) {
+            if (kFirst < 0) kFirst = k;
+            kLast = k;
+          }
+        }
       }
+      if (kFirst < 0) continue;
+      if (i < lo[0]) lo[0] = i;
+      if (i > hi[0]) hi[0] = i;
+      if (j < lo[1]) lo[1] = j;
+      if (j > hi[1]) hi[1] = j;
+      if (kFirst < lo[2]) lo[2] = kFirst;
+      if (kLast > hi[2]) hi[2] = kLast;
     }
   }
   if (hi[0] < 0) return null;

@@ -2,8 +2,9 @@
  * Resampling a volume onto another voxel grid of the same world space, as MONAI SpatialResample
  * with torch grid_sample (align_corners=False ⇒ voxel centres map to voxel centres):
  * input continuous index = inv(A_in) · A_out · output index. Trilinear ("bilinear") or nearest
- * (round half to even, as torch's nearbyint); padding "border" clamps the index to [0, n-1],
- * "zeros" makes out-of-grid corners contribute 0. Computed in float64.
+ * (half away from zero, as torch 1.13's 3-D CPU kernel); padding "border" clamps the index to
+ * [0, n-1], "zeros" makes out-of-grid corners contribute 0. Computed in float64; axis-aligned
+ * coordinates follow torch's own float rounding (torch-grid.ts) so label ties resolve as in MONAI.
  *
  * Axis-aligned grids (the usual case: Spacing, and its inverse) take a separable path with
  * per-axis index/weight tables: three 1-D passes instead of 8 gathers per voxel.
@@ -11,6 +12,7 @@
 import type { Volume, VoxelArray } from "@voxelpipe/core";
 import { invert4, matmul4 } from "./affine.js";
 import { allocLike, type Shape3, voxelCount } from "./sample.js";
+import { roundHalfAway, torchAxisCoords } from "./torch-grid.js";
 
 export type InterpMode = "bilinear" | "nearest";
 export type PaddingMode = "border" | "zeros";
@@ -31,8 +33,9 @@ interface LinearTable {
   w1: Float64Array;
 }
 
-/** For output positions j = 0..m-1 at input coordinate scale·j + offset. */
-function linearTable(m: number, n: number, scale: number, offset: number, padding: PaddingMode): LinearTable {
+/** For output positions j = 0..m-1 at the given input coordinates. */
+function linearTable(coords: Float64Array, n: number, padding: PaddingMode): LinearTable {
+  const m = coords.length;
   const t: LinearTable = {
     i0: new Int32Array(m),
     i1: new Int32Array(m),
@@ -40,7 +43,7 @@ function linearTable(m: number, n: number, scale: number, offset: number, paddin
     w1: new Float64Array(m),
   };
   for (let j = 0; j < m; j++) {
-    let x = scale * j + offset;
+    let x = coords[j];
     if (padding === "border") x = Math.min(Math.max(x, 0), n - 1);
     const f = Math.floor(x);
     const w1 = x - f;
@@ -65,12 +68,13 @@ function linearTable(m: number, n: number, scale: number, offset: number, paddin
 }
 
 /** Nearest input index per output position; -1 = outside (zeros padding). */
-function nearestTable(m: number, n: number, scale: number, offset: number, padding: PaddingMode): Int32Array {
+function nearestTable(coords: Float64Array, n: number, padding: PaddingMode): Int32Array {
+  const m = coords.length;
   const t = new Int32Array(m);
   for (let j = 0; j < m; j++) {
-    let x = scale * j + offset;
+    let x = coords[j];
     if (padding === "border") x = Math.min(Math.max(x, 0), n - 1);
-    const i = roundHalfEven(x);
+    const i = roundHalfAway(x);
     t[j] = i < 0 || i > n - 1 ? -1 : i;
   }
   return t;
@@ -105,21 +109,36 @@ export function resampleVolume(
   mode: InterpMode,
   padding: PaddingMode = "border",
 ): VoxelArray {
-  const M = gridMapping(v.affine, outAffine);
+  const M = axisAlignedMapping(v.affine, outAffine) ?? gridMapping(v.affine, outAffine);
   if (isDiagonal(M)) {
-    const scale = [M[0], M[5], M[10]];
-    const offset = [M[3], M[7], M[11]];
-    return mode === "nearest"
-      ? separableNearest(v, outShape, scale, offset, padding)
-      : separableLinear(v, outShape, scale, offset, padding);
+    const coords = [0, 1, 2].map((d) => torchAxisCoords(outShape[d], v.shape[d], M[d * 5], M[d * 4 + 3]));
+    return mode === "nearest" ? separableNearest(v, outShape, coords, padding) : separableLinear(v, outShape, coords, padding);
   }
   return generalResample(v, M, outShape, mode, padding);
 }
 
-function separableNearest(v: Volume, m: Shape3, scale: number[], offset: number[], padding: PaddingMode): VoxelArray {
+/**
+ * When both affines are diagonal (+ translation), the voxel map as LAPACK's solve(A_in, A_out) yields
+ * it: scale = out/in and offset = (t_out - t_in)/in exactly (a generic inverse adds ~1e-15 noise,
+ * enough to flip half-voxel ties).
+ */
+function axisAlignedMapping(inA: ArrayLike<number>, outA: ArrayLike<number>): Float64Array | null {
+  for (const A of [inA, outA]) {
+    if (A[1] || A[2] || A[4] || A[6] || A[8] || A[9] || A[12] || A[13] || A[14] || A[15] !== 1) return null;
+  }
+  const M = new Float64Array(16);
+  M[15] = 1;
+  for (let d = 0; d < 3; d++) {
+    M[d * 5] = outA[d * 5] / inA[d * 5];
+    M[d * 4 + 3] = (outA[d * 4 + 3] - inA[d * 4 + 3]) / inA[d * 5];
+  }
+  return M;
+}
+
+function separableNearest(v: Volume, m: Shape3, coords: Float64Array[], padding: PaddingMode): VoxelArray {
   const [, n1, n2] = v.shape;
   const C = v.channels;
-  const t = [0, 1, 2].map((d) => nearestTable(m[d], v.shape[d], scale[d], offset[d], padding));
+  const t = [0, 1, 2].map((d) => nearestTable(coords[d], v.shape[d], padding));
   const src = v.data;
   const out = allocLike(src, voxelCount(m) * C);
   let o = 0;
@@ -149,10 +168,10 @@ function separableNearest(v: Volume, m: Shape3, scale: number[], offset: number[
   return out;
 }
 
-function separableLinear(v: Volume, m: Shape3, scale: number[], offset: number[], padding: PaddingMode): Float32Array {
+function separableLinear(v: Volume, m: Shape3, coords: Float64Array[], padding: PaddingMode): Float32Array {
   const [n0, n1, n2] = v.shape;
   const C = v.channels;
-  const [t0, t1, t2] = [0, 1, 2].map((d) => linearTable(m[d], v.shape[d], scale[d], offset[d], padding));
+  const [t0, t1, t2] = [0, 1, 2].map((d) => linearTable(coords[d], v.shape[d], padding));
   const src = v.data;
   // pass 1: along axis 2 → [n0, n1, m2, C]
   const rows = n0 * n1;
@@ -217,9 +236,9 @@ function generalResample(v: Volume, M: Float64Array, m: Shape3, mode: InterpMode
           coord[d] = x;
         }
         if (mode === "nearest") {
-          const ii = roundHalfEven(coord[0]);
-          const jj = roundHalfEven(coord[1]);
-          const kk = roundHalfEven(coord[2]);
+          const ii = roundHalfAway(coord[0]);
+          const jj = roundHalfAway(coord[1]);
+          const kk = roundHalfAway(coord[2]);
           if (ii < 0 || jj < 0 || kk < 0 || ii >= n0 || jj >= n1 || kk >= n2) inside = false;
           if (inside) {
             const p = ((ii * n1 + jj) * n2 + kk) * C;

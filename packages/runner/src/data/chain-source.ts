@@ -1,0 +1,111 @@
+/**
+ * A transform chain as data: the resolved pipeline config plus where the chain sits in it. Workers
+ * rebuild their transforms from this (never from code), through the same registries, plugins and
+ * ComponentResolver as the main thread, so components get the same config paths and seeds.
+ */
+import {
+  Codes,
+  ComponentResolver,
+  Container,
+  createLogger,
+  formatPath,
+  getAt,
+  isPlainObject,
+  isReference,
+  LocationMap,
+  type Logger,
+  loadPlugins,
+  type PipelineData,
+  parsePath,
+  type Registries,
+  RngStreams,
+  Services,
+  type Transform,
+  VoxelpipeError,
+} from "@voxelpipe/core";
+
+export interface ChainSource {
+  pipeline: PipelineData;
+  /** the stage the chain belongs to */
+  stage: string;
+  /** the transform list inside the stage config, e.g. "transforms.train" */
+  list: string;
+  /** entries appended after the list (built at `<list>.<n + i>`), e.g. the preprocess stage's SaveImage */
+  extra?: unknown[];
+  /** seed of the RngStreams the loader draws from (the stage's `rt.rng.seed`) */
+  rngSeed: number;
+  /** the tensor backend name components see */
+  backend: string;
+}
+
+/** The chain's entries: the list found in the config, then `extra`. */
+export function chainEntries(src: ChainSource): unknown[] {
+  const at = ["stages", src.stage, ...parsePath(src.list)];
+  const r = getAt(src.pipeline.value, at);
+  if (r.found && !Array.isArray(r.value)) {
+    throw new VoxelpipeError({
+      code: Codes.invalidValue,
+      message: `${formatPath(at)} is not a list of transforms`,
+      path: formatPath(at),
+      expected: "a list of { type: Name, ...args } entries",
+    });
+  }
+  return [...((r.found ? r.value : []) as unknown[]), ...(src.extra ?? [])];
+}
+
+/** config path of transform ti of the chain */
+export function chainPath(src: Pick<ChainSource, "stage" | "list">, ti: number): string {
+  return formatPath(["stages", src.stage, ...parsePath(src.list), ti]);
+}
+
+/**
+ * Entries with `@path` references replaced by what they point to (for cache keys: a changed
+ * referenced value must change the key). Stage outputs resolve to their published paths.
+ */
+export function resolveEntryRefs(v: unknown, p: PipelineData, depth = 0): unknown {
+  if (depth > 32) return v; // a reference cycle is reported elsewhere; the key just stops here
+  if (isReference(v)) {
+    const target = parsePath(v.slice(1));
+    if (target[0] === "stages" && target[2] === "outputs") {
+      return p.stageOutputs[String(target[1])]?.[String(target[3])] ?? v;
+    }
+    const r = getAt(p.value, target);
+    return r.found ? resolveEntryRefs(r.value, p, depth + 1) : v;
+  }
+  if (Array.isArray(v)) return v.map((x) => resolveEntryRefs(x, p, depth + 1));
+  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveEntryRefs(x, p, depth + 1)]));
+  return v;
+}
+
+/**
+ * Build the chain from its source: registries (with the pipeline's `plugins:` loaded on top), a DI
+ * container holding the run's services, and a ComponentResolver over the resolved config.
+ */
+export async function buildChain(
+  src: ChainSource,
+  registries: Registries,
+  logger: Logger = createLogger({ level: "warn" }),
+): Promise<Transform[]> {
+  const p = src.pipeline;
+  const problems = await loadPlugins(p.value.plugins, p.baseDir, registries, new LocationMap());
+  if (problems.length) throw new VoxelpipeError(problems);
+  registries.freeze();
+  const container = Container.root()
+    .value(Services.logger, logger)
+    .value(Services.registries, registries)
+    .value(Services.seed, p.seed)
+    .value(Services.rng, new RngStreams(p.seed))
+    .value(Services.backend, src.backend);
+  const resolver = new ComponentResolver({
+    container,
+    root: p.value,
+    baseDir: p.baseDir,
+    stageOutputs: (s, k) => p.stageOutputs[s]?.[k],
+  });
+  const base = ["stages", src.stage, ...parsePath(src.list)];
+  const entries = chainEntries(src);
+  const out: Transform[] = [];
+  // in order, as the stage builds them (components drawing from ctx.rng at creation see the same streams)
+  for (let i = 0; i < entries.length; i++) out.push(await resolver.buildValue<Transform>("transform", entries[i], [...base, i]));
+  return out;
+}
