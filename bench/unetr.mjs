@@ -23,8 +23,24 @@ const opt = (name, def) => {
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
 };
 const CONFIGS = {
-  small: { in_channels: 1, out_channels: 14, img_size: 32, feature_size: 16, hidden_size: 96, mlp_dim: 384, num_heads: 4 },
-  btcv: { in_channels: 1, out_channels: 14, img_size: 96, feature_size: 16, hidden_size: 768, mlp_dim: 3072, num_heads: 12 },
+  small: {
+    in_channels: 1,
+    out_channels: 14,
+    img_size: 32,
+    feature_size: 16,
+    hidden_size: 96,
+    mlp_dim: 384,
+    num_heads: 4,
+  },
+  btcv: {
+    in_channels: 1,
+    out_channels: 14,
+    img_size: 96,
+    feature_size: 16,
+    hidden_size: 768,
+    mlp_dim: 3072,
+    num_heads: 12,
+  },
 };
 const configs = opt("configs", "small,btcv").split(",");
 const backends = opt("backends", "cpu,wasm").split(",");
@@ -125,7 +141,9 @@ if (JSON_OUT) {
 } else {
   const f = (v) => (typeof v === "number" ? v.toFixed(0) : "—");
   const ratio = (a, b) => (typeof a === "number" && typeof b === "number" ? `${(a / b).toFixed(1)}×` : "—");
-  console.log("| config | backend | params | fwd ms | step ms | torch fwd ms | torch step ms | fwd / torch | step / torch |");
+  console.log(
+    "| config | backend | params | fwd ms | step ms | torch fwd ms | torch step ms | fwd / torch | step / torch |",
+  );
   console.log("|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     const t = r.torch ?? {};

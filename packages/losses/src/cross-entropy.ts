@@ -17,6 +17,8 @@ export interface CrossEntropyOptions {
   reduction?: LossReduction;
   /** torch `label_smoothing` in [0, 1] */
   label_smoothing?: number;
+  /** the one-hot of class-index labels when the caller already has it (DiceCELoss shares it with Dice) */
+  labelsOneHot?: tf.Tensor;
 }
 
 /**
@@ -53,15 +55,7 @@ export function crossEntropyLoss(logits: tf.Tensor, target: tf.Tensor, opts: Cro
     const w = opts.weight !== undefined ? classWeights(name, opts.weight, c) : undefined;
     const axis = logp.rank - 1;
     if (tc === 1 && c !== 1) {
-      const y = oneHotLabels(target, c);
-      const nll = tf.neg(tf.sum(tf.mul(y, logp), axis)); // −log p_y
-      const wy = w ? tf.sum(tf.mul(y, w), axis) : undefined; // w_y per voxel
-      const nllW = wy ? tf.mul(nll, wy) : nll;
-      const smooth = tf.neg(tf.sum(w ? tf.mul(logp, w) : logp, axis));
-      const perVoxel = eps > 0 ? tf.add(tf.mul(1 - eps, nllW), tf.mul(eps / c, smooth)) : nllW;
-      if (reduction === "none") return perVoxel;
-      if (reduction === "sum") return sumAll(perVoxel);
-      return wy ? tf.div(sumAll(perVoxel), sumAll(wy)) : meanAll(perVoxel);
+      return classIndexCE(logp, opts.labelsOneHot ?? oneHotLabels(target, c), w, eps, reduction);
     }
     let t = target.dtype === "float32" ? target : tf.cast(target, "float32");
     if (eps > 0) t = tf.add(tf.mul(t, 1 - eps), eps / c);
@@ -70,6 +64,29 @@ export function crossEntropyLoss(logits: tf.Tensor, target: tf.Tensor, opts: Cro
     if (reduction === "none") return perVoxel;
     return reduction === "sum" ? sumAll(perVoxel) : meanAll(perVoxel);
   });
+}
+
+/** class-index CE from log-probabilities and the one-hot of the labels (torch's weighted-mean semantics) */
+function classIndexCE(
+  logp: tf.Tensor,
+  y: tf.Tensor,
+  w: tf.Tensor | undefined,
+  eps: number,
+  reduction: LossReduction,
+): tf.Tensor {
+  const axis = logp.rank - 1;
+  const c = logp.shape[axis];
+  const nll = tf.neg(tf.sum(tf.mul(y, logp), axis)); // −log p_y
+  const wy = w ? tf.sum(tf.mul(y, w), axis) : undefined; // w_y per voxel
+  const nllW = wy ? tf.mul(nll, wy) : nll;
+  let perVoxel = nllW;
+  if (eps > 0) {
+    const smooth = tf.neg(tf.sum(w ? tf.mul(logp, w) : logp, axis)); // Σ_c −w_c log p_c
+    perVoxel = tf.add(tf.mul(1 - eps, nllW), tf.mul(eps / c, smooth));
+  }
+  if (reduction === "none") return perVoxel;
+  if (reduction === "sum") return sumAll(perVoxel);
+  return wy ? tf.div(sumAll(perVoxel), sumAll(wy)) : meanAll(perVoxel);
 }
 
 export interface BceWithLogitsOptions {

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { bceWithLogitsLoss, crossEntropyLoss } from "./cross-entropy.js";
 import { type DiceLossOptions, diceLoss } from "./dice.js";
-import { channelsOf, fmtShape, requireChannelLast, shapeError } from "./shapes.js";
+import { channelsOf, fmtShape, oneHotLabels, requireChannelLast, shapeError } from "./shapes.js";
 
 /** MONAI `DiceCELoss` arguments (monai-semantics §4.3); reduction is "mean" or "sum" only, as in MONAI. */
 export interface DiceCELossOptions extends Omit<DiceLossOptions, "reduction" | "weight"> {
@@ -56,10 +56,19 @@ export function diceCELossParts(input: tf.Tensor, target: tf.Tensor, opts: DiceC
   const includeBackground = opts.include_background ?? true;
   const diceWeight = opts.weight !== undefined && !includeBackground ? opts.weight.slice(1) : opts.weight;
   return tf.tidy(() => {
-    const dice = diceLoss(input, target, { ...opts, reduction, weight: diceWeight }) as tf.Scalar;
+    // labels are one-hot encoded once and shared by both terms (a [B, 96³, 14] one-hot is 49.5 MB per item)
+    const labelsOneHot = tc === 1 && c > 1 ? oneHotLabels(target, c) : undefined;
+    const diceTarget = labelsOneHot && opts.to_onehot_y ? labelsOneHot : target;
+    const diceOpts = { ...opts, reduction, weight: diceWeight, to_onehot_y: opts.to_onehot_y && !labelsOneHot };
+    const dice = diceLoss(input, diceTarget, diceOpts) as tf.Scalar;
     const ce = (
       c !== 1
-        ? crossEntropyLoss(input, target, { weight: opts.weight, reduction, label_smoothing: opts.label_smoothing })
+        ? crossEntropyLoss(input, target, {
+            weight: opts.weight,
+            reduction,
+            label_smoothing: opts.label_smoothing,
+            labelsOneHot,
+          })
         : bceWithLogitsLoss(input, target, { pos_weight: opts.weight, reduction })
     ) as tf.Scalar;
     const total = tf.add(tf.mul(lambdaDice, dice), tf.mul(lambdaCe, ce)) as tf.Scalar;

@@ -34,7 +34,15 @@ export { TransformerBlock } from "./layers/transformer-block.js";
 export { type NormName, UnetBasicBlock, UnetOutBlock, UnetResBlock } from "./layers/unet-blocks.js";
 export { UnetrBasicBlock, UnetrPrUpBlock, UnetrUpBlock } from "./layers/unetr-blocks.js";
 export { type Network, NetworkBase, sizeArg, triple } from "./nets/common.js";
-export { UNETR, UNETR_LAYERS, UNETR_PATCH, UNETR_SKIPS, type UNETRArgs, type UNETROutput, unetrArgs } from "./nets/unetr.js";
+export {
+  UNETR,
+  UNETR_LAYERS,
+  UNETR_PATCH,
+  UNETR_SKIPS,
+  type UNETRArgs,
+  type UNETROutput,
+  unetrArgs,
+} from "./nets/unetr.js";
 export { transformerArgs, ViT, type ViTArgs, vitArgs } from "./nets/vit.js";
 export { ViTEncoder, type ViTEncoderConfig, type ViTEncoderOutput } from "./nets/vit-encoder.js";
 export { ViTAutoEnc, type ViTAutoEncArgs, vitAutoEncArgs } from "./nets/vitautoenc.js";

@@ -1,5 +1,12 @@
-import { Codes, type ComponentContext, createMemoryLogger, deriveSeed, RandomState, type VoxelpipeError } from "@voxelpipe/core";
 import * as tf from "@tensorflow/tfjs-core";
+import {
+  Codes,
+  type ComponentContext,
+  createMemoryLogger,
+  deriveSeed,
+  RandomState,
+  type VoxelpipeError,
+} from "@voxelpipe/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { fromTorchLayout, plugin, type UNETR } from "../src/index.js";
@@ -19,11 +26,12 @@ function ctx(seed = 0): ComponentContext & { logger: ReturnType<typeof createMem
   };
 }
 
-const def = (name: string) => plugin.components.find((c) => c.name === name)! as {
-  kind: string;
-  args: z.ZodType;
-  create: (a: unknown, c: ComponentContext) => Promise<unknown>;
-};
+const def = (name: string) =>
+  plugin.components.find((c) => c.name === name)! as {
+    kind: string;
+    args: z.ZodType;
+    create: (a: unknown, c: ComponentContext) => Promise<unknown>;
+  };
 
 describe("registered components", () => {
   beforeAll(() => useBackend("cpu"));
@@ -65,7 +73,15 @@ describe("registered components", () => {
   });
 
   it("create() is seeded by the context and maps config errors to the entry's path", async () => {
-    const args = def("UNETR").args.parse({ in_channels: 1, out_channels: 2, img_size: 16, feature_size: 2, hidden_size: 12, mlp_dim: 8, num_heads: 2 });
+    const args = def("UNETR").args.parse({
+      in_channels: 1,
+      out_channels: 2,
+      img_size: 16,
+      feature_size: 2,
+      hidden_size: 12,
+      mlp_dim: 8,
+      num_heads: 2,
+    });
     const a = (await def("UNETR").create(args, ctx(1))) as UNETR;
     const b = (await def("UNETR").create(args, ctx(1))) as UNETR;
     const k = "decoder2.conv_block.conv1.conv.weight";
@@ -73,7 +89,9 @@ describe("registered components", () => {
     a.dispose();
     b.dispose();
     const bad = def("UNETR").args.parse({ in_channels: 1, out_channels: 2, img_size: 20 });
-    const e = (await def("UNETR").create(bad, ctx()).catch((x) => x)) as VoxelpipeError;
+    const e = (await def("UNETR")
+      .create(bad, ctx())
+      .catch((x) => x)) as VoxelpipeError;
     expect(e.diagnostics[0]).toMatchObject({ code: Codes.invalidValue, path: "stages.finetune.model" });
     expect(e.diagnostics[0].message).toMatch(/divisible by 16/);
   });

@@ -6,8 +6,8 @@ import {
   INFERENCE,
   instanceNorm,
   LayerNorm,
-  PatchEmbedding,
   ParamStore,
+  PatchEmbedding,
   SelfAttention,
   sincosPositionEmbedding,
 } from "../src/index.js";

@@ -58,7 +58,15 @@ describe("parameter counts at the BTCV config (monai-semantics §3.2–3.4, no u
   });
 });
 
-const tiny = { in_channels: 1, out_channels: 2, img_size: 16, feature_size: 2, hidden_size: 12, mlp_dim: 8, num_heads: 2 };
+const tiny = {
+  in_channels: 1,
+  out_channels: 2,
+  img_size: 16,
+  feature_size: 2,
+  hidden_size: 12,
+  mlp_dim: 8,
+  num_heads: 2,
+};
 
 describe("construction and forward behaviour", () => {
   beforeAll(() => useBackend("cpu"));
@@ -80,7 +88,17 @@ describe("construction and forward behaviour", () => {
 
   it("ViT classification: cls token, Tanh head under MONAI's names, output in (-1, 1)", async () => {
     const vit = new ViT(
-      { in_channels: 1, img_size: 16, patch_size: 8, hidden_size: 12, mlp_dim: 8, num_heads: 2, num_layers: 2, classification: true, num_classes: 3 },
+      {
+        in_channels: 1,
+        img_size: 16,
+        patch_size: 8,
+        hidden_size: 12,
+        mlp_dim: 8,
+        num_heads: 2,
+        num_layers: 2,
+        classification: true,
+        num_classes: 3,
+      },
       new RandomState(1),
     );
     expect(vit.params.get("cls_token")?.shape).toEqual([1, 1, 12]);

@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Codes, type VoxelpipeError } from "@voxelpipe/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseSafetensors, readSafetensors, serializeSafetensors, type StTensor, writeSafetensors } from "../src/index.js";
+import {
+  parseSafetensors,
+  readSafetensors,
+  type StTensor,
+  serializeSafetensors,
+  writeSafetensors,
+} from "../src/index.js";
 import { FIXTURES, hasShared, SKIP_NOTE } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "vp-st-"));
@@ -42,7 +48,9 @@ describe("safetensors read/write", () => {
       const r = back.tensors.get(k)!;
       expect(r.dtype).toBe(t.dtype);
       expect(r.shape).toEqual(t.shape);
-      expect(Array.from(r.data as ArrayLike<number | bigint>)).toEqual(Array.from(t.data as ArrayLike<number | bigint>));
+      expect(Array.from(r.data as ArrayLike<number | bigint>)).toEqual(
+        Array.from(t.data as ArrayLike<number | bigint>),
+      );
     }
     expect(Object.is((back.tensors.get("w")!.data as Float32Array)[5], -0)).toBe(true);
   });
@@ -84,7 +92,10 @@ describe("safetensors read/write", () => {
     expect([d.expected, d.got]).toEqual(["12 bytes", "8 bytes"]);
     d = diag(() =>
       parseSafetensors(
-        mk({ a: { dtype: "F32", shape: [2], data_offsets: [0, 8] }, b: { dtype: "F32", shape: [2], data_offsets: [4, 12] } }),
+        mk({
+          a: { dtype: "F32", shape: [2], data_offsets: [0, 8] },
+          b: { dtype: "F32", shape: [2], data_offsets: [4, 12] },
+        }),
         f,
       ),
     );
@@ -102,7 +113,12 @@ describe("safetensors read/write", () => {
     // re-serialising keeps every tensor bit-identical
     const again = parseSafetensors(serializeSafetensors(tensors));
     for (const [k, t] of tensors) {
-      expect(Buffer.from((again.tensors.get(k)!.data as Float32Array).buffer).equals(Buffer.from((t.data as Float32Array).buffer)), k).toBe(true);
+      expect(
+        Buffer.from((again.tensors.get(k)!.data as Float32Array).buffer).equals(
+          Buffer.from((t.data as Float32Array).buffer),
+        ),
+        k,
+      ).toBe(true);
     }
     // a copy cut in the middle of the data reports the tensor and the file
     const cut = join(dir, "cut.safetensors");

@@ -12,7 +12,17 @@ import {
   windowGrid,
   windowStarts,
 } from "../src/index.js";
-import { BACKENDS, channelLast, FIXTURES, hasShared, loadFixture, maxAbsDiff, relErr, SKIP_NOTE, useBackend } from "./helpers.js";
+import {
+  BACKENDS,
+  channelLast,
+  FIXTURES,
+  hasShared,
+  loadFixture,
+  maxAbsDiff,
+  relErr,
+  SKIP_NOTE,
+  useBackend,
+} from "./helpers.js";
 
 describe("sliding-window geometry (monai-semantics §5 worked examples)", () => {
   it("scan interval truncates roi·(1−overlap) and uses roi when roi == image", () => {
@@ -100,7 +110,12 @@ describe("sliding-window inference, hand-computed cases", () => {
     );
     expect(seen).toEqual([[-7, -7, 1]]);
     expect(y.shape).toEqual([1, 3, 5, 5, 1]);
-    expect(maxAbsDiff(await y.data(), Array.from(await vol.data(), (v) => 2 * v))).toBe(0);
+    expect(
+      maxAbsDiff(
+        await y.data(),
+        Array.from(await vol.data(), (v) => 2 * v),
+      ),
+    ).toBe(0);
     tf.dispose([vol, y]);
   });
 
@@ -142,7 +157,9 @@ describe("sliding-window inference, hand-computed cases", () => {
   it("rejects bad overlap and predictor outputs with clear errors", async () => {
     const x = tf.zeros([1, 4, 4, 4, 1]);
     await expect(slidingWindowInference(x, (b) => b, { roiSize: 4, overlap: 1 })).rejects.toThrow(/overlap/);
-    await expect(slidingWindowInference(x, () => tf.zeros([2, 2]), { roiSize: 4 })).rejects.toThrow(/predictor must return/);
+    await expect(slidingWindowInference(x, () => tf.zeros([2, 2]), { roiSize: 4 })).rejects.toThrow(
+      /predictor must return/,
+    );
     x.dispose();
   });
 
@@ -170,7 +187,15 @@ describe.skipIf(!hasShared)(`sliding window parity with MONAI 1.4 (sliding_windo
       beforeAll(async () => {
         await useBackend(backend);
         net = new UNETR(
-          { in_channels: 1, out_channels: 3, img_size: 32, feature_size: 4, hidden_size: 48, mlp_dim: 96, num_heads: 4 },
+          {
+            in_channels: 1,
+            out_channels: 3,
+            img_size: 32,
+            feature_size: 4,
+            hidden_size: 48,
+            mlp_dim: 96,
+            num_heads: 4,
+          },
           new RandomState(0),
         );
         await applyInit(

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { createMemoryLogger, RandomState, type VoxelpipeError } from "@voxelpipe/core";
-import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import {
   applyInit,
   exportMonaiStateDict,
@@ -27,7 +27,15 @@ const dir = mkdtempSync(join(tmpdir(), "vp-w-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(() => useBackend("cpu"));
 
-const unetrCfg = { in_channels: 1, out_channels: 3, img_size: 32, feature_size: 4, hidden_size: 48, mlp_dim: 96, num_heads: 4 };
+const unetrCfg = {
+  in_channels: 1,
+  out_channels: 3,
+  img_size: 32,
+  feature_size: 4,
+  hidden_size: 48,
+  mlp_dim: 96,
+  num_heads: 4,
+};
 const aeCfg = { in_channels: 1, img_size: 32, patch_size: 16, hidden_size: 48, mlp_dim: 96, num_heads: 4 };
 const bytesOf = (d: ArrayBufferView) => Buffer.from(d.buffer, d.byteOffset, d.byteLength);
 const values = async (v: tf.Tensor) => Array.from(await v.data());
@@ -42,7 +50,9 @@ describe("layout permutations (monai-semantics §3.6)", () => {
     expect(Array.from(toTorchLayout(ours, "conv").data as Float32Array)).toEqual([0, 1, 10, 11]);
     const lin = { dtype: "F32" as const, shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) };
     expect(Array.from(fromTorchLayout(lin, "linear").data as Float32Array)).toEqual([1, 4, 2, 5, 3, 6]);
-    expect(Array.from(permuteArray(new Float32Array([0, 1, 2, 3, 4, 5]), [1, 2, 3], [2, 0, 1]))).toEqual([0, 3, 1, 4, 2, 5]);
+    expect(Array.from(permuteArray(new Float32Array([0, 1, 2, 3, 4, 5]), [1, 2, 3], [2, 0, 1]))).toEqual([
+      0, 3, 1, 4, 2, 5,
+    ]);
     expect(() => fromTorchLayout(lin, "conv", "k")).toThrow(/k: expected a rank-5 tensor/);
     expect(isUnusedMonaiKey("vit.blocks.3.cross_attn.to_q.weight")).toBe(true);
     expect(isUnusedMonaiKey("blocks.0.norm_cross_attn.bias")).toBe(true);
@@ -79,11 +89,16 @@ describe.skipIf(!hasShared)(`MONAI weights and checkpoints ${SKIP_NOTE}`, () => 
     const p = join(dir, "ckpt", "best.safetensors");
     // optimizer slots stored alongside (as the runner's Checkpointer does) are not parameters
     const slot = { dtype: "F32" as const, shape: [2], data: new Float32Array([1, 2]) };
-    await saveCheckpoint(p, a, { component: "UNETR", args: a.config, epoch: 7 }, new Map([["optimizer/m/out.conv.conv.bias", slot]]));
+    await saveCheckpoint(
+      p,
+      a,
+      { component: "UNETR", args: a.config, epoch: 7 },
+      new Map([["optimizer/m/out.conv.conv.bias", slot]]),
+    );
     const ck = await loadCheckpoint(p);
     expect(ck.metadata.format).toBe("voxelpipe-checkpoint/1");
     expect(ck.meta?.component).toBe("UNETR");
-    expect((ck.meta?.args as { feature_size: number }).feature_size).toBe(4);
+    expect((ck.meta!.args as { feature_size: number }).feature_size).toBe(4);
     expect(ck.meta?.epoch).toBe(7);
     expect(ck.meta?.versions["@tensorflow/tfjs-core"]).toBe("4.22.0");
     expect(ck.tensors.size).toBe(a.params.size + 1);
@@ -101,7 +116,11 @@ describe.skipIf(!hasShared)(`MONAI weights and checkpoints ${SKIP_NOTE}`, () => 
   it("SSL transfer from YAML: ViTAutoEnc encoder → UNETR vit.*, decoder untouched (137 keys)", async () => {
     // pre-training result: a ViTAutoEnc (fixture weights) saved as a voxelpipe checkpoint
     const ae = new ViTAutoEnc(aeCfg, new RandomState(3));
-    await applyInit(ae, { from: `${FIXTURES}/vitautoenc_ssl.safetensors`, format: "monai", exclude: ["io.*"] }, createMemoryLogger());
+    await applyInit(
+      ae,
+      { from: `${FIXTURES}/vitautoenc_ssl.safetensors`, format: "monai", exclude: ["io.*"] },
+      createMemoryLogger(),
+    );
     const ssl = join(dir, "ssl_best.safetensors");
     await saveCheckpoint(ssl, ae, { component: "ViTAutoEnc", args: ae.config });
 
@@ -189,11 +208,18 @@ init:
       createMemoryLogger(),
     ).catch((e) => e)) as VoxelpipeError;
     expect(e3.diagnostics.map((x) => x.message).join("\n")).toMatch(/strict.*model parameters are not in/);
-    expect(e3.diagnostics.map((x) => x.message).join("\n")).toMatch(/checkpoint tensors match no model parameter: vit\.conv3d/);
+    expect(e3.diagnostics.map((x) => x.message).join("\n")).toMatch(
+      /checkpoint tensors match no model parameter: vit\.conv3d/,
+    );
 
     const e4 = (await applyInit(
       net,
-      { from: `${FIXTURES}/unetr.safetensors`, format: "monai", include: ["vit.norm.*"], rename: { "vit.norm.weight": "vit.norm.bias" } },
+      {
+        from: `${FIXTURES}/unetr.safetensors`,
+        format: "monai",
+        include: ["vit.norm.*"],
+        rename: { "vit.norm.weight": "vit.norm.bias" },
+      },
       createMemoryLogger(),
     ).catch((e) => e)) as VoxelpipeError;
     expect(e4.diagnostics[0].message).toMatch(/both map to model key "vit.norm.bias"/);

@@ -1,5 +1,6 @@
 export * from "./builtins/plugin.js";
 export * from "./cli/io.js";
+export * from "./data/index.js";
 export { buildProgram, main } from "./cli/main.js";
 export * from "./registries.js";
 export * from "./run/executor.js";
@@ -8,6 +9,5 @@ export * from "./run/run-dir.js";
 export * from "./train/checkpoint.js";
 export * from "./train/collate.js";
 export * from "./train/expr.js";
-export * from "./train/loader.js";
 export * from "./train/step-graph.js";
 export * from "./train/train-stage.js";

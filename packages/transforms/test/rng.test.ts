@@ -1,7 +1,7 @@
 import { RandomState } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
-import { multinomialOne } from "../src/transforms/compose.js";
 import { sampleHoles } from "../src/transforms/coarse.js";
+import { multinomialOne } from "../src/transforms/compose.js";
 
 // Every expected value below was produced by numpy 2.4 `np.random.RandomState` (legacy MT19937)
 // so a failure here means the port is not numpy-compatible and MONAI parity is impossible.
@@ -31,7 +31,9 @@ describe("RandomState is numpy-legacy compatible", () => {
   it("uniform scalar and array draws", () => {
     const r = new RandomState(3);
     expect(r.uniform(-0.1, 0.1)).toBe(0.010159580514915098);
-    expect(Array.from(r.uniformArray(2, 5, 3))).toEqual([4.124443467854315, 2.872714216738833, 3.532482815592989]);
+    expect(Array.from(r.uniformArray(2, 5, 3) as Float64Array)).toEqual([
+      4.124443467854315, 2.872714216738833, 3.532482815592989,
+    ]);
   });
 
   it("shuffle is numpy's Fisher-Yates and consumes the same draws", () => {

@@ -36,7 +36,11 @@ export function readSafetensors(path: string): SafeTensors {
   const tensors = new Map<string, StTensor>();
   for (const [name, v] of Object.entries(header)) {
     if (name === "__metadata__") continue;
-    const { dtype, shape, data_offsets } = v as { dtype: keyof typeof ctors; shape: number[]; data_offsets: [number, number] };
+    const { dtype, shape, data_offsets } = v as {
+      dtype: keyof typeof ctors;
+      shape: number[];
+      data_offsets: [number, number];
+    };
     const Ctor = ctors[dtype];
     if (!Ctor) throw new Error(`safetensors: unsupported dtype ${dtype} for ${name}`);
     const bytes = buf.subarray(base + data_offsets[0], base + data_offsets[1]);

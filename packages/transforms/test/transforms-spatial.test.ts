@@ -215,7 +215,8 @@ describe("CropForeground and SpatialPad", () => {
   it("invertSpatial undoes a whole Orientation → Spacing → crop → pad chain for a label map", () => {
     const n = 4 * 6 * 5;
     const data = new Uint8Array(n);
-    for (let i = 1; i < 3; i++) for (let j = 1; j < 5; j++) for (let k = 1; k < 4; k++) data[(i * 6 + j) * 5 + k] = 1 + ((i + j + k) % 3);
+    for (let i = 1; i < 3; i++)
+      for (let j = 1; j < 5; j++) for (let k = 1; k < 4; k++) data[(i * 6 + j) * 5 + k] = 1 + ((i + j + k) % 3);
     const lab = vol(data, [4, 6, 5], { Ctor: Uint8Array, affine: diagAffine([-2, 2, 2], [3, -4, 5]) });
     let cur = orient(lab, "RAS");
     cur = resampleToSpacing(cur, [1, 1, 1], "nearest");
@@ -255,7 +256,8 @@ describe("Flip and Rotate90", () => {
     const v = ramp([2, 3, 4]);
     v.affine = Float64Array.from(diagAffine([1, 2, 3], [7, 8, 9]));
     const r = rotate90(flip(v, [2]), 1);
-    const world = (a: Float64Array, p: number[]) => [0, 1, 2].map((row) => a[row * 4] * p[0] + a[row * 4 + 1] * p[1] + a[row * 4 + 2] * p[2] + a[row * 4 + 3]);
+    const world = (a: Float64Array, p: number[]) =>
+      [0, 1, 2].map((row) => a[row * 4] * p[0] + a[row * 4 + 1] * p[1] + a[row * 4 + 2] * p[2] + a[row * 4 + 3]);
     // out voxel (0,0,0) = flipped (0, 2, 0) = original (0, 2, 3)
     expect(at(r, 0, 0, 0)).toBe(at(v, 0, 2, 3));
     expect(world(r.affine, [0, 0, 0])).toEqual(world(v.affine, [0, 2, 3]));

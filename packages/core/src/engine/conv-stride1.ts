@@ -8,7 +8,8 @@
  *   "conv2d": Σ over kd of tf.conv2d on depth slices (XNNPACK on wasm: the fast form);
  *   "taps":   Σ over the k0·k1·k2 taps of slice(xpad, t) [M, Ci] @ w[t] [Ci, Co].
  * - input gradient: the same forward with the kernel flipped and Ci/Co swapped, pads k-1-pad;
- * - filter gradient: per tap slice(xpad, t)ᵀ @ dy — [Ci, M] @ [M, Co].
+ * - filter gradient: "conv2d" form: per kd one conv2d with dy as the filter; "taps" form: per tap
+ *   slice(xpad, t)ᵀ @ dy — [Ci, M] @ [M, Co].
  */
 import * as tf from "@tensorflow/tfjs-core";
 
@@ -89,13 +90,47 @@ function forwardTaps(x: tf.Tensor5D, w: tf.Tensor5D, pads: Pads3): tf.Tensor5D {
   });
 }
 
-/** dL/dw for y = forwardStride1(x, w, pads): per tap slice(xpad, t)ᵀ @ dy, shape [k0,k1,k2,Ci,Co]. */
+/**
+ * dL/dw [k0,k1,k2,Ci,Co] for y = forwardStride1(x, w, pads), by the given form:
+ * "taps": per tap slice(xpad, t)ᵀ @ dy (27 thin matMuls);
+ * "conv2d": per kd ONE conv2d in which dy is the filter: batch = Ci, spatial = (S1, S2),
+ * in-channels = (B, depth): dw[kd, kh, kw, ci, co] = Σ_{b,d,h,w} xpad[b, d+kd, h+kh, w+kw, ci]·dy[b, d, h, w, co].
+ */
 export function filterGradStride1(
   x: tf.Tensor5D,
   dy: tf.Tensor5D,
   pads: Pads3,
   kernel: [number, number, number],
+  form: Stride1Form = "taps",
 ): tf.Tensor5D {
+  return form === "conv2d" ? filterGradConv2d(x, dy, pads, kernel) : filterGradTaps(x, dy, pads, kernel);
+}
+
+function filterGradConv2d(x: tf.Tensor5D, dy: tf.Tensor5D, pads: Pads3, kernel: [number, number, number]): tf.Tensor5D {
+  return tf.tidy(() => {
+    const [b, , h, wd, ci] = x.shape;
+    const [, o0, o1, o2, co] = dy.shape;
+    const [k0, k1, k2] = kernel;
+    const [[p0b, p0a], p1, p2] = pads;
+    const xp = p0b || p0a ? tf.pad(x, [[0, 0], [p0b, p0a], [0, 0], [0, 0], [0, 0]]) : x;
+    const xT = tf.transpose(xp, [4, 2, 3, 0, 1]); // [Ci, S1, S2, B, Dp]
+    const filt = tf.reshape(tf.transpose(dy, [2, 3, 0, 1, 4]), [o1, o2, b * o0, co]) as tf.Tensor4D;
+    const hwPad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], p1, p2, [0, 0]];
+    const parts: tf.Tensor4D[] = [];
+    for (let kd = 0; kd < k0; kd++) {
+      parts.push(
+        tf.tidy(() => {
+          const xs = kd === 0 && o0 === xT.shape[4] ? xT : tf.slice(xT, [0, 0, 0, 0, kd], [ci, h, wd, b, o0]);
+          return tf.conv2d(tf.reshape(xs, [ci, h, wd, b * o0]) as tf.Tensor4D, filt, 1, hwPad); // [Ci, k1, k2, Co]
+        }),
+      );
+    }
+    const g = parts.length === 1 ? tf.expandDims(parts[0], 0) : tf.stack(parts); // [k0, Ci, k1, k2, Co]
+    return tf.reshape(tf.transpose(g, [0, 2, 3, 1, 4]), [k0, k1, k2, ci, co]) as tf.Tensor5D;
+  });
+}
+
+function filterGradTaps(x: tf.Tensor5D, dy: tf.Tensor5D, pads: Pads3, kernel: [number, number, number]): tf.Tensor5D {
   return tf.tidy(() => {
     const [b, , , , ci] = x.shape;
     const [, o0, o1, o2, co] = dy.shape;
@@ -141,7 +176,7 @@ export function conv3dStride1(x: tf.Tensor5D, w: tf.Tensor5D, pads: Pads3, form:
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ws] = saved as [tf.Tensor5D, tf.Tensor5D];
         const dx = tf.tidy(() => forwardStride1(dy as tf.Tensor5D, flipKernel(ws), dxPads, form));
-        const dw = filterGradStride1(xs, dy as tf.Tensor5D, pads, kernel);
+        const dw = filterGradStride1(xs, dy as tf.Tensor5D, pads, kernel, form);
         return [dx, dw];
       },
     };

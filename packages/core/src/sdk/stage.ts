@@ -32,8 +32,10 @@ export interface StageRuntime {
   build<T = unknown>(path: string, kind: ComponentKind): Promise<T>;
   /** build a component entry given by value; `path` names it in errors and RNG streams */
   buildEntry<T = unknown>(entry: unknown, kind: ComponentKind, path: string): Promise<T>;
-  /** a value of the stage config after interpolation and reference resolution */
+  /** a value of the stage config after interpolation */
   get(path: string): unknown;
+  /** follow `@path` references to config values (not stage outputs) until a value; other values pass through */
+  deref(value: unknown): unknown;
   /** where a config path came from, for error messages */
   where(path: string): string;
   /** the metrics log of this stage (metrics.jsonl) */

@@ -33,7 +33,11 @@ export function fallBackRoi(roi: number | readonly number[], image: readonly num
 }
 
 /** `_get_scan_interval`: roi if roi == image, else max(int(roi·(1−overlap)), 1). */
-export function scanIntervals(imageSize: readonly number[], roi: readonly number[], overlap: readonly number[]): Triple {
+export function scanIntervals(
+  imageSize: readonly number[],
+  roi: readonly number[],
+  overlap: readonly number[],
+): Triple {
   return [0, 1, 2].map((i) => {
     if (roi[i] === imageSize[i]) return roi[i];
     const interval = Math.trunc(roi[i] * (1 - overlap[i]));
@@ -64,7 +68,11 @@ export function windowStarts(image: number, roi: number, interval: number): numb
 }
 
 /** All window starts, Cartesian product with the LAST spatial dim varying fastest (MONAI order). */
-export function windowGrid(imageSize: readonly number[], roi: readonly number[], interval: readonly number[]): Triple[] {
+export function windowGrid(
+  imageSize: readonly number[],
+  roi: readonly number[],
+  interval: readonly number[],
+): Triple[] {
   const s = [0, 1, 2].map((i) => windowStarts(imageSize[i], roi[i], interval[i]));
   const out: Triple[] = [];
   for (const a of s[0]) for (const b of s[1]) for (const c of s[2]) out.push([a, b, c]);
@@ -76,7 +84,11 @@ export function windowGrid(imageSize: readonly number[], roi: readonly number[],
  * exp(−x²/(2σ²)), x = −(n−1)/2 … (n−1)/2, σ = sigma_scale·n, in float32, clamped below at
  * max(min, 1e-3). Returned C-order [r0, r1, r2].
  */
-export function importanceMap(roi: readonly number[], mode: BlendMode, sigmaScale: number | readonly number[] = 0.125): Float32Array {
+export function importanceMap(
+  roi: readonly number[],
+  mode: BlendMode,
+  sigmaScale: number | readonly number[] = 0.125,
+): Float32Array {
   const [r0, r1, r2] = roi;
   const n = r0 * r1 * r2;
   const out = new Float32Array(n);
@@ -173,7 +185,8 @@ export async function slidingWindowInference(
   const overlap = rep3(opts.overlap ?? 0.25);
   for (const o of overlap) if (!(o >= 0 && o < 1)) fail(`overlap must be in [0, 1)`, { got: `${o}` });
   const swBatch = opts.swBatchSize ?? 1;
-  if (!(Number.isInteger(swBatch) && swBatch >= 1)) fail("sw_batch_size must be a positive integer", { got: `${swBatch}` });
+  if (!(Number.isInteger(swBatch) && swBatch >= 1))
+    fail("sw_batch_size must be a positive integer", { got: `${swBatch}` });
   const mode = opts.mode ?? "constant";
 
   // 1. symmetric padding of dims smaller than the roi: floor(diff/2) before, the rest after

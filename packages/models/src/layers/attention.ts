@@ -21,7 +21,8 @@ export class SelfAttention {
     readonly dropoutRate: number,
     qkvBias: boolean,
   ) {
-    if (hiddenSize % numHeads !== 0) throw new Error(`hidden_size ${hiddenSize} is not divisible by num_heads ${numHeads}`);
+    if (hiddenSize % numHeads !== 0)
+      throw new Error(`hidden_size ${hiddenSize} is not divisible by num_heads ${numHeads}`);
     this.headDim = hiddenSize / numHeads;
     this.scale = this.headDim ** -0.5;
     this.qkv = new Linear(ps.child("qkv"), hiddenSize, 3 * hiddenSize, { bias: qkvBias });

@@ -20,7 +20,8 @@ export class UnetResBlock {
   constructor(ps: ParamStore, inChannels: number, outChannels: number, kernel: number, _norm: NormName) {
     this.conv1 = new Conv3d(ps.child("conv1.conv"), inChannels, outChannels, kernel);
     this.conv2 = new Conv3d(ps.child("conv2.conv"), outChannels, outChannels, kernel);
-    this.conv3 = inChannels !== outChannels ? new Conv3d(ps.child("conv3.conv"), inChannels, outChannels, 1) : undefined;
+    this.conv3 =
+      inChannels !== outChannels ? new Conv3d(ps.child("conv3.conv"), inChannels, outChannels, 1) : undefined;
   }
 
   apply(x: tf.Tensor): tf.Tensor5D {

@@ -1,11 +1,14 @@
-import * as tf from "@tensorflow/tfjs-core";
+import type * as tf from "@tensorflow/tfjs-core";
 import { Codes, type Model, type NamedVariables, RandomState, VoxelpipeError, z } from "@voxelpipe/core";
 import type { Runtime } from "../layers/runtime.js";
 import type { Triple } from "../ops/patch-ops.js";
 import { type ParamInfo, ParamStore } from "../params/param-store.js";
 
 /** An int or a per-dim triple, as MONAI's ensure_tuple_rep accepts. */
-export const sizeArg = z.union([z.number().int().positive(), z.tuple([z.number().int(), z.number().int(), z.number().int()])]);
+export const sizeArg = z.union([
+  z.number().int().positive(),
+  z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+]);
 
 export function triple(v: number | readonly number[]): Triple {
   if (typeof v === "number") return [v, v, v];

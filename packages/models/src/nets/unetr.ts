@@ -10,10 +10,18 @@ export const unetrArgs = z.object({
   in_channels: z.number().int().positive().describe("input channels"),
   out_channels: z.number().int().positive().describe("output classes (logit channels)"),
   img_size: sizeArg.describe("input spatial size (int or [S0, S1, S2]), each divisible by 16"),
-  feature_size: z.number().int().positive().default(16).describe("channels of the first decoder stage (doubles per level)"),
+  feature_size: z
+    .number()
+    .int()
+    .positive()
+    .default(16)
+    .describe("channels of the first decoder stage (doubles per level)"),
   norm_name: z.enum(["instance"]).default("instance").describe("norm of the conv blocks (InstanceNorm3d, no affine)"),
   conv_block: z.boolean().default(true).describe("conv blocks after each upsampling in the PrUp encoders"),
-  res_block: z.boolean().default(true).describe("residual (UnetResBlock) instead of plain (UnetBasicBlock) conv blocks"),
+  res_block: z
+    .boolean()
+    .default(true)
+    .describe("residual (UnetResBlock) instead of plain (UnetBasicBlock) conv blocks"),
   ...transformerArgs,
 });
 export type UNETRArgs = z.input<typeof unetrArgs>;

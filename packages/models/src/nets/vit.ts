@@ -1,6 +1,6 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { RandomState, z } from "@voxelpipe/core";
-import { triple, NetworkBase, sizeArg } from "./common.js";
+import { NetworkBase, sizeArg, triple } from "./common.js";
 import { ViTEncoder, type ViTEncoderOutput } from "./vit-encoder.js";
 
 /** The transformer hyper-parameters shared by ViT, ViTAutoEnc and UNETR (MONAI names and defaults). */
@@ -59,9 +59,7 @@ export class ViT extends NetworkBase {
       posEmbedType: a.pos_embed_type,
       dropoutRate: a.dropout_rate,
       qkvBias: a.qkv_bias,
-      classification: a.classification
-        ? { numClasses: a.num_classes, postActivation: a.post_activation }
-        : undefined,
+      classification: a.classification ? { numClasses: a.num_classes, postActivation: a.post_activation } : undefined,
     });
   }
 

@@ -76,7 +76,10 @@ export class ViTAutoEnc extends NetworkBase {
       // token order is S0-major, so the channel-last grid is a plain reshape (no permute)
       const grid = tf.reshape(tokens, [xin.shape[0], n0, n1, n2, cfg.hiddenSize]) as tf.Tensor5D;
       const up = tf.add(engine.convTranspose3d(grid, this.deconv1.weight as tf.Tensor5D), this.deconv1.bias);
-      const out = tf.add(engine.convTranspose3d(up as tf.Tensor5D, this.deconv2.weight as tf.Tensor5D), this.deconv2.bias);
+      const out = tf.add(
+        engine.convTranspose3d(up as tf.Tensor5D, this.deconv2.weight as tf.Tensor5D),
+        this.deconv2.bias,
+      );
       return { out: out as tf.Tensor5D, hidden };
     });
   }

@@ -13,20 +13,30 @@ import { assignVariable } from "./tensors.js";
  */
 export const initSchema = z
   .object({
-    from: z.string().min(1).describe("checkpoint (.safetensors) to load; relative paths resolve against the pipeline file"),
+    from: z
+      .string()
+      .min(1)
+      .describe("checkpoint (.safetensors) to load; relative paths resolve against the pipeline file"),
     format: z
       .enum(["voxelpipe", "monai"])
       .default("voxelpipe")
-      .describe("voxelpipe: our checkpoints (channel-last layouts); monai: a MONAI/PyTorch state dict saved as safetensors"),
+      .describe(
+        "voxelpipe: our checkpoints (channel-last layouts); monai: a MONAI/PyTorch state dict saved as safetensors",
+      ),
     include: z
       .array(z.string())
       .optional()
       .describe("keep only checkpoint keys matching one of these patterns (`*` = any characters), before rename"),
-    exclude: z.array(z.string()).optional().describe("drop checkpoint keys matching any of these patterns, before rename"),
+    exclude: z
+      .array(z.string())
+      .optional()
+      .describe("drop checkpoint keys matching any of these patterns, before rename"),
     rename: z
       .record(z.string(), z.string())
       .optional()
-      .describe('prefix map from checkpoint keys to model keys, longest prefix wins; { "": "vit." } prefixes every key'),
+      .describe(
+        'prefix map from checkpoint keys to model keys, longest prefix wins; { "": "vit." } prefixes every key',
+      ),
     strict: z.boolean().default(false).describe("error on missing or unexpected keys instead of logging them"),
   })
   .strict();
@@ -47,7 +57,10 @@ export interface InitReport {
 
 /** `*` matches any run of characters (dots included), `?` one character; the whole key must match. */
 export function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${body}$`);
 }
 

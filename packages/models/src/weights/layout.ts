@@ -24,7 +24,8 @@ export function permuteArray<T extends StData>(data: T, shape: readonly number[]
   for (;;) {
     let base = 0;
     for (let i = 0; i < last; i++) base += idx[i] * strideOfOut[i];
-    for (let j = 0; j < lastN; j++) (out as unknown as number[])[o++] = (data as unknown as number[])[base + j * lastStride];
+    for (let j = 0; j < lastN; j++)
+      (out as unknown as number[])[o++] = (data as unknown as number[])[base + j * lastStride];
     let ax = last - 1;
     while (ax >= 0) {
       idx[ax]++;

@@ -58,7 +58,8 @@ function corrupt(file: string, message: string, extra: { expected?: string; got?
   throw new VoxelpipeError({ code: Codes.fileInvalid, message: `${file}: ${message}`, ...extra });
 }
 
-const TRUNCATED_HINT = "the file is truncated or corrupt (an interrupted download or copy?); re-create or re-download it";
+const TRUNCATED_HINT =
+  "the file is truncated or corrupt (an interrupted download or copy?); re-create or re-download it";
 
 /** Parse a safetensors byte buffer. `file` names the source in every error. */
 export function parseSafetensors(buf: Uint8Array, file = "<buffer>"): SafetensorsContent {
@@ -115,7 +116,12 @@ export function parseSafetensors(buf: Uint8Array, file = "<buffer>"): Safetensor
       corrupt(file, `tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
     }
     const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0) || off[0] > off[1]) {
+    if (
+      !Array.isArray(off) ||
+      off.length !== 2 ||
+      !off.every((d) => Number.isInteger(d) && d >= 0) ||
+      off[0] > off[1]
+    ) {
       corrupt(file, `tensor "${name}" has invalid data_offsets ${JSON.stringify(off)}`);
     }
     const [begin, end] = off as [number, number];
@@ -195,7 +201,8 @@ export async function readSafetensors(path: string): Promise<SafetensorsContent>
     throw new VoxelpipeError({
       code: code === "ENOENT" ? Codes.fileNotFound : Codes.fileInvalid,
       message: `cannot read checkpoint ${path}: ${(e as Error).message}`,
-      hint: code === "ENOENT" ? "check the path (relative paths resolve against the pipeline file's directory)" : undefined,
+      hint:
+        code === "ENOENT" ? "check the path (relative paths resolve against the pipeline file's directory)" : undefined,
     });
   }
   return parseSafetensors(buf, path);

@@ -1,4 +1,7 @@
 import { definePlugin } from "@voxelpipe/core";
+import { inferStage } from "../infer/infer-stage.js";
+import { Datalist, ImageFolder } from "../data/datasets.js";
+import { preprocessStage } from "../data/preprocess-stage.js";
 import { trainStage } from "../train/train-stage.js";
 import { Adam, AdamW, SGD } from "./optimizers.js";
 import { ConstantLR, StepLR, WarmupCosine } from "./schedulers.js";
@@ -7,5 +10,18 @@ import { SyntheticRegression } from "./synthetic-regression.js";
 /** The runner's own components: stage kinds, optimizers, schedulers, generated datasets. */
 export const runnerPlugin = definePlugin({
   meta: { name: "@voxelpipe/runner", version: "0.1.0", namespace: "vp" },
-  components: [trainStage, Adam, AdamW, SGD, ConstantLR, StepLR, WarmupCosine, SyntheticRegression],
+  components: [
+    trainStage,
+    inferStage,
+    preprocessStage,
+    Adam,
+    AdamW,
+    SGD,
+    ConstantLR,
+    StepLR,
+    WarmupCosine,
+    SyntheticRegression,
+    Datalist,
+    ImageFolder,
+  ],
 });

@@ -30,6 +30,7 @@ import { runPipeline } from "../run/executor.js";
 import { argRows, table } from "./describe.js";
 import { type CliIO, processIO } from "./io.js";
 import { registerEvaluate } from "./evaluate.js";
+import { registerInfer } from "./infer.js";
 import { registerSynth } from "./synth.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -249,6 +250,10 @@ export function buildProgram(io: CliIO): Command {
 
   registerSynth(program, io);
   registerEvaluate(program, io);
+  registerInfer(program, io, async (file, overrides) => {
+    await compileOrReport(file, overrides, builtinRegistries(), io, false);
+    throw new Error(`${file} failed to compile`);
+  });
   return program;
 }
 

@@ -25,6 +25,18 @@ export interface ChainItem {
   subject: string;
   /** config path of transform ti, e.g. stages.train.transforms.train.3 */
   pathOf: (ti: number) => string;
+  /** where transform ti is written (file:line:col), for the hint; main thread only */
+  where?: (ti: number) => string;
+}
+
+/** A transform failure inside a chain; `ti` is the failing transform's position. */
+export class ChainError extends VoxelpipeError {
+  constructor(
+    diagnostics: Diagnostic[],
+    readonly ti: number,
+  ) {
+    super(diagnostics);
+  }
 }
 
 /**
@@ -32,23 +44,27 @@ export interface ChainItem {
  * sample looked like (shape/dtype/range per key). Errors the transforms library already enriched
  * (transformFailure) keep their message and sample description; nothing is described twice.
  */
-export function chainFailure(e: unknown, item: ChainItem, ti: number, sample: Sample): VoxelpipeError {
+export function chainFailure(e: unknown, item: ChainItem, ti: number, sample: Sample): ChainError {
   const inner: Diagnostic | undefined = isVoxelpipeError(e) ? e.diagnostics[0] : undefined;
   const msg = inner ? inner.message : e instanceof Error ? e.message : String(e);
   const got = inner?.got?.includes("sample:") ? inner.got : `${inner?.got ? `${inner.got}\n` : ""}sample:\n${describeSample(sample)}`;
   const path = item.pathOf(ti);
   const rest = isVoxelpipeError(e) ? e.diagnostics.slice(1) : [];
-  return new VoxelpipeError([
-    {
-      code: inner?.code === Codes.runtime || !inner ? Codes.data : inner.code,
-      message: `${path} failed on ${item.subject}: ${msg}`,
-      path,
-      expected: inner?.expected,
-      got,
-      hint: inner?.hint,
-    },
-    ...rest,
-  ]);
+  const where = item.where?.(ti);
+  return new ChainError(
+    [
+      {
+        code: inner?.code === Codes.runtime || !inner ? Codes.data : inner.code,
+        message: `${path} failed on ${item.subject}: ${msg}`,
+        path,
+        expected: inner?.expected,
+        got,
+        hint: [inner?.hint, where && `the transform is configured at ${where}`].filter(Boolean).join("; ") || undefined,
+      },
+      ...rest,
+    ],
+    ti,
+  );
 }
 
 /**

@@ -21,6 +21,8 @@ import {
   selectBackend,
   VoxelpipeError,
   validationSlots,
+  isPlainObject,
+  isReference,
 } from "@voxelpipe/core";
 import { stringify } from "yaml";
 import { environment } from "./env.js";
@@ -128,6 +130,10 @@ export async function runPipeline(
       stageOutputs: (s, k) => outputs.get(s)?.[k],
     });
     const base = ["stages", name];
+    const deref = (v: unknown): unknown => {
+      for (let i = 0; i < 100 && isReference(v) && !/^@stages\.[^.]+\.outputs\./.test(v); i++) v = getAt(p.value, parsePath(v.slice(1))).value;
+      return v;
+    };
     const rt: StageRuntime = {
       name,
       logger: log,
@@ -142,6 +148,7 @@ export async function runPipeline(
       buildEntry: <T>(entry: unknown, kind: ComponentKind, path: string) =>
         resolver.buildValue<T>(kind, entry, [...base, ...parsePath(path)]),
       get: (path: string) => getAt(stage.config, parsePath(path)).value,
+      deref,
       where: (path: string) => {
         const l = p.locs.nearest([...base, ...parsePath(path)])?.value;
         return l
@@ -153,11 +160,22 @@ export async function runPipeline(
     };
     log.info(`stage ${name} (${stage.kind}) → ${dir}`);
     // the stage's own schema applies defaults (component entries pass through, built lazily later)
-    const config = stage.def.schema(validationSlots(registries)).parse(stage.config);
+    const config = stage.def.schema(validationSlots(registries)).parse(derefLists(stage.config, deref));
     await stage.def.run(config as never, rt);
     outputs.set(name, published);
     writeFileAtomic(join(dir, OUTPUTS_FILE), `${JSON.stringify(published, null, 2)}\n`);
     results.push({ name, dir, outputs: published });
   }
   return results;
+}
+
+/** `transforms: "@stages.finetune.transforms.val"`: a reference to a list stands for a copy of the list */
+function derefLists(v: unknown, deref: (v: unknown) => unknown): unknown {
+  if (isReference(v)) {
+    const target = deref(v);
+    return Array.isArray(target) ? structuredClone(target) : v;
+  }
+  if (Array.isArray(v)) return v.map((x) => derefLists(x, deref));
+  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, derefLists(x, deref)]));
+  return v;
 }

@@ -12,8 +12,10 @@ import {
   VoxelpipeError,
   z,
 } from "@voxelpipe/core";
+import type { ChainSource } from "../data/chain-source.js";
+import { DataLoader } from "../data/loader.js";
+import { type LoaderConfig, loaderSchema } from "../data/loader-config.js";
 import { Checkpointer } from "./checkpoint.js";
-import { loadBatches } from "./loader.js";
 import { Progress } from "./progress.js";
 import { StepGraph, type StepNodeConfig, stepGraphSchema } from "./step-graph.js";
 
@@ -67,6 +69,9 @@ export const trainStage = defineStage({
         .strict()
         .optional(),
       log_every: z.number().int().positive().default(1).describe("write a metrics.jsonl line every N steps"),
+      loader: loaderSchema
+        .optional()
+        .describe("caching and worker threads: { cache_rate, cache_num, cache_dir, num_workers, prefetch }"),
     }),
   run: (config, rt) => train(config as TrainConfig, rt),
 });
@@ -92,6 +97,7 @@ export interface TrainConfig {
     early_stopping?: { patience: number };
   };
   log_every: number;
+  loader?: LoaderConfig;
 }
 
 async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
@@ -127,6 +133,14 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
   const totalIters = c.iterations ?? (c.epochs ?? 1) * perEpoch;
   const epochs = Math.ceil(totalIters / perEpoch);
   const sel = c.validate;
+  // one loader per split for the whole run: its cache and workers outlive the epochs
+  const loaderFor = (split: string, chain: Transform[], list: string) => {
+    const source: ChainSource = { pipeline: rt.pipeline, stage: rt.name, list, rngSeed: rt.rng.seed, backend: rt.backend };
+    const where = (ti: number) => rt.where(`${list}.${ti}`);
+    return new DataLoader({ dataset, split, chain, rng: rt.rng, config: c.loader, source, logger: rt.logger, where });
+  };
+  const trainData = loaderFor(splits.train, trainTf, "transforms.train");
+  let valData: DataLoader | undefined;
   const metricName = sel?.metric ?? c.objective;
 
   const ckpt = new Checkpointer(rt, model, optimizer);
@@ -147,13 +161,7 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
 
   outer: for (let epoch = state.epoch; epoch < epochs; epoch++) {
     let iInEpoch = 0;
-    for await (const batch of loadBatches(dataset, splits.train, trainTf, {
-      batchSize: c.batch_size,
-      shuffle: true,
-      rng: rt.rng,
-      epoch,
-      keys: graph.inputKeys,
-    })) {
+    for await (const batch of trainData.batches({ batchSize: c.batch_size, shuffle: true, epoch, keys: graph.inputKeys })) {
       if (iInEpoch++ < state.iteration - epoch * perEpoch) {
         tf.dispose(Object.values(batch));
         continue; // resumed mid-epoch: these batches were already seen
@@ -207,6 +215,7 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
     if (state.iteration >= totalIters) break;
   }
   progress.done();
+  await Promise.all([trainData.close(), valData?.close()]);
   await ckpt.save("last", state);
   if (!sel) await ckpt.save("best", state);
   rt.artifacts.publish("last", ckpt.path("last"));
@@ -230,13 +239,8 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
   async function validationMean(): Promise<number> {
     let sum = 0;
     let n = 0;
-    for await (const batch of loadBatches(dataset, splits.val, valTf, {
-      batchSize: c.batch_size,
-      shuffle: false,
-      rng: rt.rng,
-      epoch: 0,
-      keys: graph.inputKeys,
-    })) {
+    valData ??= loaderFor(splits.val, valTf, "transforms.val");
+    for await (const batch of valData.batches({ batchSize: c.batch_size, shuffle: false, epoch: 0, keys: graph.inputKeys })) {
       const bs = Object.values(batch)[0]?.shape[0] ?? 1;
       const v = tf.tidy(
         () => graph.run(batch, { model }, { training: false, until: metricName }).get(metricName)!.dataSync()[0],

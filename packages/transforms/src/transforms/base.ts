@@ -1,8 +1,7 @@
 /**
  * Shared argument schemas and the Transform wrapper used by every registered transform.
  */
-import { RandomState, type Sample, type Transform } from "@voxelpipe/core";
-import { z } from "@voxelpipe/core";
+import { RandomState, type Sample, type Transform, z } from "@voxelpipe/core";
 import { transformFailure } from "./sample.js";
 
 export const keysArg = z

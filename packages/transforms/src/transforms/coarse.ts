@@ -7,9 +7,18 @@
  *   then the fill / shuffle draws, in hole order, channel-major C order (MONAI is channel-first).
  */
 import { defineTransform, type RandomState, type Volume, z } from "@voxelpipe/core";
-import { allowMissingArg, fallBack3, keysArg, makeTransform, probArg, seedArg, size3Arg, streamSource } from "./base.js";
+import {
+  allowMissingArg,
+  fallBack3,
+  keysArg,
+  makeTransform,
+  probArg,
+  seedArg,
+  size3Arg,
+  streamSource,
+} from "./base.js";
 import { randomPatchStart } from "./rand-crop.js";
-import { dataError, derive, presentKeys, type Shape3, volumeAt } from "./sample.js";
+import { argError, derive, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
 export interface Hole {
   /** requested size (before clipping to the image), as MONAI draws it */
@@ -73,7 +82,13 @@ export type FillValue = number | [number, number] | null;
  * false fills everything and copies the boxes' original values back (outer cutout). Uniform fills
  * are drawn from `rng` per voxel in MONAI's order. Output keeps the input dtype (float32 images).
  */
-export function coarseDropout(v: Volume, holes: Hole[], dropoutHoles: boolean, fill: FillValue, rng: RandomState): Volume {
+export function coarseDropout(
+  v: Volume,
+  holes: Hole[],
+  dropoutHoles: boolean,
+  fill: FillValue,
+  rng: RandomState,
+): Volume {
   const range: [number, number] | null = fill === null ? minMax(v.data) : Array.isArray(fill) ? fill : null;
   const C = v.channels;
   if (dropoutHoles) {
@@ -94,7 +109,11 @@ export function coarseDropout(v: Volume, holes: Hole[], dropoutHoles: boolean, f
   } else {
     data.fill(fill as number);
   }
-  for (const h of holes) for (let c = 0; c < C; c++) forEachInHole(v, h, c, (p) => { data[p] = v.data[p]; });
+  for (const h of holes)
+    for (let c = 0; c < C; c++)
+      forEachInHole(v, h, c, (p) => {
+        data[p] = v.data[p];
+      });
   return derive(v, { data });
 }
 
@@ -118,11 +137,19 @@ const holeArgs = {
   keys: keysArg,
   holes: z.number().int().min(1).describe("number of boxes (the minimum when max_holes is set)"),
   spatial_size: size3Arg.describe("box size (the minimum when max_spatial_size is set); ≤ 0 → image size"),
-  max_holes: z.number().int().min(1).nullable().default(null).describe("draw the number of boxes in [holes, max_holes]"),
+  max_holes: z
+    .number()
+    .int()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe("draw the number of boxes in [holes, max_holes]"),
   max_spatial_size: size3Arg
     .nullable()
     .default(null)
-    .describe("draw box sizes up to this; as in MONAI each box's size is the lower bound of the next (sizes never decrease)"),
+    .describe(
+      "draw box sizes up to this; as in MONAI each box's size is the lower bound of the next (sizes never decrease)",
+    ),
   prob: probArg(0.1),
   seed: seedArg,
   allow_missing_keys: allowMissingArg,
@@ -159,16 +186,28 @@ export const RandCoarseDropoutDef = defineTransform({
   }),
   create: (args) => {
     const streams = streamSource(args.seed);
-    if (args.max_holes != null && args.max_holes < args.holes) dataError("RandCoarseDropout: max_holes < holes");
+    if (args.max_holes != null && args.max_holes < args.holes)
+      argError(`RandCoarseDropout: max_holes (${args.max_holes}) < holes (${args.holes})`);
     return makeTransform("RandCoarseDropout", true, (sample, rng) => {
       const keys = presentKeys(sample, args.keys, args.allow_missing_keys, "RandCoarseDropout");
       const { wrapper, inner } = streams(rng);
-      const spec = { holes: args.holes, spatialSize: args.spatial_size, maxHoles: args.max_holes, maxSpatialSize: args.max_spatial_size };
+      const spec = {
+        holes: args.holes,
+        spatialSize: args.spatial_size,
+        maxHoles: args.max_holes,
+        maxSpatialSize: args.max_spatial_size,
+      };
       const holes = holesFor("RandCoarseDropout", sample, keys, spec, wrapper, inner, args.prob);
       if (!holes) return sample;
       const out = { ...sample };
       for (const k of keys) {
-        out[k] = coarseDropout(volumeAt(sample, k, "RandCoarseDropout"), holes, args.dropout_holes, args.fill_value, inner);
+        out[k] = coarseDropout(
+          volumeAt(sample, k, "RandCoarseDropout"),
+          holes,
+          args.dropout_holes,
+          args.fill_value,
+          inner,
+        );
       }
       return out;
     });
@@ -184,7 +223,12 @@ export const RandCoarseShuffleDef = defineTransform({
     return makeTransform("RandCoarseShuffle", true, (sample, rng) => {
       const keys = presentKeys(sample, args.keys, args.allow_missing_keys, "RandCoarseShuffle");
       const { wrapper, inner } = streams(rng);
-      const spec = { holes: args.holes, spatialSize: args.spatial_size, maxHoles: args.max_holes, maxSpatialSize: args.max_spatial_size };
+      const spec = {
+        holes: args.holes,
+        spatialSize: args.spatial_size,
+        maxHoles: args.max_holes,
+        maxSpatialSize: args.max_spatial_size,
+      };
       const holes = holesFor("RandCoarseShuffle", sample, keys, spec, wrapper, inner, args.prob);
       if (!holes) return sample;
       const out = { ...sample };

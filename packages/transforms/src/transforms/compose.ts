@@ -10,7 +10,7 @@
  */
 import { defineTransform, isVolume, RandomState, type Sample, type Transform, z } from "@voxelpipe/core";
 import { allowMissingArg, keysArg, makeTransform, seedArg } from "./base.js";
-import { cloneVolume, dataError, presentKeys } from "./sample.js";
+import { argError, cloneVolume, dataError, presentKeys } from "./sample.js";
 
 const MAX_SEED = 2 ** 32;
 
@@ -57,10 +57,11 @@ export function multinomialOne(rng: RandomState, weights: number[]): number {
 /** MONAI OneOf normalisation: weights / sum(weights) (uniform when absent). */
 export function normalizeWeights(n: number, weights?: number[] | null): number[] {
   const w = weights ?? Array(n).fill(1);
-  if (w.length !== n) dataError(`OneOf: ${w.length} weights for ${n} transforms`, { expected: "one weight per transform" });
-  if (w.some((x) => x < 0)) dataError("OneOf: weights must be ≥ 0", { got: JSON.stringify(w) });
+  if (w.length !== n)
+    argError(`OneOf: ${w.length} weights for ${n} transforms`, { expected: "one weight per transform" });
+  if (w.some((x) => x < 0)) argError("OneOf: weights must be ≥ 0", { got: JSON.stringify(w) });
   const s = w.reduce((a, b) => a + b, 0);
-  if (!(s > 0)) dataError("OneOf: weights sum to 0");
+  if (!(s > 0) && n > 0) argError("OneOf: weights sum to 0");
   return w.map((x) => x / s);
 }
 
@@ -134,7 +135,9 @@ export const ComposeDef = defineTransform({
   description: "Apply transforms in order (MONAI Compose); lists from multi-sample crops are mapped item by item.",
   args: z.object({ transforms: entriesArg, seed: seedArg }),
   create: async (args, ctx) => {
-    const children = await Promise.all(args.transforms.map((e, i) => ctx.build<Transform>("transform", e, `transforms.${i}`)));
+    const children = await Promise.all(
+      args.transforms.map((e, i) => ctx.build<Transform>("transform", e, `transforms.${i}`)),
+    );
     const c = compose(children, args.seed);
     return makeTransform("Compose", c.random, (s, r) => c.apply(s, r));
   },
@@ -149,7 +152,9 @@ export const OneOfDef = defineTransform({
     seed: seedArg,
   }),
   create: async (args, ctx) => {
-    const children = await Promise.all(args.transforms.map((e, i) => ctx.build<Transform>("transform", e, `transforms.${i}`)));
+    const children = await Promise.all(
+      args.transforms.map((e, i) => ctx.build<Transform>("transform", e, `transforms.${i}`)),
+    );
     const o = oneOf(children, args.weights, args.seed);
     return makeTransform("OneOf", true, (s, r) => o.apply(s, r));
   },
@@ -189,8 +194,13 @@ export const CopyItemsDef = defineTransform({
     names: z.array(z.string().min(1)).describe("new key names, times × len(keys) of them, grouped by copy"),
     allow_missing_keys: allowMissingArg,
   }),
-  create: (args) =>
-    makeTransform("CopyItems", false, (sample) => {
+  create: (args) => {
+    if (args.names.length !== args.times * args.keys.length) {
+      argError(`CopyItems: need times × len(keys) = ${args.times * args.keys.length} names, got ${args.names.length}`, {
+        hint: "names are grouped by copy: [copy1 of each key..., copy2 of each key...]",
+      });
+    }
+    return makeTransform("CopyItems", false, (sample) => {
       const keys = presentKeys(sample, args.keys, args.allow_missing_keys, "CopyItems");
       if (keys.length !== args.keys.length) {
         // MONAI's key_iterator pairs present keys with names; keep the pairing of the listed keys
@@ -198,5 +208,6 @@ export const CopyItemsDef = defineTransform({
         return copyItems(sample, keys, args.times, names);
       }
       return copyItems(sample, keys, args.times, args.names);
-    }),
+    });
+  },
 });

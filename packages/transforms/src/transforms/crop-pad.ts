@@ -11,7 +11,13 @@ import { dataError, derive, presentKeys, type Shape3, volumeAt } from "./sample.
 export type Box = { start: [number, number, number]; end: [number, number, number] };
 
 /** Crop/pad a volume to the window [start, start+size) of its grid (negative start or overflow pads). */
-export function cropWindow(v: Volume, start: ArrayLike<number>, size: ArrayLike<number>, op: string, fill: number | "edge" = 0): Volume {
+export function cropWindow(
+  v: Volume,
+  start: ArrayLike<number>,
+  size: ArrayLike<number>,
+  op: string,
+  fill: number | "edge" = 0,
+): Volume {
   const s = [start[0], start[1], start[2]] as [number, number, number];
   const z3 = [size[0], size[1], size[2]] as Shape3;
   const r = windowVolume(v, s, z3, fill);
@@ -26,7 +32,13 @@ export function cropWindow(v: Volume, start: ArrayLike<number>, size: ArrayLike<
  */
 export function foregroundBox(
   v: Volume,
-  opts: { threshold?: number; channelIndices?: number[] | null; margin?: number | number[]; allowSmaller?: boolean; kDivisible?: number | number[] } = {},
+  opts: {
+    threshold?: number;
+    channelIndices?: number[] | null;
+    margin?: number | number[];
+    allowSmaller?: boolean;
+    kDivisible?: number | number[];
+  } = {},
 ): Box | null {
   const thr = opts.threshold ?? 0;
   const [n0, n1, n2] = v.shape;
@@ -111,7 +123,11 @@ export const CropForegroundDef = defineTransform({
       .number()
       .default(0)
       .describe("foreground = value > threshold in any selected channel (MONAI's default select_fn is x > 0)"),
-    channel_indices: z.array(z.number().int()).nullable().default(null).describe("channels of source_key to test (null: all)"),
+    channel_indices: z
+      .array(z.number().int())
+      .nullable()
+      .default(null)
+      .describe("channels of source_key to test (null: all)"),
     margin: size3Arg.default(0).describe("voxels added around the box per dim"),
     allow_smaller: z
       .boolean()
@@ -141,7 +157,9 @@ export const CropForegroundDef = defineTransform({
       for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "CropForeground")) {
         const v = volumeAt(sample, k, "CropForeground");
         if (v.shape.some((n, a) => n !== src.shape[a])) {
-          dataError(`CropForeground: key "${k}" has shape [${v.shape}] but source "${args.source_key}" has [${src.shape}]`);
+          dataError(
+            `CropForeground: key "${k}" has shape [${v.shape}] but source "${args.source_key}" has [${src.shape}]`,
+          );
         }
         out[k] = cropWindow(v, box.start, size, "CropForeground");
       }
@@ -150,7 +168,11 @@ export const CropForegroundDef = defineTransform({
 });
 
 /** MONAI SpatialPad: per dim w = max(target - n, 0); symmetric: floor(w/2) before; end: all after. */
-export function padAmounts(shape: ArrayLike<number>, spatialSize: number | number[], method: "symmetric" | "end"): [number, number][] {
+export function padAmounts(
+  shape: ArrayLike<number>,
+  spatialSize: number | number[],
+  method: "symmetric" | "end",
+): [number, number][] {
   const target = fallBack3(spatialSize, shape);
   return [0, 1, 2].map((a) => {
     const w = Math.max(target[a] - shape[a], 0);
@@ -180,8 +202,14 @@ export const SpatialPadDef = defineTransform({
   args: z.object({
     keys: keysArg,
     spatial_size: size3Arg.describe("minimum output size; an int applies to all dims; ≤ 0 keeps that dim"),
-    method: z.enum(["symmetric", "end"]).default("symmetric").describe("symmetric: floor(w/2) before, rest after; end: all after"),
-    mode: z.enum(["constant", "edge"]).default("constant").describe("constant: fill with value; edge: repeat the border voxel"),
+    method: z
+      .enum(["symmetric", "end"])
+      .default("symmetric")
+      .describe("symmetric: floor(w/2) before, rest after; end: all after"),
+    mode: z
+      .enum(["constant", "edge"])
+      .default("constant")
+      .describe("constant: fill with value; edge: repeat the border voxel"),
     value: z.number().default(0).describe("fill value for mode constant"),
     allow_missing_keys: allowMissingArg,
   }),
@@ -189,7 +217,12 @@ export const SpatialPadDef = defineTransform({
     makeTransform("SpatialPad", false, (sample) => {
       const out = { ...sample };
       for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "SpatialPad")) {
-        out[k] = spatialPad(volumeAt(sample, k, "SpatialPad"), args.spatial_size, args.method, args.mode === "edge" ? "edge" : args.value);
+        out[k] = spatialPad(
+          volumeAt(sample, k, "SpatialPad"),
+          args.spatial_size,
+          args.method,
+          args.mode === "edge" ? "edge" : args.value,
+        );
       }
       return out;
     }),

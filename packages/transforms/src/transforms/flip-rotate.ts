@@ -41,7 +41,10 @@ export function rot90AxisMap(k: number, spatialAxes: [number, number]): AxisMap 
 
 export function rotate90(v: Volume, k: number, spatialAxes: [number, number] = [0, 1]): Volume {
   const m = rot90AxisMap(k, spatialAxes);
-  return derive(v, axisMapVolume(v, m), { op: "Rotate90", params: { k, spatial_axes: spatialAxes, axes: m.axes, flips: m.flips } });
+  return derive(v, axisMapVolume(v, m), {
+    op: "Rotate90",
+    params: { k, spatial_axes: spatialAxes, axes: m.axes, flips: m.flips },
+  });
 }
 
 export const RandFlipDef = defineTransform({
@@ -60,11 +63,17 @@ export const RandFlipDef = defineTransform({
   }),
   create: (args) => {
     const streams = streamSource(args.seed);
-    const axes = args.spatial_axis === null ? null : typeof args.spatial_axis === "number" ? [args.spatial_axis] : args.spatial_axis;
+    const axes =
+      args.spatial_axis === null
+        ? null
+        : typeof args.spatial_axis === "number"
+          ? [args.spatial_axis]
+          : args.spatial_axis;
     return makeTransform("RandFlip", true, (sample, rng) => {
       if (!(streams(rng).wrapper.rand() < args.prob)) return sample;
       const out = { ...sample };
-      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "RandFlip")) out[k] = flip(volumeAt(sample, k, "RandFlip"), axes);
+      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "RandFlip"))
+        out[k] = flip(volumeAt(sample, k, "RandFlip"), axes);
       return out;
     });
   },
@@ -78,7 +87,8 @@ export function drawRot90(rng: RandomState, prob: number, maxK: number): number 
 
 export const RandRotate90Def = defineTransform({
   name: "RandRotate90",
-  description: "Rotate by k·90° (k uniform in 1..max_k) in the plane of spatial_axes with probability prob (MONAI RandRotate90d).",
+  description:
+    "Rotate by k·90° (k uniform in 1..max_k) in the plane of spatial_axes with probability prob (MONAI RandRotate90d).",
   args: z.object({
     keys: keysArg,
     prob: probArg(0.1),

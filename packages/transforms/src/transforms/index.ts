@@ -3,8 +3,9 @@
  * transform exists as a pure function with explicit parameters and as a registered dict transform
  * (`keys`, `allow_missing_keys`, MONAI's args and defaults) drawing its parameters in MONAI's order.
  */
-import { ComposeDef, CopyItemsDef, OneOfDef } from "./compose.js";
+
 import { RandCoarseDropoutDef, RandCoarseShuffleDef } from "./coarse.js";
+import { ComposeDef, CopyItemsDef, OneOfDef } from "./compose.js";
 import { CropForegroundDef, SpatialPadDef } from "./crop-pad.js";
 import { RandFlipDef, RandRotate90Def } from "./flip-rotate.js";
 import { RandScaleIntensityDef, RandShiftIntensityDef, ScaleIntensityRangeDef } from "./intensity.js";
@@ -14,7 +15,16 @@ import { RandCropByPosNegLabelDef, RandSpatialCropSamplesDef } from "./rand-crop
 import { SpacingDef } from "./spacing.js";
 
 export * from "./affine.js";
-export { allowMissingArg, fallBack3, keysArg, makeTransform, rep3, type Streams, seedArg, streamSource } from "./base.js";
+export {
+  allowMissingArg,
+  fallBack3,
+  keysArg,
+  makeTransform,
+  rep3,
+  type Streams,
+  seedArg,
+  streamSource,
+} from "./base.js";
 export * from "./coarse.js";
 export * from "./compose.js";
 export * from "./crop-pad.js";

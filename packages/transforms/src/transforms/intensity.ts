@@ -3,7 +3,7 @@
  * Arithmetic follows MONAI on float32 tensors: each step is rounded to float32 (Math.fround) so the
  * results match torch bit for bit in the common cases.
  */
-import { defineTransform, RandomState, type Volume, z } from "@voxelpipe/core";
+import { defineTransform, type RandomState, type Volume, z } from "@voxelpipe/core";
 import { allowMissingArg, keysArg, makeTransform, probArg, seedArg, streamSource } from "./base.js";
 import { derive, presentKeys, volumeAt } from "./sample.js";
 
@@ -32,7 +32,7 @@ export function scaleIntensityRange(
   for (let i = 0; i < src.length; i++) {
     let y = f32(f32(src[i] - aMin) / aScale);
     if (hasB) y = f32(f32(y * bScale) + bMin);
-    if (clip) y = y < lo ? lo : y > hi ? hi : y;
+    if (clip) y = Math.min(Math.max(y, lo), hi);
     out[i] = y;
   }
   return derive(v, { data: out });
@@ -151,7 +151,8 @@ export const RandShiftIntensityDef = defineTransform({
 
 export const RandScaleIntensityDef = defineTransform({
   name: "RandScaleIntensity",
-  description: "Multiply by (1 + f), f drawn from (-factors, factors), with probability prob (MONAI RandScaleIntensityd).",
+  description:
+    "Multiply by (1 + f), f drawn from (-factors, factors), with probability prob (MONAI RandScaleIntensityd).",
   args: z.object({
     ...commonRandArgs,
     factors: rangeArg.describe("a number f gives the factor range (-f, f); or an explicit [low, high]"),

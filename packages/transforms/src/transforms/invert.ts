@@ -5,8 +5,7 @@
  * probability map or a 1-channel label map both work.
  */
 import { type AppliedOp, Codes, type Volume, VoxelpipeError } from "@voxelpipe/core";
-import { type AxisMap, axisMapVolume, invertAxisMap } from "./grid.js";
-import { windowVolume } from "./grid.js";
+import { type AxisMap, axisMapVolume, invertAxisMap, windowVolume } from "./grid.js";
 import { type InterpMode, resampleVolume } from "./resample.js";
 import { isIntegerArray, type Shape3 } from "./sample.js";
 

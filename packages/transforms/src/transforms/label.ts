@@ -4,7 +4,7 @@
  */
 import { defineTransform, type Volume, type VoxelArray, z } from "@voxelpipe/core";
 import { allowMissingArg, keysArg, makeTransform } from "./base.js";
-import { dataError, derive, presentKeys, volumeAt } from "./sample.js";
+import { argError, dataError, derive, presentKeys, volumeAt } from "./sample.js";
 
 export const labelDtypes = ["uint8", "int16", "uint16", "int32", "float32", "float64"] as const;
 export type LabelDtype = (typeof labelDtypes)[number];
@@ -29,7 +29,7 @@ export function mapLabelValue(
     dataError(`MapLabelValue: orig_labels has ${orig.length} values but target_labels has ${target.length}`);
   }
   const table = new Map<number, number>();
-  orig.forEach((o, i) => table.set(o, target[i]));
+  for (let i = 0; i < orig.length; i++) table.set(orig[i], target[i]);
   const out = new ctors[opts.dtype ?? "float32"](v.data.length);
   const unmapped = opts.unmapped ?? "keep";
   const src = v.data;
@@ -59,12 +59,16 @@ export function mapLabelValue(
 
 export const MapLabelValueDef = defineTransform({
   name: "MapLabelValue",
-  description: "Map label values orig_labels[i] → target_labels[i] (MONAI MapLabelValued), plus an optional value for all others.",
+  description:
+    "Map label values orig_labels[i] → target_labels[i] (MONAI MapLabelValued), plus an optional value for all others.",
   args: z.object({
     keys: keysArg,
     orig_labels: z.array(z.number()).describe("values to replace"),
     target_labels: z.array(z.number()).describe("replacement for each orig_labels entry (same length)"),
-    dtype: z.enum(labelDtypes).default("float32").describe("output storage type (MONAI default float32; uint8 suits ≤ 255 classes)"),
+    dtype: z
+      .enum(labelDtypes)
+      .default("float32")
+      .describe("output storage type (MONAI default float32; uint8 suits ≤ 255 classes)"),
     unmapped: z
       .union([z.literal("keep"), z.number()])
       .default("keep")
@@ -73,9 +77,12 @@ export const MapLabelValueDef = defineTransform({
   }),
   create: (args) => {
     if (args.orig_labels.length !== args.target_labels.length) {
-      dataError(`MapLabelValue: orig_labels has ${args.orig_labels.length} values but target_labels has ${args.target_labels.length}`, {
-        hint: "give one target per original label",
-      });
+      argError(
+        `MapLabelValue: orig_labels has ${args.orig_labels.length} values but target_labels has ${args.target_labels.length}`,
+        {
+          hint: "give one target per original label",
+        },
+      );
     }
     return makeTransform("MapLabelValue", false, (sample) => {
       const out = { ...sample };

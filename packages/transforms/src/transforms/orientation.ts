@@ -3,12 +3,11 @@
  * (MONAI Orientation = nibabel io_orientation → ornt_transform → flip, then permute).
  */
 import type { Volume } from "@voxelpipe/core";
-import { z } from "@voxelpipe/core";
+import { defineTransform, z } from "@voxelpipe/core";
 import { linear3, polarOrthogonal3 } from "./affine.js";
 import { allowMissingArg, keysArg, makeTransform } from "./base.js";
 import { type AxisMap, axisMapVolume, isIdentityAxisMap } from "./grid.js";
 import { dataError, derive, presentKeys, volumeAt } from "./sample.js";
-import { defineTransform } from "@voxelpipe/core";
 
 /** [world axis, ±1] per voxel axis, as nibabel's ornt arrays. */
 export type Ornt = [number, 1 | -1][];

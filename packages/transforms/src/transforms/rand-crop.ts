@@ -5,11 +5,19 @@
 import { defineTransform, type RandomState, type Sample, type Volume, z } from "@voxelpipe/core";
 import { allowMissingArg, fallBack3, keysArg, makeTransform, rep3, seedArg, size3Arg, streamSource } from "./base.js";
 import { cropWindow } from "./crop-pad.js";
-import { dataError, presentKeys, type Shape3, volumeAt } from "./sample.js";
+import { argError, dataError, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
 /** MONAI get_random_patch: one randint(0, n - s + 1) per dim where n > s (else 0), in dim order. */
-export function randomPatchStart(rng: RandomState, dims: ArrayLike<number>, size: ArrayLike<number>): [number, number, number] {
-  return [0, 1, 2].map((d) => (dims[d] > size[d] ? rng.randint(0, dims[d] - size[d] + 1) : 0)) as [number, number, number];
+export function randomPatchStart(
+  rng: RandomState,
+  dims: ArrayLike<number>,
+  size: ArrayLike<number>,
+): [number, number, number] {
+  return [0, 1, 2].map((d) => (dims[d] > size[d] ? rng.randint(0, dims[d] - size[d] + 1) : 0)) as [
+    number,
+    number,
+    number,
+  ];
 }
 
 /** A crop box (start + size) per sample. */
@@ -25,14 +33,21 @@ export interface CropBox {
 export function drawSpatialCropBoxes(
   rng: RandomState,
   dims: Shape3,
-  o: { roiSize: number | number[]; numSamples: number; maxRoiSize?: number | number[] | null; randomCenter?: boolean; randomSize?: boolean },
+  o: {
+    roiSize: number | number[];
+    numSamples: number;
+    maxRoiSize?: number | number[] | null;
+    randomCenter?: boolean;
+    randomSize?: boolean;
+  },
 ): CropBox[] {
   const boxes: CropBox[] = [];
   for (let s = 0; s < o.numSamples; s++) {
     let size = fallBack3(o.roiSize, dims);
     if (o.randomSize) {
       const max = o.maxRoiSize == null ? dims : fallBack3(o.maxRoiSize, dims);
-      if (size.some((x, d) => x > max[d])) dataError(`RandSpatialCropSamples: roi_size [${size}] > max_roi_size [${max}]`);
+      if (size.some((x, d) => x > max[d]))
+        dataError(`RandSpatialCropSamples: roi_size [${size}] > max_roi_size [${max}]`);
       size = [0, 1, 2].map((d) => rng.randint(size[d], max[d] + 1)) as Shape3;
     }
     const valid = size.map((x, d) => Math.min(x, dims[d])) as Shape3;
@@ -82,7 +97,10 @@ export const RandSpatialCropSamplesDef = defineTransform({
     num_samples: z.number().int().min(1).describe("number of crops per input sample"),
     max_roi_size: size3Arg.nullable().default(null).describe("upper bound of the size when random_size"),
     random_center: z.boolean().default(true).describe("random position (false: centre crop)"),
-    random_size: z.boolean().default(false).describe("draw the size in [roi_size, max_roi_size] (MONAI 1.4 default false)"),
+    random_size: z
+      .boolean()
+      .default(false)
+      .describe("draw the size in [roi_size, max_roi_size] (MONAI 1.4 default false)"),
     seed: seedArg,
     allow_missing_keys: allowMissingArg,
   }),
@@ -109,7 +127,11 @@ export const RandSpatialCropSamplesDef = defineTransform({
  * channel 0 is dropped when the label has several channels, i.e. one-hot) and background (label 0 and,
  * when an image is given, any image channel > threshold).
  */
-export function posNegIndices(label: Volume, image: Volume | null, threshold: number): { fg: Int32Array; bg: Int32Array } {
+export function posNegIndices(
+  label: Volume,
+  image: Volume | null,
+  threshold: number,
+): { fg: Int32Array; bg: Int32Array } {
   const n = label.shape[0] * label.shape[1] * label.shape[2];
   const C = label.channels;
   const c0 = C > 1 ? 1 : 0;
@@ -155,7 +177,12 @@ export function posNegIndices(label: Volume, image: Volume | null, threshold: nu
 }
 
 /** MONAI correct_crop_centers: clamp each centre coordinate to [floor(s/2), uint16(L + 1 - s/2) - 1]. */
-export function correctCropCenter(center: ArrayLike<number>, size: Shape3, dims: Shape3, allowSmaller: boolean): Shape3 {
+export function correctCropCenter(
+  center: ArrayLike<number>,
+  size: Shape3,
+  dims: Shape3,
+  allowSmaller: boolean,
+): Shape3 {
   let s = size;
   if (s.some((x, d) => dims[d] < x)) {
     if (!allowSmaller) {
@@ -179,7 +206,16 @@ export function correctCropCenter(center: ArrayLike<number>, size: Shape3, dims:
  */
 export function drawPosNegCenters(
   rng: RandomState,
-  o: { fg: Int32Array; bg: Int32Array; dims: Shape3; size: Shape3; posRatio: number; numSamples: number; allowSmaller: boolean; warn?: (m: string) => void },
+  o: {
+    fg: Int32Array;
+    bg: Int32Array;
+    dims: Shape3;
+    size: Shape3;
+    posRatio: number;
+    numSamples: number;
+    allowSmaller: boolean;
+    warn?: (m: string) => void;
+  },
 ): Shape3[] {
   const { fg, bg, dims } = o;
   let ratio = o.posRatio;
@@ -190,7 +226,9 @@ export function drawPosNegCenters(
   }
   if (fg.length === 0 || bg.length === 0) {
     ratio = fg.length === 0 ? 0 : 1;
-    o.warn?.(`RandCropByPosNegLabel: ${fg.length === 0 ? "no foreground" : "no background"} voxels; using pos ratio ${ratio}`);
+    o.warn?.(
+      `RandCropByPosNegLabel: ${fg.length === 0 ? "no foreground" : "no background"} voxels; using pos ratio ${ratio}`,
+    );
   }
   const centers: Shape3[] = [];
   for (let s = 0; s < o.numSamples; s++) {
@@ -221,12 +259,15 @@ export const RandCropByPosNegLabelDef = defineTransform({
     num_samples: z.number().int().min(1).default(1).describe("crops per input sample"),
     image_key: z.string().nullable().default(null).describe("background only where this image is > image_threshold"),
     image_threshold: z.number().default(0).describe("threshold on image_key for background voxels"),
-    allow_smaller: z.boolean().default(false).describe("allow an image smaller than spatial_size (crop is then smaller)"),
+    allow_smaller: z
+      .boolean()
+      .default(false)
+      .describe("allow an image smaller than spatial_size (crop is then smaller)"),
     seed: seedArg,
     allow_missing_keys: allowMissingArg,
   }),
   create: (args, ctx) => {
-    if (args.pos + args.neg === 0) dataError("RandCropByPosNegLabel: pos and neg cannot both be 0");
+    if (args.pos + args.neg === 0) argError("RandCropByPosNegLabel: pos and neg cannot both be 0");
     const streams = streamSource(args.seed);
     const posRatio = args.pos / (args.pos + args.neg);
     return makeTransform("RandCropByPosNegLabel", true, (sample, rng) => {

@@ -112,7 +112,9 @@ export function resampleVolume(
   const M = axisAlignedMapping(v.affine, outAffine) ?? gridMapping(v.affine, outAffine);
   if (isDiagonal(M)) {
     const coords = [0, 1, 2].map((d) => torchAxisCoords(outShape[d], v.shape[d], M[d * 5], M[d * 4 + 3]));
-    return mode === "nearest" ? separableNearest(v, outShape, coords, padding) : separableLinear(v, outShape, coords, padding);
+    return mode === "nearest"
+      ? separableNearest(v, outShape, coords, padding)
+      : separableLinear(v, outShape, coords, padding);
   }
   return generalResample(v, M, outShape, mode, padding);
 }

@@ -10,8 +10,8 @@ import {
   isVoxelpipeError,
   type Sample,
   type Volume,
-  VoxelpipeError,
   type VoxelArray,
+  VoxelpipeError,
 } from "@voxelpipe/core";
 
 export type Shape3 = [number, number, number];
@@ -141,4 +141,9 @@ export function transformFailure(transform: string, sample: Sample | Sample[], e
 /** Throw a data error for the transform (caught and enriched by `transformFailure`). */
 export function dataError(message: string, extra: { expected?: string; got?: string; hint?: string } = {}): never {
   throw new VoxelpipeError({ code: Codes.data, message, ...extra });
+}
+
+/** Throw an invalid-argument error at build time (a config problem, not a data problem). */
+export function argError(message: string, extra: { expected?: string; got?: string; hint?: string } = {}): never {
+  throw new VoxelpipeError({ code: Codes.invalidValue, message, ...extra });
 }

@@ -6,7 +6,7 @@ import { defineTransform, spacingOf, type Volume, z } from "@voxelpipe/core";
 import { choleskyUpper3, invert3, linear3, matmul3 } from "./affine.js";
 import { allowMissingArg, keysArg, makeTransform } from "./base.js";
 import { type InterpMode, type PaddingMode, resampleVolume, roundHalfEven } from "./resample.js";
-import { dataError, derive, presentKeys, type Shape3, volumeAt } from "./sample.js";
+import { argError, dataError, derive, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
 /** MONAI: pixdim shorter than 3 is padded with its last value; a component ≤ 0 keeps the current spacing. */
 export function resolvePixdim(pixdim: number | number[], current: ArrayLike<number>): [number, number, number] {
@@ -57,10 +57,14 @@ export function shapeAndOffset(
         corners.push(idx);
       }
   const world = corners.map((p) =>
-    [0, 1, 2].map((r) => inAffine[r * 4] * p[0] + inAffine[r * 4 + 1] * p[1] + inAffine[r * 4 + 2] * p[2] + inAffine[r * 4 + 3]),
+    [0, 1, 2].map(
+      (r) => inAffine[r * 4] * p[0] + inAffine[r * 4 + 1] * p[1] + inAffine[r * 4 + 2] * p[2] + inAffine[r * 4 + 3],
+    ),
   );
   // output-voxel coordinates without the (unknown) translation: enough for extents and the minimal corner
-  const outc = world.map((w) => [0, 1, 2].map((r) => inv[r * 3] * w[0] + inv[r * 3 + 1] * w[1] + inv[r * 3 + 2] * w[2]));
+  const outc = world.map((w) =>
+    [0, 1, 2].map((r) => inv[r * 3] * w[0] + inv[r * 3 + 1] * w[1] + inv[r * 3 + 2] * w[2]),
+  );
   const outShape = [0, 1, 2].map((d) => {
     const vals = outc.map((p) => p[d]);
     const ptp = Math.max(...vals) - Math.min(...vals);
@@ -123,7 +127,9 @@ export const SpacingDef = defineTransform({
     keys: keysArg,
     pixdim: z
       .union([z.number(), z.array(z.number()).min(1).max(3)])
-      .describe("output voxel size in mm per spatial dim; a shorter list repeats its last value; ≤ 0 keeps the current spacing"),
+      .describe(
+        "output voxel size in mm per spatial dim; a shorter list repeats its last value; ≤ 0 keeps the current spacing",
+      ),
     mode: z
       .union([modeEnum, z.array(modeEnum).min(1)])
       .default("bilinear")
@@ -145,7 +151,7 @@ export const SpacingDef = defineTransform({
   create: (args) => {
     const modes = typeof args.mode === "string" ? args.keys.map(() => args.mode as InterpMode) : args.mode;
     if (modes.length !== args.keys.length) {
-      dataError(`Spacing: mode has ${modes.length} entries but keys has ${args.keys.length}`, {
+      argError(`Spacing: mode has ${modes.length} entries but keys has ${args.keys.length}`, {
         expected: "one mode, or one per key",
         got: JSON.stringify(args.mode),
       });

@@ -1,0 +1,103 @@
+import { resolve } from "node:path";
+import { type BackendChoice, Codes, compilePipeline, createLogger, isPlainObject, VoxelpipeError } from "@voxelpipe/core";
+import type { Command } from "commander";
+import { builtinRegistries } from "../registries.js";
+import { runPipeline } from "../run/executor.js";
+import type { CliIO } from "./io.js";
+
+export const CLI_INFER_STAGE = "infer-cli";
+
+/**
+ * The infer stage `voxelpipe infer` adds to the pipeline: a copy of the pipeline's own infer stage,
+ * or one built from a train stage (its model, its validation transforms, its validation inferer),
+ * pointed at the given checkpoint, inputs and output folder. It then runs through the ordinary
+ * validation and executor, so the CLI and a YAML `infer` stage behave the same.
+ */
+export function cliInferStage(value: Record<string, unknown>, o: InferCliOptions, cwd: string): { name: string; stage: Record<string, unknown> } {
+  const stages = (isPlainObject(value.stages) ? value.stages : {}) as Record<string, Record<string, unknown>>;
+  const names = Object.keys(stages);
+  const pick =
+    o.stage ?? names.find((n) => stages[n]?.kind === "infer") ?? [...names].reverse().find((n) => stages[n]?.kind === "train");
+  if (!pick || !stages[pick]) {
+    throw new VoxelpipeError({
+      code: Codes.unknownStage,
+      message: o.stage ? `no stage "${o.stage}" in the pipeline` : "the pipeline has no infer or train stage to take the model and preprocessing from",
+      expected: names.length ? `one of: ${names.join(", ")}` : "a pipeline with a train or infer stage",
+    });
+  }
+  const src = stages[pick];
+  const common = {
+    checkpoint: resolve(cwd, o.checkpoint),
+    checkpoint_format: o.checkpointFormat,
+    input: resolve(cwd, o.input),
+    split: o.split,
+    output_dir: resolve(cwd, o.output),
+    save_probabilities: o.saveProbabilities,
+  };
+  if (src.kind === "infer") {
+    const { needs: _n, data: _d, ...rest } = src;
+    return { name: pick, stage: { ...rest, ...common } };
+  }
+  if (src.kind !== "train") {
+    throw new VoxelpipeError({ code: Codes.invalidValue, message: `stage "${pick}" is a ${String(src.kind)} stage`, expected: "a train or infer stage" });
+  }
+  const validate = (src.validate ?? {}) as Record<string, unknown>;
+  const transforms = (src.transforms ?? {}) as Record<string, unknown>;
+  return {
+    name: pick,
+    stage: {
+      kind: "infer",
+      model: `@stages.${pick}.model`,
+      ...(transforms.val ? { transforms: `@stages.${pick}.transforms.val` } : {}),
+      ...(validate.inferer ? { inferer: `@stages.${pick}.validate.inferer` } : {}),
+      ...common,
+    },
+  };
+}
+
+interface InferCliOptions {
+  checkpoint: string;
+  checkpointFormat: "voxelpipe" | "monai";
+  input: string;
+  output: string;
+  stage?: string;
+  split: string;
+  saveProbabilities: boolean;
+  set: string[];
+  backend?: BackendChoice;
+  runsDir: string;
+}
+
+export function registerInfer(program: Command, io: CliIO, report: (file: string, overrides: string[]) => Promise<never>): void {
+  program
+    .command("infer")
+    .description("predict label maps with a checkpoint: the pipeline's preprocessing, sliding window, argmax, written on each input's grid")
+    .argument("<pipeline>", "pipeline YAML whose train (or infer) stage defines model, preprocessing and inferer")
+    .requiredOption("--checkpoint <file>", "weights (.safetensors)")
+    .option("--checkpoint-format <format>", "voxelpipe or monai (a MONAI/PyTorch state dict as safetensors)", "voxelpipe")
+    .requiredOption("--input <path>", "a NIfTI file, a folder of them, or a datalist .json")
+    .requiredOption("--output <dir>", "where <case>_seg.nii.gz files go")
+    .option("--stage <name>", "the stage to take model and preprocessing from (default: the infer stage, else the last train stage)")
+    .option("--split <name>", "datalist split to predict", "validation")
+    .option("--save-probabilities", "also write <case>_prob.nii.gz", false)
+    .option("--set <path=value>", "override a config value; repeatable", (v: string, p: string[]) => [...p, v], [])
+    .option("--backend <backend>", "tensor backend")
+    .option("--runs-dir <dir>", "where the run directory goes", "runs")
+    .action(async (file: string, o: InferCliOptions) => {
+      const registries = builtinRegistries();
+      const path = resolve(io.cwd, file);
+      const first = await compilePipeline(path, { overrides: o.set, registries: builtinRegistries() });
+      if (!first.pipeline) return report(path, o.set);
+      const { stage } = cliInferStage(first.pipeline.value, o, io.cwd);
+      const overrides = [...o.set, `stages.${CLI_INFER_STAGE}=${JSON.stringify(stage)}`];
+      const r = await compilePipeline(path, { overrides, registries });
+      if (!r.pipeline) return report(path, overrides);
+      const results = await runPipeline(r.pipeline, registries, {
+        stage: CLI_INFER_STAGE,
+        backend: o.backend,
+        runsDir: resolve(io.cwd, o.runsDir),
+        logger: createLogger({ write: (_l, line) => io.err(line) }),
+      });
+      io.out(`predictions: ${results[0]?.outputs.predictions}`);
+    });
+}

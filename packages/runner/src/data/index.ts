@@ -1,0 +1,16 @@
+export { applyChain, ChainError, type ChainItem, chainFailure, deterministicPrefix, runRange, subjectOf } from "./chain.js";
+export { buildChain, type ChainSource, chainEntries, chainPath, resolveEntryRefs } from "./chain-source.js";
+export { Datalist, ImageFolder, recordsDataset } from "./datasets.js";
+export { DiskCache } from "./disk-cache.js";
+export {
+  type BatchOptions,
+  DataLoader,
+  type DataLoaderOptions,
+  type LoaderOptions,
+  type LoaderStats,
+  loadBatches,
+} from "./loader.js";
+export { cachedCount, type LoaderConfig, loaderDefaults, loaderSchema } from "./loader-config.js";
+export { WorkerPool, WorkerTaskError, workerFile } from "./pool.js";
+export { type PreprocessConfig, preprocessLoaderSchema, preprocessStage } from "./preprocess-stage.js";
+export { cloneSamples, decodeSamples, encodeSamples, transferables } from "./sample-codec.js";
