@@ -76,4 +76,6 @@ export interface Dataset {
   size(split: string): number;
   /** the raw record (before transforms) of item i */
   get(split: string, index: number): Promise<Sample> | Sample;
+  /** class value → name, when the data says (a Decathlon datalist's `labels`) */
+  readonly labels?: Record<string, string>;
 }

@@ -1,4 +1,5 @@
 import { definePlugin } from "@voxelpipe/core";
+import { evaluateStage } from "../evaluate/evaluate-stage.js";
 import { inferStage } from "../infer/infer-stage.js";
 import { Datalist, ImageFolder } from "../data/datasets.js";
 import { preprocessStage } from "../data/preprocess-stage.js";
@@ -13,6 +14,7 @@ export const runnerPlugin = definePlugin({
   components: [
     trainStage,
     inferStage,
+    evaluateStage,
     preprocessStage,
     Adam,
     AdamW,

@@ -7,8 +7,11 @@ export const evaluationMetrics = ["dice", "hd95", "hd", "nsd"] as const;
 export type EvaluationMetric = (typeof evaluationMetrics)[number];
 
 export interface EvaluateOptions {
-  pred: string;
-  label: string;
+  /** prediction file or folder, and label file or folder (paired by case name) */
+  pred?: string;
+  label?: string;
+  /** or: explicit pairs */
+  pairs?: { pred: string; label: string }[];
   /** class value → organ name; classes evaluated are its keys except 0 (default: the values present) */
   names?: Record<string, string>;
   /** value remapping applied to both prediction and label before scoring; values not listed become 0 */
@@ -58,7 +61,7 @@ function checkGrid(p: Volume, l: Volume): void {
 /** Score prediction label maps against ground truth, per case and per organ. */
 export async function evaluateFiles(o: EvaluateOptions): Promise<EvaluationResult> {
   const metrics = o.metrics ?? ["dice", "hd95"];
-  const pairs = pairFiles(o.pred, o.label);
+  const pairs = o.pairs ?? pairFiles(String(o.pred), String(o.label));
   const cases: EvaluationResult["cases"] = [];
   let classes: number[] | undefined = o.names ? Object.keys(o.names).map(Number).filter((c) => c > 0).sort((a, b) => a - b) : undefined;
   const loaded: { p: Int32Array; l: Int32Array; vol: Volume; pair: (typeof pairs)[number] }[] = [];

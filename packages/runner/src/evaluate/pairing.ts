@@ -40,9 +40,15 @@ export function pairFiles(pred: string, label: string): { pred: string; label: s
       got: `pred ${predIsDir ? "folder" : "file"}, label ${labelIsDir ? "folder" : "file"}`,
     });
   }
-  const preds = niftiFiles(pred);
   const labels = niftiFiles(label);
   if (labels.length === 0) throw new VoxelpipeError({ code: Codes.data, message: `no NIfTI files (.nii, .nii.gz) under ${label}` });
+  return pairWithPredictions(pred, labels);
+}
+
+/** Find each label's prediction under `predDir` by case name (see pairFiles). */
+export function pairWithPredictions(predDir: string, labels: string[]): { pred: string; label: string }[] {
+  mustExist(predDir, "prediction folder");
+  const preds = niftiFiles(predDir);
   const pairs: { pred: string; label: string }[] = [];
   const missing: string[] = [];
   for (const l of labels) {
@@ -51,13 +57,13 @@ export function pairFiles(pred: string, label: string): { pred: string; label: s
     const exact = hits.filter((p) => niftiStem(p) === stem);
     const chosen = exact.length === 1 ? exact : hits;
     if (chosen.length === 1) pairs.push({ pred: chosen[0], label: l });
-    else missing.push(`${relative(label, l)}: ${chosen.length ? `several predictions (${chosen.map((c) => relative(pred, c)).join(", ")})` : "no prediction"}`);
+    else missing.push(`${basename(l)}: ${chosen.length ? `several predictions (${chosen.map((c) => relative(predDir, c)).join(", ")})` : "no prediction"}`);
   }
   if (missing.length) {
     throw new VoxelpipeError({
       code: Codes.data,
       message: `cannot pair ${missing.length} of ${labels.length} labels with a prediction:\n    ${missing.join("\n    ")}`,
-      hint: `predictions are matched by case name: ${niftiStem(labels[0])}.nii.gz or ${niftiStem(labels[0])}_<anything>.nii.gz under ${pred}`,
+      hint: `predictions are matched by case name: ${niftiStem(labels[0])}.nii.gz or ${niftiStem(labels[0])}_<anything>.nii.gz under ${predDir}`,
     });
   }
   return pairs;

@@ -1,0 +1,69 @@
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Codes, type Dataset, defineStage, type StageRuntime, VoxelpipeError, z } from "@voxelpipe/core";
+import { datasetRecords } from "../infer/inputs.js";
+import { type EvaluationMetric, evaluateFiles, evaluationMetrics } from "./evaluate.js";
+import { pairWithPredictions } from "./pairing.js";
+import { evaluationCsv, evaluationTables } from "./report.js";
+
+export const evaluateStage = defineStage({
+  name: "evaluate",
+  description: "score predicted label maps against ground truth: per-case × per-organ Dice / HD95 / HD / surface Dice",
+  outputs: ["report"],
+  schema: (s) =>
+    z.object({
+      pred: z.string().describe("folder of predictions, e.g. @stages.predict.outputs.predictions"),
+      label: z.string().optional().describe("ground-truth file or folder (paired by case name)"),
+      data: s.component("dataset").optional().describe("or: a dataset whose split lists the ground truth"),
+      split: z.string().default("validation"),
+      label_key: z.string().default("label"),
+      class_names: z.record(z.string(), z.string()).optional().describe('class value → organ name, e.g. { "1": spleen }'),
+      map: z.record(z.string(), z.number().int()).optional().describe("remap values of both sides first; unlisted → 0"),
+      metrics: z.array(z.enum(evaluationMetrics)).default(["dice", "hd95"]),
+      nsd_tolerance: z.number().positive().default(2).describe("surface Dice tolerance (mm)"),
+    }),
+  run: (c, rt) => evaluate(c as EvaluateConfig, rt),
+});
+
+interface EvaluateConfig {
+  pred: string;
+  label?: string;
+  data?: unknown;
+  split: string;
+  label_key: string;
+  class_names?: Record<string, string>;
+  map?: Record<string, number>;
+  metrics: EvaluationMetric[];
+  nsd_tolerance: number;
+}
+
+async function evaluate(c: EvaluateConfig, rt: StageRuntime): Promise<void> {
+  const pred = resolve(rt.baseDir, c.pred);
+  let pairs: { pred: string; label: string }[] | undefined;
+  if (!c.label) {
+    if (!c.data) throw new VoxelpipeError({ code: Codes.missingArgument, message: "an evaluate stage needs `label` or `data`", hint: rt.where("") });
+    const records = await datasetRecords(await rt.build<Dataset>("data", "dataset"), c.split);
+    pairs = pairWithPredictions(
+      pred,
+      records.map((r) => String(r[c.label_key])),
+    );
+  }
+  let names = c.class_names;
+  if (!names && c.data) names = (await rt.build<Dataset & { labels?: Record<string, string> }>("data", "dataset")).labels;
+  const r = await evaluateFiles({
+    pred,
+    label: c.label ? resolve(rt.baseDir, c.label) : undefined,
+    pairs,
+    names,
+    map: c.map,
+    metrics: c.metrics,
+    nsdTolerance: c.nsd_tolerance,
+  });
+  const json = { cases: r.cases, mean: r.mean };
+  const file = join(rt.artifacts.dir, "evaluation.json");
+  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(join(rt.artifacts.dir, "evaluation.csv"), evaluationCsv(r));
+  for (const m of c.metrics) rt.log({ metric: m, ...r.mean[m] });
+  rt.logger.info(`\n${evaluationTables(r)}`);
+  rt.artifacts.publish("report", file);
+}
