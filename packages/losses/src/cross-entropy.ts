@@ -9,6 +9,7 @@ import {
   requireChannelLast,
   shapeError,
   sumAll,
+  sumChannels,
 } from "./shapes.js";
 
 export interface CrossEntropyOptions {
@@ -50,17 +51,17 @@ export function crossEntropyLoss(logits: tf.Tensor, target: tf.Tensor, opts: Cro
     shapeError(name, "label_smoothing must lie in [0, 1]", "0 <= label_smoothing <= 1", `${eps}`);
   }
   return tf.tidy(() => {
-    const x = logits.dtype === "float32" ? logits : tf.cast(logits, "float32");
-    const logp = tf.logSoftmax(x, -1);
+    const logp = tf.tidy(() => tf.logSoftmax(logits.dtype === "float32" ? logits : tf.cast(logits, "float32"), -1));
     const w = opts.weight !== undefined ? classWeights(name, opts.weight, c) : undefined;
-    const axis = logp.rank - 1;
     if (tc === 1 && c !== 1) {
       return classIndexCE(logp, opts.labelsOneHot ?? oneHotLabels(target, c), w, eps, reduction);
     }
-    let t = target.dtype === "float32" ? target : tf.cast(target, "float32");
-    if (eps > 0) t = tf.add(tf.mul(t, 1 - eps), eps / c);
-    const weighted = w ? tf.mul(t, w) : t;
-    const perVoxel = tf.neg(tf.sum(tf.mul(logp, weighted), axis));
+    // class probabilities: per voxel −Σ_c w_c·t'_c·log p_c with t' = t(1−ε) + ε/C
+    const perVoxel = tf.tidy(() => {
+      let t = target.dtype === "float32" ? target : tf.cast(target, "float32");
+      if (eps > 0) t = tf.add(tf.mul(t, 1 - eps), eps / c);
+      return tf.neg(sumChannels(tf.mul(logp, w ? tf.mul(t, w) : t)));
+    });
     if (reduction === "none") return perVoxel;
     return reduction === "sum" ? sumAll(perVoxel) : meanAll(perVoxel);
   });
@@ -74,14 +75,14 @@ function classIndexCE(
   eps: number,
   reduction: LossReduction,
 ): tf.Tensor {
-  const axis = logp.rank - 1;
-  const c = logp.shape[axis];
-  const nll = tf.neg(tf.sum(tf.mul(y, logp), axis)); // −log p_y
-  const wy = w ? tf.sum(tf.mul(y, w), axis) : undefined; // w_y per voxel
+  const c = logp.shape[logp.rank - 1];
+  // per-voxel quantities are 1/C of the logits' size; each full-size product lives only inside its tidy
+  const nll = tf.tidy(() => tf.neg(sumChannels(tf.mul(y, logp)))); // −log p_y
+  const wy = w ? tf.tidy(() => sumChannels(tf.mul(y, w))) : undefined; // w_y
   const nllW = wy ? tf.mul(nll, wy) : nll;
   let perVoxel = nllW;
   if (eps > 0) {
-    const smooth = tf.neg(tf.sum(w ? tf.mul(logp, w) : logp, axis)); // Σ_c −w_c log p_c
+    const smooth = tf.tidy(() => tf.neg(sumChannels(w ? tf.mul(logp, w) : logp))); // Σ_c −w_c log p_c
     perVoxel = tf.add(tf.mul(1 - eps, nllW), tf.mul(eps / c, smooth));
   }
   if (reduction === "none") return perVoxel;

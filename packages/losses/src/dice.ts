@@ -8,8 +8,7 @@ import {
   oneHotLabels,
   requireChannelLast,
   shapeError,
-  spatialAxes,
-  sumAxes,
+  sumVoxels,
   type WarnFn,
 } from "./shapes.js";
 
@@ -51,14 +50,18 @@ export function diceLoss(input: tf.Tensor, target: tf.Tensor, opts: DiceLossOpti
   const warn = opts.warn ?? (() => {});
   const nPred = channelsOf(input);
   return tf.tidy(() => {
-    let x = input.dtype === "float32" ? input : tf.cast(input, "float32");
+    // each stage runs in its own tidy so full-size temporaries (products, int32 one-hot) are freed as soon as they
+    // are reduced; what backprop needs is kept by the tape itself
+    let x = tf.tidy(() => {
+      let v = input.dtype === "float32" ? input : tf.cast(input, "float32");
+      if (opts.sigmoid) v = tf.sigmoid(v);
+      if (opts.softmax) {
+        if (nPred === 1) warn("single channel prediction, `softmax=True` ignored.");
+        else v = tf.softmax(v, -1);
+      }
+      return opts.other_act ? opts.other_act(v) : v;
+    });
     let y = target;
-    if (opts.sigmoid) x = tf.sigmoid(x);
-    if (opts.softmax) {
-      if (nPred === 1) warn("single channel prediction, `softmax=True` ignored.");
-      else x = tf.softmax(x, -1);
-    }
-    if (opts.other_act) x = opts.other_act(x);
     if (opts.to_onehot_y) {
       if (nPred === 1) warn("single channel prediction, `to_onehot_y=True` ignored.");
       else y = oneHotLabels(y, nPred);
@@ -80,11 +83,16 @@ export function diceLoss(input: tf.Tensor, target: tf.Tensor, opts: DiceLossOpti
         "labels [B, S0, S1, S2, 1] need to_onehot_y: true; one-hot targets need as many channels as the input",
       );
     }
-    const axes = spatialAxes(x.rank);
-    if (opts.batch) axes.unshift(0);
-    const intersection = sumAxes(tf.mul(y, x), axes);
-    const groundO = sumAxes(opts.squared_pred ? tf.square(y) : y, axes);
-    const predO = sumAxes(opts.squared_pred ? tf.square(x) : x, axes);
+    const sum = (t: () => tf.Tensor) =>
+      tf.tidy(() => {
+        const perItem = sumVoxels(t()); // [B, C]
+        return opts.batch ? tf.sum(perItem, 0) : perItem;
+      });
+    const xx = x;
+    const yy = y;
+    const intersection = sum(() => tf.mul(yy, xx));
+    const groundO = sum(() => (opts.squared_pred ? tf.square(yy) : yy));
+    const predO = sum(() => (opts.squared_pred ? tf.square(xx) : xx));
     let denominator = tf.add(groundO, predO);
     if (opts.jaccard) denominator = tf.mul(2, tf.sub(denominator, intersection));
     let f = tf.sub(1, tf.div(tf.add(tf.mul(2, intersection), smoothNr), tf.add(denominator, smoothDr)));
@@ -93,9 +101,9 @@ export function diceLoss(input: tf.Tensor, target: tf.Tensor, opts: DiceLossOpti
     if (opts.weight !== undefined && numClasses !== 1) f = tf.mul(f, classWeights(name, opts.weight, numClasses));
     if (reduction === "mean") return tf.mean(f);
     if (reduction === "sum") return tf.sum(f);
-    const shape = new Array<number>(x.rank).fill(1);
-    shape[x.rank - 1] = numClasses;
-    if (!opts.batch) shape[0] = x.shape[0];
+    const shape = new Array<number>(input.rank).fill(1);
+    shape[input.rank - 1] = numClasses;
+    if (!opts.batch) shape[0] = input.shape[0];
     return tf.reshape(f, shape);
   });
 }

@@ -128,6 +128,25 @@ describe("construction and forward behaviour", () => {
     b.dispose();
   });
 
+  it("res_block=false uses UnetBasicBlock (no conv3); conv_block=false keeps only PrUp transposed convs", () => {
+    const keys = (n: UNETR) => [...n.params.keys()];
+    const res = new UNETR(tiny, new RandomState(0));
+    const basic = new UNETR({ ...tiny, res_block: false }, new RandomState(0));
+    const bare = new UNETR({ ...tiny, conv_block: false }, new RandomState(0));
+    expect(keys(basic)).toEqual(keys(res).filter((k) => !k.includes(".conv3.")));
+    const expectedBare = keys(res)
+      .filter((k) => !/^encoder[23]\.blocks\.\d+\.1\./.test(k))
+      .map((k) => k.replace(/^(encoder[23]\.blocks\.\d+)\.0\.conv\./, "$1.conv."));
+    expect(keys(bare)).toEqual(expectedBare);
+    for (const n of [basic, bare]) {
+      const x = tf.randomUniform([1, 16, 16, 16, 1], 0, 1, "float32", 9);
+      const y = n.apply(x);
+      expect(y.shape).toEqual([1, 16, 16, 16, 2]);
+      tf.dispose([x, y]);
+    }
+    for (const n of [res, basic, bare]) n.dispose();
+  });
+
   it("rejects channel-first input and bad configs with clear errors", () => {
     const net = new UNETR(tiny, new RandomState(0));
     const x = tf.zeros([1, 1, 16, 16, 16]);

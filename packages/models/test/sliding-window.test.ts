@@ -119,6 +119,29 @@ describe("sliding-window inference, hand-computed cases", () => {
     tf.dispose([vol, y]);
   });
 
+  it("replicate and reflect padding feed the predictor torch-style borders", async () => {
+    const x = tf.tensor5d([3, 4], [1, 2, 1, 1, 1]);
+    for (const [paddingMode, want] of [
+      ["replicate", [3, 3, 4, 4]],
+      ["reflect", [4, 3, 4, 3]],
+      ["constant", [0, 3, 4, 0]],
+    ] as const) {
+      let seen: number[] = [];
+      const y = await slidingWindowInference(
+        x,
+        async (b) => {
+          seen = Array.from(await b.data());
+          return tf.clone(b);
+        },
+        { roiSize: [4, 1, 1], paddingMode },
+      );
+      expect(seen, paddingMode).toEqual(want);
+      expect(Array.from(await y.data())).toEqual([3, 4]);
+      y.dispose();
+    }
+    x.dispose();
+  });
+
   it("chunks windows of all batch items into sw_batch_size calls (a chunk may mix items)", async () => {
     const x = tf.stack([tf.fill([8, 4, 4, 1], 1), tf.fill([8, 4, 4, 1], 5)]) as tf.Tensor5D;
     const sizes: number[] = [];

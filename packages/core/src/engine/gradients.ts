@@ -10,7 +10,8 @@
  * always match the installed version) and evaluate each with its imports bound to tfjs-core's
  * public API (kernel names, ops, util namespaces); the handful of internal backprop ops they use
  * are re-created below from `engine().runKernel` exactly as tfjs-core defines them. A gradient
- * whose imports cannot be bound is skipped and listed in the result.
+ * whose imports cannot be bound is skipped and listed in the result. BatchMatMul gets a
+ * broadcast-aware gradient instead of tfjs-core's (see batchMatMulGrad).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -156,6 +157,35 @@ function compile(src: string): (imp: (spec: string, names: string[] | null) => M
   return (imp) => fn(imp);
 }
 
+/**
+ * BatchMatMul gradient that also handles broadcast batch dims (tfjs-core 4.22's returns the
+ * broadcast shape, e.g. [2,4,5] for a [4,5] weight in x[2,3,4]·w[4,5], and backprop then throws
+ * "gradient of input 'b' has shape '2,4,5', which does not match"). Same products as tfjs-core,
+ * then summed over the broadcast dims.
+ */
+const batchMatMulGrad: tf.GradConfig = {
+  kernelName: tf.BatchMatMul,
+  inputsToSave: ["a", "b"],
+  gradFunc: (dy, saved, attrs) => {
+    const [a, b] = saved;
+    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const d = dy as T;
+    const fit = (g: T, like: T): T => {
+      if (g.shape.length === like.shape.length && g.shape.every((v, i) => v === like.shape[i])) return g;
+      const axes = tf.broadcast_util.getReductionAxes(like.shape, g.shape);
+      return tf.reshape(axes.length ? tf.sum(g, axes) : g, like.shape);
+    };
+    const mm = (x: T, y: T, tx: boolean, ty: boolean) => tf.matMul(x, y, tx, ty);
+    if (!transposeA && !transposeB) return { a: () => fit(mm(d, b, false, true), a), b: () => fit(mm(a, d, true, false), b) };
+    if (!transposeA && transposeB) return { a: () => fit(mm(d, b, false, false), a), b: () => fit(mm(d, a, true, false), b) };
+    if (transposeA && !transposeB) return { a: () => fit(mm(b, d, false, true), a), b: () => fit(mm(a, d, false, false), b) };
+    return { a: () => fit(mm(b, d, true, true), a), b: () => fit(mm(d, a, true, true), b) };
+  },
+};
+
+/** Gradients voxelpipe registers in place of tfjs-core's (always, even when one is registered). */
+const overrides: tf.GradConfig[] = [batchMatMulGrad];
+
 let result: GradientRegistration | null = null;
 
 /**
@@ -198,6 +228,11 @@ export function registerGradients(): GradientRegistration {
     return mod;
   };
   const reg: GradientRegistration = { registered: [], existing: [], skipped: [] };
+  for (const cfg of overrides) {
+    if (tf.getGradient(cfg.kernelName)) tf.unregisterGradient(cfg.kernelName);
+    tf.registerGradient(cfg);
+    reg.registered.push(cfg.kernelName);
+  }
   for (const file of files.sort()) {
     let mod: Mod;
     try {

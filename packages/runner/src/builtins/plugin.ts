@@ -3,6 +3,7 @@ import { evaluateStage } from "../evaluate/evaluate-stage.js";
 import { inferStage } from "../infer/infer-stage.js";
 import { Datalist, ImageFolder } from "../data/datasets.js";
 import { preprocessStage } from "../data/preprocess-stage.js";
+import { synthStage } from "../synth/synth-stage.js";
 import { trainStage } from "../train/train-stage.js";
 import { Adam, AdamW, SGD } from "./optimizers.js";
 import { ConstantLR, StepLR, WarmupCosine } from "./schedulers.js";
@@ -15,6 +16,7 @@ export const runnerPlugin = definePlugin({
     trainStage,
     inferStage,
     evaluateStage,
+    synthStage,
     preprocessStage,
     Adam,
     AdamW,
