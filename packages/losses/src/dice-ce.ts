@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { bceWithLogitsLoss, crossEntropyLoss } from "./cross-entropy.js";
 import { type DiceLossOptions, diceLoss } from "./dice.js";
+import { fusedSoftmaxDiceCE, fusedTarget } from "./fused-softmax.js";
 import { channelsOf, fmtShape, oneHotLabels, requireChannelLast, shapeError } from "./shapes.js";
 
 /** MONAI `DiceCELoss` arguments (monai-semantics §4.3); reduction is "mean" or "sum" only, as in MONAI. */
@@ -23,6 +24,7 @@ export interface DiceCEParts {
  * `lambda_dice · DiceLoss + lambda_ce · CE` exactly as MONAI 1.4: CE on the raw logits (softmax/sigmoid only
  * affect Dice), labels `[B, S..., 1]` are class indices, a `[B, S..., C]` target is class probabilities,
  * CE always covers every class, single-channel input uses BCEWithLogits with `pos_weight = weight`.
+ * Softmax configurations use the analytic gradient of fused-softmax.ts (same values, far less memory).
  */
 export function diceCELossParts(input: tf.Tensor, target: tf.Tensor, opts: DiceCELossOptions = {}): DiceCEParts {
   const name = "DiceCELoss";
@@ -55,6 +57,28 @@ export function diceCELossParts(input: tf.Tensor, target: tf.Tensor, opts: DiceC
   const reduction = opts.reduction ?? "mean";
   const includeBackground = opts.include_background ?? true;
   const diceWeight = opts.weight !== undefined && !includeBackground ? opts.weight.slice(1) : opts.weight;
+  if (opts.fused !== false && opts.softmax && !opts.sigmoid && !opts.other_act && c > 1 && (tc === c || opts.to_onehot_y)) {
+    return tf.tidy(() => {
+      const { y, labelTarget } = fusedTarget(target, c);
+      const parts = fusedSoftmaxDiceCE(input, y, labelTarget, {
+        include_background: includeBackground,
+        squared_pred: opts.squared_pred ?? false,
+        jaccard: opts.jaccard ?? false,
+        smooth_nr: opts.smooth_nr ?? 1e-5,
+        smooth_dr: opts.smooth_dr ?? 1e-5,
+        batch: opts.batch ?? false,
+        reduction,
+        dice_weight: diceWeight,
+        ce_weight: opts.weight,
+        label_smoothing: opts.label_smoothing ?? 0,
+        lambda_dice: lambdaDice,
+        lambda_ce: lambdaCe,
+        with_ce: true,
+      });
+      const [total, dice, ce] = tf.unstack(parts) as tf.Scalar[];
+      return { total, dice, ce };
+    });
+  }
   return tf.tidy(() => {
     // labels are one-hot encoded once and shared by both terms (a [B, 96³, 14] one-hot is 49.5 MB per item)
     const labelsOneHot = tc === 1 && c > 1 ? oneHotLabels(target, c) : undefined;

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { fusedSoftmaxDiceCE, fusedTarget } from "./fused-softmax.js";
 import {
   channelsOf,
   classWeights,
@@ -30,6 +31,11 @@ export interface DiceLossOptions {
   weight?: number | readonly number[];
   /** receives MONAI's warnings (single-channel input with softmax / to_onehot_y / include_background=false) */
   warn?: WarnFn;
+  /**
+   * softmax configurations use an analytic gradient (fused-softmax.ts: same values, ~3× less memory than autodiff);
+   * false forces plain autodiff (used by the tests to check one against the other)
+   */
+  fused?: boolean;
 }
 
 /**
@@ -49,6 +55,36 @@ export function diceLoss(input: tf.Tensor, target: tf.Tensor, opts: DiceLossOpti
   const smoothDr = opts.smooth_dr ?? 1e-5;
   const warn = opts.warn ?? (() => {});
   const nPred = channelsOf(input);
+  const tc = channelsOf(target);
+  if (
+    opts.fused !== false &&
+    opts.softmax &&
+    !opts.sigmoid &&
+    !opts.other_act &&
+    nPred > 1 &&
+    reduction !== "none" &&
+    input.rank === target.rank &&
+    (tc === nPred || (tc === 1 && opts.to_onehot_y))
+  ) {
+    return tf.tidy(() => {
+      const { y, labelTarget } = fusedTarget(target, nPred);
+      const parts = fusedSoftmaxDiceCE(input, y, labelTarget, {
+        include_background: opts.include_background ?? true,
+        squared_pred: opts.squared_pred ?? false,
+        jaccard: opts.jaccard ?? false,
+        smooth_nr: smoothNr,
+        smooth_dr: smoothDr,
+        batch: opts.batch ?? false,
+        reduction,
+        dice_weight: opts.weight,
+        label_smoothing: 0,
+        lambda_dice: 1,
+        lambda_ce: 0,
+        with_ce: false,
+      });
+      return tf.reshape(tf.slice(parts, [0], [1]), []);
+    });
+  }
   return tf.tidy(() => {
     // each stage runs in its own tidy so full-size temporaries (products, int32 one-hot) are freed as soon as they
     // are reduced; what backprop needs is kept by the tape itself

@@ -104,17 +104,22 @@ function sumMiddleForward(t: tf.Tensor): tf.Tensor2D {
   return tf.reshape(tf.matMul(tf.ones([1, 1, k]), tf.reshape(level1, [p, k, c])), [p, c]);
 }
 
+const sumMiddleWithGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const t = args[0] as tf.Tensor;
+  const n = t.shape[1] as number;
+  return {
+    value: sumMiddleForward(t) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor) => tf.matMul(tf.ones([1, n, 1]), tf.expandDims(dy, 1)), // [P, N, C]
+  };
+});
+
 /**
  * Σ over the middle axis of `[P, N, C]` → `[P, C]`. A custom gradient (dy broadcast back by one matMul) so that the
  * tape saves nothing: a plain matMul would keep its full-size input alive until the backward pass ends.
  */
-export const sumMiddle: (t: tf.Tensor) => tf.Tensor2D = tf.customGrad((t: tf.Tensor) => {
-  const [, n] = t.shape;
-  return {
-    value: sumMiddleForward(t),
-    gradFunc: (dy: tf.Tensor) => tf.matMul(tf.ones([1, n, 1]), tf.expandDims(dy, 1)), // [P, N, C]
-  };
-}) as (t: tf.Tensor) => tf.Tensor2D;
+export function sumMiddle(t: tf.Tensor): tf.Tensor2D {
+  return sumMiddleWithGrad(t) as tf.Tensor2D;
+}
 
 /** Sum of all elements (two-level, see above). */
 export function sumAll(t: tf.Tensor): tf.Scalar {
@@ -132,14 +137,15 @@ export function sumVoxels(t: tf.Tensor): tf.Tensor2D {
   return sumMiddle(tf.reshape(t, [b, t.size / (b * c), c]));
 }
 
-/** Σ over the channel (last) axis of `[M, C]` → `[M]`: one matMul, custom gradient as for sumMiddle. */
-const sumRows: (t: tf.Tensor) => tf.Tensor = tf.customGrad((t: tf.Tensor) => {
-  const c = t.shape[1];
+/** Σ over the last axis of `[M, C]` → `[M]`: one matMul, custom gradient as for sumMiddle. */
+const sumRows = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const t = args[0] as tf.Tensor;
+  const [m, c] = t.shape as [number, number];
   return {
-    value: tf.reshape(tf.matMul(t, tf.ones([c, 1])), [t.shape[0]]),
+    value: tf.reshape(tf.matMul(t as tf.Tensor2D, tf.ones([c, 1])), [m]),
     gradFunc: (dy: tf.Tensor) => tf.matMul(tf.expandDims(dy, 1), tf.ones([1, c])), // [M, C]
   };
-}) as (t: tf.Tensor) => tf.Tensor;
+});
 
 /** Σ over the channel (last) axis → the leading shape. */
 export function sumChannels(t: tf.Tensor): tf.Tensor {

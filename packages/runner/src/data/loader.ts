@@ -108,6 +108,11 @@ export class DataLoader {
     }
   }
 
+  /** start the worker threads now (they start on first use otherwise), e.g. while the model is built */
+  async start(): Promise<void> {
+    await this.pool?.start();
+  }
+
   /** live worker threads */
   get workers(): number {
     return this.pool?.live ?? 0;

@@ -16,27 +16,31 @@ type View = ArrayBufferView & { length: number };
 
 const isView = (x: unknown): x is View => ArrayBuffer.isView(x) && !(x instanceof DataView);
 
-/** Deep copy of a value of a sample; what cannot be cloned (functions, class instances) is shared. */
+/**
+ * Deep copy of a value of a sample. Typed arrays are copied with slice() (a memcpy; structuredClone
+ * serialises and deserialises, ~5× slower on a 30 MB volume); plain objects and arrays recursively;
+ * anything else through structuredClone, or shared when it cannot be cloned (functions, classes).
+ */
 function cloneValue(v: unknown): unknown {
   if (v === null || typeof v !== "object") return v;
+  if (isView(v)) return (v as unknown as { slice(): unknown }).slice();
+  if (Array.isArray(v)) return v.map(cloneValue);
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = cloneValue(x);
+    return out;
+  }
   try {
     return structuredClone(v);
   } catch {
-    if (Array.isArray(v)) return v.map(cloneValue);
-    if (Object.getPrototypeOf(v) === Object.prototype) {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cloneValue(x)]));
-    }
     return v;
   }
 }
 
 /** Deep copy of samples (MONAI CacheDataset copy_cache): transforms may then modify them in place. */
 export function cloneSamples(samples: Sample[]): Sample[] {
-  try {
-    return structuredClone(samples);
-  } catch {
-    return samples.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, cloneValue(v)])));
-  }
+  return samples.map((s) => cloneValue(s) as Sample);
 }
 
 /** The distinct ArrayBuffers under `x` (typed arrays in volumes, metadata, ...) to transfer with a message. */
