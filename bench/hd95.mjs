@@ -4,7 +4,11 @@
  * Usage: node bench/hd95.mjs [--full]   (--full also times one EDT over the whole 52M-voxel grid)
  * Prints wall times; asserts nothing.
  */
-import { computeHausdorffDistance, computeSurfaceDice, squaredDistanceToFeatures } from "../packages/metrics/dist/index.js";
+import {
+  computeHausdorffDistance,
+  computeSurfaceDice,
+  squaredDistanceToFeatures,
+} from "../packages/metrics/dist/index.js";
 
 const S = [512, 512, 200];
 const spacing = [0.8, 0.8, 2.5];

@@ -46,8 +46,24 @@ const DET = [
 const cutout = (key) => ({
   type: "OneOf",
   transforms: [
-    { type: "RandCoarseDropout", keys: [key], prob: 1, holes: 6, spatial_size: 5, dropout_holes: true, max_spatial_size: 32 },
-    { type: "RandCoarseDropout", keys: [key], prob: 1, holes: 6, spatial_size: 20, dropout_holes: false, max_spatial_size: 64 },
+    {
+      type: "RandCoarseDropout",
+      keys: [key],
+      prob: 1,
+      holes: 6,
+      spatial_size: 5,
+      dropout_holes: true,
+      max_spatial_size: 32,
+    },
+    {
+      type: "RandCoarseDropout",
+      keys: [key],
+      prob: 1,
+      holes: 6,
+      spatial_size: 20,
+      dropout_holes: false,
+      max_spatial_size: 64,
+    },
   ],
 });
 const SSL = [
@@ -89,12 +105,19 @@ const bytesOf = (samples) => {
 
 const rows = [];
 let outShape = "";
-async function measure(label, list, config, epochs) {
+async function measure(list, config, epochs) {
   global.gc?.();
   peak = process.memoryUsage().rss;
   const src = source(list);
   const chain = await buildChain(src, builtinRegistries());
-  const loader = new DataLoader({ dataset, split: "training", chain, rng: new RngStreams(src.rngSeed), config, source: src });
+  const loader = new DataLoader({
+    dataset,
+    split: "training",
+    chain,
+    rng: new RngStreams(src.rngSeed),
+    config,
+    source: src,
+  });
   const t0 = performance.now();
   await loader.start(); // worker start-up is reported apart from throughput
   const startup = (performance.now() - t0) / 1000;
@@ -135,15 +158,15 @@ console.log(`input ${CT}; ${VOLUMES} volumes, random chain over ${EPOCHS} epochs
 for (const workers of [0, WORKERS]) {
   const mode = workers ? `${workers} workers` : "main thread";
   // deterministic part only: every volume computed (no cache)
-  const det = await measure("det", DET, { cache_rate: 0, num_workers: workers }, [0]);
+  const det = await measure(DET, { cache_rate: 0, num_workers: workers }, [0]);
   row("load + BTCV deterministic", mode, det.timed, det.peak, det.startup);
   // full SSL chain with the deterministic prefix cached: epoch 0 fills the cache, later epochs time
   // the deep copy + random crops/cutouts/shuffles of 2×96³ samples on both views
-  const full = await measure("ssl", [...DET, ...SSL], { cache_rate: 1, num_workers: workers }, [
-    ...Array(EPOCHS + 1).keys(),
-  ]);
+  const full = await measure([...DET, ...SSL], { cache_rate: 1, num_workers: workers }, [...Array(EPOCHS + 1).keys()]);
   row("SSL random chain (cached prefix)", mode, full.timed.slice(1), full.peak, full.startup);
 }
 clearInterval(timer);
-console.log(`deterministic output ${outShape || "?"} (MONAI: 243×193×168, 2.66 s/volume; SSL random chain 24 ms/volume)`);
+console.log(
+  `deterministic output ${outShape || "?"} (MONAI: 243×193×168, 2.66 s/volume; SSL random chain 24 ms/volume)`,
+);
 console.table(rows);

@@ -131,7 +131,9 @@ export const DiceCELossComponent = defineLoss({
     weight: z
       .array(z.number().nonnegative())
       .optional()
-      .describe("class weights for all C classes: CE uses all of them, Dice drops weight[0] if include_background is false"),
+      .describe(
+        "class weights for all C classes: CE uses all of them, Dice drops weight[0] if include_background is false",
+      ),
     lambda_dice: z.number().nonnegative().default(1).describe("weight of the Dice term"),
     lambda_ce: z.number().nonnegative().default(1).describe("weight of the cross-entropy term"),
     label_smoothing: z.number().min(0).max(1).default(0).describe("torch CrossEntropyLoss label smoothing"),

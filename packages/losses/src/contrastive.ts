@@ -21,10 +21,13 @@ function gram(r: tf.Tensor2D): tf.Tensor2D {
   if (f < 4096 || tf.getBackend() === "cpu") return tf.matMul(r, r, false, true);
   const m = Math.ceil(Math.sqrt(f));
   const k = Math.ceil(f / m);
-  const padded = k * m === f ? r : tf.pad(r, [
-    [0, 0],
-    [0, k * m - f],
-  ]);
+  const padded =
+    k * m === f
+      ? r
+      : tf.pad(r, [
+          [0, 0],
+          [0, k * m - f],
+        ]);
   const chunks = tf.transpose(tf.reshape(padded, [n, k, m]), [1, 0, 2]); // [k, n, m]
   return tf.sum(tf.matMul(chunks, chunks, false, true), 0) as tf.Tensor2D;
 }
@@ -41,7 +44,11 @@ export function contrastiveLoss(input: tf.Tensor, target: tf.Tensor, opts: Contr
   if (!(temperature > 0) || !Number.isFinite(temperature)) {
     shapeError("ContrastiveLoss", "temperature must be a positive number", "temperature > 0", `${temperature}`);
   }
-  if (input.rank < 1 || input.shape.length !== target.shape.length || input.shape.some((d, i) => d !== target.shape[i])) {
+  if (
+    input.rank < 1 ||
+    input.shape.length !== target.shape.length ||
+    input.shape.some((d, i) => d !== target.shape[i])
+  ) {
     shapeError(
       "ContrastiveLoss",
       "the two views must have the same shape",

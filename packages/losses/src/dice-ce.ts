@@ -57,7 +57,14 @@ export function diceCELossParts(input: tf.Tensor, target: tf.Tensor, opts: DiceC
   const reduction = opts.reduction ?? "mean";
   const includeBackground = opts.include_background ?? true;
   const diceWeight = opts.weight !== undefined && !includeBackground ? opts.weight.slice(1) : opts.weight;
-  if (opts.fused !== false && opts.softmax && !opts.sigmoid && !opts.other_act && c > 1 && (tc === c || opts.to_onehot_y)) {
+  if (
+    opts.fused !== false &&
+    opts.softmax &&
+    !opts.sigmoid &&
+    !opts.other_act &&
+    c > 1 &&
+    (tc === c || opts.to_onehot_y)
+  ) {
     return tf.tidy(() => {
       const { y, labelTarget } = fusedTarget(target, c);
       const parts = fusedSoftmaxDiceCE(input, y, labelTarget, {

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { type ComponentContext, createMemoryLogger, type Loss, RandomState, Registries } from "@voxelpipe/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { plugin } from "../src/index.js";
+import { ContrastiveLossComponent, DiceCELossComponent, plugin } from "../src/index.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -26,7 +26,7 @@ function ctx(): ComponentContext & { lines: string[] } {
 
 async function make(name: string, args: Record<string, unknown>, c = ctx()): Promise<Loss> {
   const def = plugin.components.find((d) => d.name === name);
-  if (!def || def.kind !== "loss") throw new Error(`no loss ${name}`);
+  if (def?.kind !== "loss") throw new Error(`no loss ${name}`);
   return (await def.create(def.args.parse(args), c)) as Loss;
 }
 
@@ -44,7 +44,7 @@ describe("@voxelpipe/losses plugin", () => {
   });
 
   it("args have MONAI defaults and reject unknown keys", () => {
-    const dice = plugin.components.find((d) => d.name === "DiceCELoss")!;
+    const dice = DiceCELossComponent;
     const a = dice.args.parse({}) as Record<string, unknown>;
     expect(a).toMatchObject({
       include_background: true,
@@ -60,7 +60,7 @@ describe("@voxelpipe/losses plugin", () => {
     expect(() => dice.args.parse({ to_onehot: true })).toThrow();
     expect(() => dice.args.parse({ lambda_ce: -1 })).toThrow();
     expect(() => dice.args.parse({ reduction: "none" })).toThrow(); // MONAI DiceCELoss: mean|sum only
-    const cl = plugin.components.find((d) => d.name === "ContrastiveLoss")!;
+    const cl = ContrastiveLossComponent;
     expect((cl.args.parse({}) as { temperature: number }).temperature).toBe(0.5);
     expect(() => cl.args.parse({ temperature: 0 })).toThrow();
   });

@@ -13,7 +13,10 @@ const val = (t: tf.Tensor) => t.dataSync()[0];
 describe("DiceLoss by hand (2 classes, 4 voxels, probabilities given)", () => {
   // class-1 probabilities per voxel; class 0 = 1 − p; labels [1, 0, 1, 1]
   const p1 = [0.9, 0.2, 0.7, 0.4];
-  const probs = tf.tensor5d(p1.flatMap((p) => [1 - p, p]), [1, 2, 2, 1, 2]);
+  const probs = tf.tensor5d(
+    p1.flatMap((p) => [1 - p, p]),
+    [1, 2, 2, 1, 2],
+  );
   const labels = tf.tensor5d([1, 0, 1, 1], [1, 2, 2, 1, 1]);
   const s = 1e-5;
   // class 1: I = .9+.7+.4 = 2.0, Σg = 3, Σp = 2.2; class 0: I = .8, Σg = 1, Σp = 1.8
@@ -116,7 +119,9 @@ describe("DiceLoss errors and MONAI warnings", () => {
     const warnings: string[] = [];
     const x = tf.tensor5d([0.2, 0.9], [1, 2, 1, 1, 1]);
     const y = tf.tensor5d([0, 1], [1, 2, 1, 1, 1]);
-    const v = val(diceLoss(x, y, { softmax: true, to_onehot_y: true, include_background: false, warn: (m) => warnings.push(m) }));
+    const v = val(
+      diceLoss(x, y, { softmax: true, to_onehot_y: true, include_background: false, warn: (m) => warnings.push(m) }),
+    );
     expect(warnings).toHaveLength(3);
     expect(v).toBeCloseTo(1 - (2 * 0.9 + 1e-5) / (1 + 1.1 + 1e-5), 6);
   });

@@ -35,9 +35,19 @@ describe.skipIf(!hasShared)("MONAI 1.4 loss fixtures (needs ../shared; skipped: 
 
         const diceCe = diceCELoss(logits, label, { to_onehot_y: true, softmax: true });
         expect(rel(v(diceCe), ref("io.dice_ce"))).toBeLessThan(1e-5);
-        const sqBatch = diceCELoss(logits, label, { to_onehot_y: true, softmax: true, squared_pred: true, batch: true });
+        const sqBatch = diceCELoss(logits, label, {
+          to_onehot_y: true,
+          softmax: true,
+          squared_pred: true,
+          batch: true,
+        });
         expect(rel(v(sqBatch), ref("io.dice_ce_squared_batch"))).toBeLessThan(1e-5);
-        const jac = diceLoss(logits, label, { to_onehot_y: true, softmax: true, include_background: false, jaccard: true });
+        const jac = diceLoss(logits, label, {
+          to_onehot_y: true,
+          softmax: true,
+          include_background: false,
+          jaccard: true,
+        });
         expect(rel(v(jac), ref("io.dice_nobg_jaccard"))).toBeLessThan(1e-5);
         // the reference values themselves (guards against a fixture read as zeros)
         expect(ref("io.dice_ce")).toBeCloseTo(4.002274, 5);

@@ -91,8 +91,18 @@ describe("loss gradients vs central finite differences of the float64 reference 
       const shape = [b, ...spatial, 1];
       const gA = gradOn("cpu", (x) => contrastiveLoss(x, tf.tensor(viewB, shape), { temperature: t }), viewA, shape);
       const gB = gradOn("cpu", (x) => contrastiveLoss(tf.tensor(viewA, shape), x, { temperature: t }), viewB, shape);
-      expect(maxRelErr(gA, centralDiff((x) => refContrastive(x, viewB, b, t), viewA))).toBeLessThan(1e-5);
-      expect(maxRelErr(gB, centralDiff((x) => refContrastive(viewA, x, b, t), viewB))).toBeLessThan(1e-5);
+      expect(
+        maxRelErr(
+          gA,
+          centralDiff((x) => refContrastive(x, viewB, b, t), viewA),
+        ),
+      ).toBeLessThan(1e-5);
+      expect(
+        maxRelErr(
+          gB,
+          centralDiff((x) => refContrastive(viewA, x, b, t), viewB),
+        ),
+      ).toBeLessThan(1e-5);
     });
   }
 });
@@ -100,20 +110,22 @@ describe("loss gradients vs central finite differences of the float64 reference 
 describe("wasm gradients equal cpu gradients", () => {
   const cases: [string, (x: tf.Tensor) => tf.Scalar, Float32Array, number[]][] = [
     ...diceConfigs.map(
-      (o) => [`DiceLoss ${JSON.stringify(o)}`, diceGrad(o), logits, [b, ...spatial, c]] as [
-        string,
-        (x: tf.Tensor) => tf.Scalar,
-        Float32Array,
-        number[],
-      ],
+      (o) =>
+        [`DiceLoss ${JSON.stringify(o)}`, diceGrad(o), logits, [b, ...spatial, c]] as [
+          string,
+          (x: tf.Tensor) => tf.Scalar,
+          Float32Array,
+          number[],
+        ],
     ),
     ...diceConfigs.map(
-      (o) => [`DiceCELoss ${JSON.stringify(o)}`, diceCeGrad({ ...o, label_smoothing: 0.1 }), logits, [b, ...spatial, c]] as [
-        string,
-        (x: tf.Tensor) => tf.Scalar,
-        Float32Array,
-        number[],
-      ],
+      (o) =>
+        [`DiceCELoss ${JSON.stringify(o)}`, diceCeGrad({ ...o, label_smoothing: 0.1 }), logits, [b, ...spatial, c]] as [
+          string,
+          (x: tf.Tensor) => tf.Scalar,
+          Float32Array,
+          number[],
+        ],
     ),
     [
       "ContrastiveLoss T=0.05, F=5000 (chunked Gram on wasm)",

@@ -13,7 +13,7 @@ export interface RefDiceOpts {
   smooth_nr?: number;
   smooth_dr?: number;
   batch?: boolean;
-  weight?: number[];
+  weight?: readonly number[];
   reduction?: "mean" | "sum" | "none";
 }
 
@@ -77,7 +77,7 @@ export function refDice(
 }
 
 export interface RefCeOpts {
-  weight?: number[];
+  weight?: readonly number[];
   label_smoothing?: number;
   reduction?: "mean" | "sum";
 }

@@ -42,13 +42,19 @@ export const DiceMetricComponent = defineMetric({
     ignore_empty: z
       .boolean()
       .default(true)
-      .describe("NaN (ignored) when a class is absent from the ground truth; false: 1 if also absent from pred, else 0"),
+      .describe(
+        "NaN (ignored) when a class is absent from the ground truth; false: 1 if also absent from pred, else 0",
+      ),
   }),
   create: (a) =>
     new BufferedClassMetric(
       a.name ?? "dice",
       (p, g) =>
-        computeDice(p, g, { num_classes: a.num_classes, include_background: a.include_background, ignore_empty: a.ignore_empty }),
+        computeDice(p, g, {
+          num_classes: a.num_classes,
+          include_background: a.include_background,
+          ignore_empty: a.ignore_empty,
+        }),
       a.reduction,
       { argmax: a.argmax, classNames: a.class_names },
     ),
@@ -109,4 +115,8 @@ export const SurfaceDiceMetricComponent = defineMetric({
     ),
 });
 
-export const metricComponents = [DiceMetricComponent, HausdorffDistanceMetricComponent, SurfaceDiceMetricComponent] as const;
+export const metricComponents = [
+  DiceMetricComponent,
+  HausdorffDistanceMetricComponent,
+  SurfaceDiceMetricComponent,
+] as const;

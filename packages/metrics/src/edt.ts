@@ -87,7 +87,15 @@ function transformAxis(
 }
 
 /** 1-D squared distance transform of `g[base .. base+n)` in place (parabolas at k·s with height g[k]). */
-function transformLine(g: Float64Array, base: number, n: number, s: number, f: Float64Array, v: Int32Array, z: Float64Array): void {
+function transformLine(
+  g: Float64Array,
+  base: number,
+  n: number,
+  s: number,
+  f: Float64Array,
+  v: Int32Array,
+  z: Float64Array,
+): void {
   let first = -1;
   for (let k = 0; k < n; k++) {
     if (g[base + k] !== Number.POSITIVE_INFINITY) {
@@ -127,7 +135,11 @@ function transformLine(g: Float64Array, base: number, n: number, s: number, f: F
 }
 
 /** Euclidean distance to the nearest feature voxel (sqrt of {@link squaredDistanceToFeatures}). */
-export function distanceToFeatures(features: ArrayLike<number>, shape: Shape3, spacing: Spacing3 = [1, 1, 1]): Float64Array {
+export function distanceToFeatures(
+  features: ArrayLike<number>,
+  shape: Shape3,
+  spacing: Spacing3 = [1, 1, 1],
+): Float64Array {
   const d = squaredDistanceToFeatures(features, shape, spacing);
   for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(d[i]);
   return d;

@@ -1,8 +1,8 @@
+import type { ClassMatrix } from "./dice.js";
 import type { Shape3, Spacing3 } from "./edt.js";
 import { type LabelBatch, metricError, pairGeometry, resolveClasses, spacing3 } from "./layout.js";
 import { torchQuantile } from "./quantile.js";
 import { classSurfaceDistances, edgeSurfaceDistances, pairBoxes } from "./surface.js";
-import type { ClassMatrix } from "./dice.js";
 
 export interface HausdorffOptions {
   num_classes?: number;

@@ -46,7 +46,8 @@ export function pairGeometry(metric: string, pred: LabelBatch, gt: LabelBatch): 
       );
     }
     const n = t.shape.reduce((a, x) => a * x, 1);
-    if (t.data.length !== n) metricError(metric, `${name} data length does not match its shape`, `${n}`, `${t.data.length}`);
+    if (t.data.length !== n)
+      metricError(metric, `${name} data length does not match its shape`, `${n}`, `${t.data.length}`);
   }
   const ps = pred.shape.slice(0, -1);
   const gs = gt.shape.slice(0, -1);

@@ -1,5 +1,13 @@
 /** MONAI `MetricReduction` names. */
-export const metricReductions = ["none", "mean", "sum", "mean_batch", "sum_batch", "mean_channel", "sum_channel"] as const;
+export const metricReductions = [
+  "none",
+  "mean",
+  "sum",
+  "mean_batch",
+  "sum_batch",
+  "mean_channel",
+  "sum_channel",
+] as const;
 export type MetricReduction = (typeof metricReductions)[number];
 
 /** A row-major [rows, cols] matrix of per-case, per-class values (NaN = undefined). */

@@ -98,7 +98,12 @@ export function classSurfaceDistances(
 ): EdgeSurfaceDistances {
   const bp = boxes.pred.get(c);
   const bg = boxes.gt.get(c);
-  if (!bp && !bg) return { predEdges: 0, gtEdges: 0, distances: symmetric ? [new Float32Array(0), new Float32Array(0)] : [new Float32Array(0)] };
+  if (!bp && !bg)
+    return {
+      predEdges: 0,
+      gtEdges: 0,
+      distances: symmetric ? [new Float32Array(0), new Float32Array(0)] : [new Float32Array(0)],
+    };
   const box: Box = [0, 0, 0, 0, 0, 0];
   for (let a = 0; a < 3; a++) {
     const lo = Math.min(bp ? bp[2 * a] : Number.POSITIVE_INFINITY, bg ? bg[2 * a] : Number.POSITIVE_INFINITY);

@@ -1,8 +1,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { type Metric, Registries } from "@voxelpipe/core";
+import { type ComponentDefinition, type Metric, Registries } from "@voxelpipe/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { plugin } from "../src/index.js";
+import {
+  DiceMetricComponent,
+  HausdorffDistanceMetricComponent,
+  plugin,
+  SurfaceDiceMetricComponent,
+} from "../src/index.js";
 import type { BufferedClassMetric } from "../src/streaming.js";
 
 beforeAll(async () => {
@@ -11,7 +16,7 @@ beforeAll(async () => {
 
 async function make(name: string, args: Record<string, unknown>): Promise<BufferedClassMetric & Metric> {
   const def = plugin.components.find((d) => d.name === name);
-  if (!def || def.kind !== "metric") throw new Error(`no metric ${name}`);
+  if (def?.kind !== "metric") throw new Error(`no metric ${name}`);
   return (await def.create(def.args.parse(args), {} as never)) as BufferedClassMetric;
 }
 
@@ -30,16 +35,32 @@ describe("@voxelpipe/metrics plugin", () => {
   });
 
   it("args: MONAI defaults, strict keys, validated thresholds", () => {
-    const find = (n: string) => plugin.components.find((d) => d.name === n)!;
-    expect(find("DiceMetric").args.parse({})).toMatchObject({ include_background: true, ignore_empty: true, reduction: "mean" });
-    expect(find("HausdorffDistanceMetric").args.parse({})).toMatchObject({ include_background: false, directed: false });
+    const defs: Record<string, ComponentDefinition> = {
+      DiceMetric: DiceMetricComponent as ComponentDefinition,
+      HausdorffDistanceMetric: HausdorffDistanceMetricComponent as ComponentDefinition,
+      SurfaceDiceMetric: SurfaceDiceMetricComponent as ComponentDefinition,
+    };
+    const find = (n: string) => defs[n];
+    expect(find("DiceMetric").args.parse({})).toMatchObject({
+      include_background: true,
+      ignore_empty: true,
+      reduction: "mean",
+    });
+    expect(find("HausdorffDistanceMetric").args.parse({})).toMatchObject({
+      include_background: false,
+      directed: false,
+    });
     expect(() => find("DiceMetric").args.parse({ get_not_nan: true })).toThrow();
     expect(() => find("SurfaceDiceMetric").args.parse({})).toThrow(); // class_thresholds required
     expect(() => find("HausdorffDistanceMetric").args.parse({ percentile: 101 })).toThrow();
   });
 
   it("DiceMetric streams: update per batch, NaN-aware aggregate with per-class detail, reset", async () => {
-    const m = await make("DiceMetric", { num_classes: 3, include_background: false, class_names: ["bg", "liver", "spleen"] });
+    const m = await make("DiceMetric", {
+      num_classes: 3,
+      include_background: false,
+      class_names: ["bg", "liver", "spleen"],
+    });
     expect(m.name).toBe("dice");
     // case A: liver |G|=2,|P|=2,∩=1 → 0.5; spleen absent from gt → NaN
     m.update(lab([0, 1, 1, 0]), lab([1, 1, 0, 0]));
@@ -59,7 +80,12 @@ describe("@voxelpipe/metrics plugin", () => {
   });
 
   it("argmax turns a multi-channel prediction into labels; mean_batch headline = mean over valid classes", async () => {
-    const m = await make("DiceMetric", { num_classes: 2, include_background: true, argmax: true, reduction: "mean_batch" });
+    const m = await make("DiceMetric", {
+      num_classes: 2,
+      include_background: true,
+      argmax: true,
+      reduction: "mean_batch",
+    });
     const logits = tf.tensor5d([2, 0, 0, 2, 0, 2, 2, 0], [1, 4, 1, 1, 2]); // argmax → [0, 1, 1, 0]
     m.update(logits, lab([0, 1, 0, 0]));
     // class 0: |G|=3,|P|=2,∩=2 → 0.8; class 1: |G|=1,|P|=2,∩=1 → 2/3
@@ -77,7 +103,9 @@ describe("@voxelpipe/metrics plugin", () => {
     expect(hd95.name).toBe("hd95");
     const bad = await make("DiceMetric", {});
     bad.update(lab([1, 0]), lab([1, 1]));
-    expect(() => bad.update(tf.zeros([1, 2, 1, 1, 3]), tf.zeros([1, 2, 1, 1, 3]))).toThrow(/classes of this batch differ/);
+    expect(() => bad.update(tf.zeros([1, 2, 1, 1, 3]), tf.zeros([1, 2, 1, 1, 3]))).toThrow(
+      /classes of this batch differ/,
+    );
   });
 
   it("SurfaceDiceMetric: tolerance per class", async () => {

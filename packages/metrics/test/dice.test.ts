@@ -59,7 +59,9 @@ describe("MONAI do_metric_reduction (NaN-aware)", () => {
   it("sum, mean_batch, sum_batch, mean_channel, sum_channel, none", () => {
     expect(reduceMetric(m, "sum").values[0]).toBeCloseTo(2.1, 12);
     expect(reduceMetric(m, "sum").notNans[0]).toBe(4);
-    expect(Array.from(reduceMetric(m, "mean_batch").values)).toEqual([0.35, 0.4, 1].map((x, i) => (i === 0 ? (0.5 + 0.2) / 2 : x)));
+    expect(Array.from(reduceMetric(m, "mean_batch").values)).toEqual(
+      [0.35, 0.4, 1].map((x, i) => (i === 0 ? (0.5 + 0.2) / 2 : x)),
+    );
     expect(Array.from(reduceMetric(m, "mean_batch").notNans)).toEqual([2, 1, 1]);
     expect(reduceMetric(m, "sum_batch").values[0]).toBeCloseTo(0.7, 12);
     const mc = reduceMetric(m, "mean_channel");

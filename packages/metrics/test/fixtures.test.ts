@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+import type { ComponentDefinition } from "@voxelpipe/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readSafetensors, toChannelLast } from "../../losses/test/safetensors.js";
 import { computeDice } from "../src/dice.js";
@@ -69,11 +70,21 @@ describe.skipIf(!hasShared)("MONAI 1.4 metric fixtures (needs ../shared; skipped
   it("the streaming components reproduce the same values from logits tensors (argmax inside)", async () => {
     const { st, logits, label } = load();
     const mk = async (name: string, args: Record<string, unknown>) => {
-      const def = plugin.components.find((d) => d.name === name)!;
+      const def = plugin.components.find((d) => d.name === name) as ComponentDefinition;
       return (await def.create(def.args.parse(args), {} as never)) as BufferedClassMetric;
     };
-    const dice = await mk("DiceMetric", { num_classes: 14, include_background: false, reduction: "none", argmax: true });
-    const hd = await mk("HausdorffDistanceMetric", { num_classes: 14, percentile: 95, reduction: "none", argmax: true });
+    const dice = await mk("DiceMetric", {
+      num_classes: 14,
+      include_background: false,
+      reduction: "none",
+      argmax: true,
+    });
+    const hd = await mk("HausdorffDistanceMetric", {
+      num_classes: 14,
+      percentile: 95,
+      reduction: "none",
+      argmax: true,
+    });
     const lt = tf.tensor(logits.data, logits.shape);
     const yt = tf.tensor(label.data, label.shape);
     // one case per update: the buffer concatenates them

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { computeHausdorffDistance, hausdorffDistance, percentileDistance } from "../src/hausdorff.js";
 import { torchQuantile } from "../src/quantile.js";
-import { computeSurfaceDice } from "../src/surface-dice.js";
 import { maskEdges } from "../src/surface.js";
-import { bruteDistances, bruteEdges, brutePercentile, randomBlobMask, seeded, type Vec3 as Shape } from "./helpers.js";
+import { computeSurfaceDice } from "../src/surface-dice.js";
+import { bruteDistances, bruteEdges, brutePercentile, randomBlobMask, type Vec3 as Shape, seeded } from "./helpers.js";
 
 describe("surface voxels (MONAI get_mask_edges: mask XOR erosion)", () => {
   it("a 3×3×3 cube has 26 surface voxels, its centre is interior; the grid border counts as outside", () => {
@@ -49,7 +49,8 @@ describe("Hausdorff distance by hand", () => {
   const shape: Shape = [8, 4, 4];
   const cube = (i0: number) => {
     const m = new Uint8Array(128);
-    for (let i = i0; i < i0 + 2; i++) for (let j = 1; j < 3; j++) for (let k = 1; k < 3; k++) m[(i * 4 + j) * 4 + k] = 1;
+    for (let i = i0; i < i0 + 2; i++)
+      for (let j = 1; j < 3; j++) for (let k = 1; k < 3; k++) m[(i * 4 + j) * 4 + k] = 1;
     return m;
   };
   it("two 2×2×2 cubes 3 voxels apart along axis 0: HD = 3·s0", () => {
@@ -91,11 +92,19 @@ describe("Hausdorff and surface Dice vs brute force on random masks, anisotropic
         const want = Math.max(brutePercentile(dpg, q), brutePercentile(dgp, q));
         expect(Math.abs(hausdorffDistance(p, g, shape, { spacing: sp, percentile: q }) - want)).toBeLessThan(1e-5);
       }
-      expect(Math.abs(hausdorffDistance(p, g, shape, { spacing: sp, percentile: 95, directed: true }) - brutePercentile(dpg, 95))).toBeLessThan(1e-5);
+      expect(
+        Math.abs(
+          hausdorffDistance(p, g, shape, { spacing: sp, percentile: 95, directed: true }) - brutePercentile(dpg, 95),
+        ),
+      ).toBeLessThan(1e-5);
       // surface Dice at two tolerances through the batch API (binary one-hot channels [bg, fg])
-      const oh = (m: Uint8Array) => ({ data: Uint8Array.from({ length: m.length * 2 }, (_, i) => (i % 2 === 1 ? m[i >> 1] : 1 - m[i >> 1])), shape: [1, ...shape, 2] });
+      const oh = (m: Uint8Array) => ({
+        data: Uint8Array.from({ length: m.length * 2 }, (_, i) => (i % 2 === 1 ? m[i >> 1] : 1 - m[i >> 1])),
+        shape: [1, ...shape, 2],
+      });
       for (const tau of [1, 2.2]) {
-        const want = (dpg.filter((d) => d <= tau).length + dgp.filter((d) => d <= tau).length) / (dpg.length + dgp.length);
+        const want =
+          (dpg.filter((d) => d <= tau).length + dgp.filter((d) => d <= tau).length) / (dpg.length + dgp.length);
         const got = computeSurfaceDice(oh(p), oh(g), { class_thresholds: [tau], spacing: sp });
         expect(got.data[0]).toBeCloseTo(want, 10);
       }
@@ -132,8 +141,16 @@ describe("batch API on a multi-class label map (values from scipy + MONAI's form
 
   it("HD (max), HD95 and directed HD95", () => {
     const o = { num_classes: 5, spacing: sp };
-    expectRow(computeHausdorffDistance(P, G, o).data, [2.5298221111297607, 5.2038445472717285, Infinity, Infinity], 1e-6);
-    expectRow(computeHausdorffDistance(P, G, { ...o, percentile: 95 }).data, [2.4000000953674316, 5.063595771789551, NaN, NaN], 1e-6);
+    expectRow(
+      computeHausdorffDistance(P, G, o).data,
+      [2.5298221111297607, 5.2038445472717285, Infinity, Infinity],
+      1e-6,
+    );
+    expectRow(
+      computeHausdorffDistance(P, G, { ...o, percentile: 95 }).data,
+      [2.4000000953674316, 5.063595771789551, NaN, NaN],
+      1e-6,
+    );
     expectRow(
       computeHausdorffDistance(P, G, { ...o, percentile: 95, directed: true }).data,
       [2.4000000953674316, 2.6248810291290283, NaN, NaN],
@@ -141,7 +158,8 @@ describe("batch API on a multi-class label map (values from scipy + MONAI's form
     );
   });
   it("surface Dice at τ = 1.0 and 2.5 mm (0 when one side is empty)", () => {
-    const nsd = (t: number) => computeSurfaceDice(P, G, { num_classes: 5, spacing: sp, class_thresholds: [t, t, t, t] }).data;
+    const nsd = (t: number) =>
+      computeSurfaceDice(P, G, { num_classes: 5, spacing: sp, class_thresholds: [t, t, t, t] }).data;
     expectRow(nsd(1.0), [0.6227678571428571, 0.5384615384615384, 0, 0], 1e-12);
     expectRow(nsd(2.5), [0.9933035714285714, 0.7980769230769231, 0, 0], 1e-12);
   });
@@ -154,6 +172,8 @@ describe("batch API on a multi-class label map (values from scipy + MONAI's form
   it("clear errors: label maps without num_classes, wrong spacing length, wrong threshold count", () => {
     expect(() => computeHausdorffDistance(P, G)).toThrow(/label maps need num_classes/);
     expect(() => computeHausdorffDistance(P, G, { num_classes: 5, spacing: [1, 1] })).toThrow(/spacing/);
-    expect(() => computeSurfaceDice(P, G, { num_classes: 5, class_thresholds: [1] })).toThrow(/one tolerance per reported class/);
+    expect(() => computeSurfaceDice(P, G, { num_classes: 5, class_thresholds: [1] })).toThrow(
+      /one tolerance per reported class/,
+    );
   });
 });

@@ -14,14 +14,17 @@ export type Vec3 = [number, number, number];
 
 export function coords(shape: Vec3): Vec3[] {
   const out: Vec3[] = [];
-  for (let i = 0; i < shape[0]; i++) for (let j = 0; j < shape[1]; j++) for (let k = 0; k < shape[2]; k++) out.push([i, j, k]);
+  for (let i = 0; i < shape[0]; i++)
+    for (let j = 0; j < shape[1]; j++) for (let k = 0; k < shape[2]; k++) out.push([i, j, k]);
   return out;
 }
 
 /** surface voxels by definition: in the mask with a 6-neighbour outside the mask or outside the grid */
 export function bruteEdges(mask: ArrayLike<number>, shape: Vec3): Uint8Array {
   const at = (i: number, j: number, k: number) =>
-    i >= 0 && j >= 0 && k >= 0 && i < shape[0] && j < shape[1] && k < shape[2] ? mask[(i * shape[1] + j) * shape[2] + k] : 0;
+    i >= 0 && j >= 0 && k >= 0 && i < shape[0] && j < shape[1] && k < shape[2]
+      ? mask[(i * shape[1] + j) * shape[2] + k]
+      : 0;
   const out = new Uint8Array(mask.length);
   coords(shape).forEach(([i, j, k], v) => {
     if (!mask[v]) return;

@@ -1,7 +1,7 @@
 export * from "./builtins/plugin.js";
 export * from "./cli/io.js";
-export * from "./data/index.js";
 export { buildProgram, main } from "./cli/main.js";
+export * from "./data/index.js";
 export * from "./registries.js";
 export * from "./run/executor.js";
 export * from "./run/metrics-log.js";

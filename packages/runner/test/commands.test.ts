@@ -86,6 +86,18 @@ describe("voxelpipe list / describe / print / schema", () => {
     expect(JSON.stringify(schema)).toContain('"example/MLP"');
   });
 
+  it("every pipeline in pipelines/ passes voxelpipe validate", async () => {
+    const dir = join(REPO, "pipelines");
+    const files = readdirSync(dir, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith(".yaml") && !f.startsWith("base/"));
+    for (const f of files) {
+      const r = await cli(["validate", join("pipelines", f)]);
+      expect(r.stderr, f).toBe("");
+      expect(r.code, f).toBe(0);
+    }
+  });
+
   it("--help works on every command", async () => {
     for (const c of ["run", "validate", "print", "list", "describe", "schema"]) {
       const r = await cli([c, "--help"]);

@@ -64,7 +64,10 @@ describe("DataLoader: on-disk cache (cache_dir)", () => {
           prefixCalls++;
           const text = readFileSync(s.image as string, "utf8");
           const data = Float32Array.from(text, (c) => c.charCodeAt(0));
-          return { ...s, image: { data, shape: [data.length, 1, 1], channels: 1, affine: EYE, meta: { source: s.image } } };
+          return {
+            ...s,
+            image: { data, shape: [data.length, 1, 1], channels: 1, affine: EYE, meta: { source: s.image } },
+          };
         },
       },
       { random: true, apply: (s, rng) => ({ ...s, r: rng.rand() }) },

@@ -1,6 +1,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ComponentContext, createMemoryLogger, type Dataset, isVoxelpipeError, RandomState } from "@voxelpipe/core";
+import {
+  type ComponentContext,
+  createMemoryLogger,
+  type Dataset,
+  isVoxelpipeError,
+  RandomState,
+} from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
 import { Datalist, ImageFolder } from "../src/data/datasets.js";
 import { tmp } from "./helpers.js";
@@ -89,7 +95,10 @@ describe("Datalist dataset", () => {
       "training[1].image",
       "training[1].label",
     ]);
-    const ds: Dataset = await Datalist.create(Datalist.args.parse({ datalist: "d.json", check_files: false }), ctx(dir));
+    const ds: Dataset = await Datalist.create(
+      Datalist.args.parse({ datalist: "d.json", check_files: false }),
+      ctx(dir),
+    );
     expect(ds.size("training")).toBe(2);
   });
 });
@@ -102,7 +111,12 @@ describe("ImageFolder dataset", () => {
       touch(join(dir, "data", "labelsTr", `${c}.nii.gz`));
     }
     const ds: Dataset = await ImageFolder.create(
-      ImageFolder.args.parse({ images: "imagesTr/*.nii.gz", labels: "labelsTr/*.nii.gz", base_dir: "data", val_count: 1 }),
+      ImageFolder.args.parse({
+        images: "imagesTr/*.nii.gz",
+        labels: "labelsTr/*.nii.gz",
+        base_dir: "data",
+        val_count: 1,
+      }),
       ctx(dir),
     );
     expect(ds.splits()).toEqual(["training", "validation"]);
@@ -116,7 +130,10 @@ describe("ImageFolder dataset", () => {
     );
     expect(names("validation")).toEqual([["/data/imagesTr/c3_0000.nii.gz", "/data/labelsTr/c3.nii.gz"]]);
 
-    const images: Dataset = await ImageFolder.create(ImageFolder.args.parse({ images: "data/imagesTr/*.nii.gz" }), ctx(dir));
+    const images: Dataset = await ImageFolder.create(
+      ImageFolder.args.parse({ images: "data/imagesTr/*.nii.gz" }),
+      ctx(dir),
+    );
     expect(images.splits()).toEqual(["training"]);
     expect(images.size("training")).toBe(4);
     expect(Object.keys(await images.get("training", 0))).toEqual(["image"]);

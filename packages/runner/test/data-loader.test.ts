@@ -1,5 +1,13 @@
 import "@tensorflow/tfjs-backend-cpu";
-import { type Dataset, isVoxelpipeError, RngStreams, type Sample, type Transform, tf, type Volume } from "@voxelpipe/core";
+import {
+  type Dataset,
+  isVoxelpipeError,
+  RngStreams,
+  type Sample,
+  type Transform,
+  tf,
+  type Volume,
+} from "@voxelpipe/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { applyChain } from "../src/data/chain.js";
 import type { ChainSource } from "../src/data/chain-source.js";
@@ -13,7 +21,13 @@ beforeAll(async () => {
 const EYE = Float64Array.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
 
 function vol(n: number, fill: (i: number) => number): Volume {
-  return { data: Float32Array.from({ length: n * n * n }, (_, i) => fill(i)), shape: [n, n, n], channels: 1, affine: EYE.slice(), meta: {} };
+  return {
+    data: Float32Array.from({ length: n * n * n }, (_, i) => fill(i)),
+    shape: [n, n, n],
+    channels: 1,
+    affine: EYE.slice(),
+    meta: {},
+  };
 }
 
 /** n records { image: path, value: i } as a Dataset */
@@ -95,7 +109,13 @@ describe("DataLoader: CacheDataset semantics", () => {
     const { chain, calls } = countingChain();
     const rng = new RngStreams(5);
     // 6 items, cache_num 3 and rate 0.4 → the first 2 are cached
-    const loader = new DataLoader({ dataset: pathDataset(6), split: "training", chain, rng, config: { cache_num: 3, cache_rate: 0.4 } });
+    const loader = new DataLoader({
+      dataset: pathDataset(6),
+      split: "training",
+      chain,
+      rng,
+      config: { cache_num: 3, cache_rate: 0.4 },
+    });
     expect(loader.cached).toBe(2);
     expect(loader.prefixEnd).toBe(2);
     await drain(loader, 0, [5, 4, 3, 2, 1, 0]);
@@ -150,7 +170,13 @@ describe("DataLoader: CacheDataset semantics", () => {
     let calls = 0;
     const chain: Transform[] = [
       { random: true, apply: (s, rng) => ({ ...s, r: rng.rand() }) },
-      { random: false, apply: (s) => (calls++, s) },
+      {
+        random: false,
+        apply: (s) => {
+          calls++;
+          return s;
+        },
+      },
     ];
     const loader = new DataLoader({ dataset: pathDataset(3), split: "training", chain, rng: new RngStreams(1) });
     expect(loader.cached).toBe(0);
@@ -190,12 +216,20 @@ describe("DataLoader: batches", () => {
     const { chain } = countingChain();
     const rng = new RngStreams(4);
     const got: number[] = [];
-    for await (const b of loadBatches(pathDataset(3), "training", chain, { batchSize: 2, shuffle: false, rng, epoch: 1, keys: ["r"] })) {
+    for await (const b of loadBatches(pathDataset(3), "training", chain, {
+      batchSize: 2,
+      shuffle: false,
+      rng,
+      epoch: 1,
+      keys: ["r"],
+    })) {
       got.push(...b.r.dataSync());
       tf.dispose(Object.values(b));
     }
     const want = [0, 1, 2].flatMap((i) =>
-      applyChain({ image: `/data/case${i}.nii.gz`, value: i }, countingChain().chain, rng, 1, i).map((s) => s.r as number),
+      applyChain({ image: `/data/case${i}.nii.gz`, value: i }, countingChain().chain, rng, 1, i).map(
+        (s) => s.r as number,
+      ),
     );
     expect(got).toEqual(want.map((x) => Math.fround(x)));
   });
@@ -230,11 +264,13 @@ describe("DataLoader: errors", () => {
     expect(isVoxelpipeError(err)).toBe(true);
     const d = err.diagnostics[0];
     expect(d.code).toBe("VP210");
-    expect(d.message).toBe("stages.fit.transforms.train[2] failed on /data/case2.nii.gz (training[2]): negative spacing");
+    expect(d.message).toBe(
+      "stages.fit.transforms.train[2] failed on /data/case2.nii.gz (training[2]): negative spacing",
+    );
     expect(d.path).toBe("stages.fit.transforms.train[2]");
     // the sample as it entered the failing transform: loaded (value 2 → 200+i) and doubled
     expect(d.got).toContain("image: Float32Array [4,4,4]×1 range [400, 526]");
-    expect(d.got).toContain('value: 2');
+    expect(d.got).toContain("value: 2");
     expect(d.hint).toContain("pipe.yaml:12:7");
   });
 });

@@ -24,7 +24,10 @@ async function writeDataset(dir: string, n: number): Promise<void> {
     await writeNifti(join(dir, "data", `ct${i}.nii.gz`), image, { dtype: "int16" });
     entries.push({ image: `ct${i}.nii.gz` });
   }
-  writeFileSync(join(dir, "data", "list.json"), JSON.stringify({ training: entries.slice(0, n - 1), validation: entries.slice(n - 1) }));
+  writeFileSync(
+    join(dir, "data", "list.json"),
+    JSON.stringify({ training: entries.slice(0, n - 1), validation: entries.slice(n - 1) }),
+  );
 }
 
 const SSL_CHAIN = `
@@ -74,11 +77,20 @@ stages:
     expect(a.stderr).not.toMatch(/error/i);
     expect(a.code).toBe(0);
     const plain = metrics();
-    const b = await cli([...base, "--set", "stages.fit.loader.num_workers=2", "--set", "stages.fit.loader.cache_rate=0.5"]);
+    const b = await cli([
+      ...base,
+      "--set",
+      "stages.fit.loader.num_workers=2",
+      "--set",
+      "stages.fit.loader.cache_rate=0.5",
+    ]);
     expect(b.code).toBe(0);
     expect(b.stderr).toContain("training: caching 1 of 3 items after the first 2 (deterministic) transforms");
     const pooled = metrics();
-    const steps = plain.trim().split("\n").map((l) => JSON.parse(l));
+    const steps = plain
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(steps.filter((s) => "loss" in s)).toHaveLength(4); // 2 epochs × ceil(3 / 2)
     expect(steps.filter((s) => "val_loss" in s)).toHaveLength(2);
     expect(pooled).toBe(plain);

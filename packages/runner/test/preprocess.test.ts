@@ -16,8 +16,20 @@ async function writeCases(dir: string, n: number) {
   mkdirSync(join(dir, "data", "labelsTr"), { recursive: true });
   const entries = [];
   for (let i = 0; i < n; i++) {
-    const image: Volume = { data: Int16Array.from({ length: N }, (_, v) => i * 10 + (v % 301) - 150), shape: SHAPE, channels: 1, affine: AFFINE, meta: {} };
-    const label: Volume = { data: Uint8Array.from({ length: N }, (_, v) => v % 4), shape: SHAPE, channels: 1, affine: AFFINE, meta: {} };
+    const image: Volume = {
+      data: Int16Array.from({ length: N }, (_, v) => i * 10 + (v % 301) - 150),
+      shape: SHAPE,
+      channels: 1,
+      affine: AFFINE,
+      meta: {},
+    };
+    const label: Volume = {
+      data: Uint8Array.from({ length: N }, (_, v) => v % 4),
+      shape: SHAPE,
+      channels: 1,
+      affine: AFFINE,
+      meta: {},
+    };
     await writeNifti(join(dir, "data", "imagesTr", `case${i}.nii.gz`), image, { dtype: "int16" });
     await writeNifti(join(dir, "data", "labelsTr", `case${i}.nii.gz`), label, { dtype: "uint8" });
     entries.push({ image: `imagesTr/case${i}.nii.gz`, label: `labelsTr/case${i}.nii.gz` });
@@ -79,7 +91,9 @@ stages:
         image: join(out, `case${i}`, `case${i}_image.nii.gz`),
         label: join(out, `case${i}`, `case${i}_label.nii.gz`),
       })),
-      validation: [{ image: join(out, "case2", "case2_image.nii.gz"), label: join(out, "case2", "case2_label.nii.gz") }],
+      validation: [
+        { image: join(out, "case2", "case2_image.nii.gz"), label: join(out, "case2", "case2_label.nii.gz") },
+      ],
     });
     for (let i = 0; i < 3; i++) {
       const img = await readNifti(join(out, `case${i}`, `case${i}_image.nii.gz`));

@@ -32,6 +32,13 @@ export function pipelineJsonSchema(registries: Registries): Json {
     target: "draft-7",
   }) as Json;
   allowIndirection(schema);
+  // a file that `extends` others holds partial stages (the merge completes them): only complete
+  // pipelines get the full per-kind stage checks
+  const props = schema.properties as Json;
+  const stages = props.stages;
+  props.stages = { type: "object", description: "the stage graph" };
+  schema.if = { not: { required: ["extends"] } };
+  schema.then = { properties: { stages } };
   schema.title = "voxelpipe pipeline";
   schema.$id = "https://voxelpipe.dev/pipeline.schema.json";
   return schema;

@@ -1,8 +1,8 @@
 import { definePlugin } from "@voxelpipe/core";
-import { evaluateStage } from "../evaluate/evaluate-stage.js";
-import { inferStage } from "../infer/infer-stage.js";
 import { Datalist, ImageFolder } from "../data/datasets.js";
 import { preprocessStage } from "../data/preprocess-stage.js";
+import { evaluateStage } from "../evaluate/evaluate-stage.js";
+import { inferStage } from "../infer/infer-stage.js";
 import { synthStage } from "../synth/synth-stage.js";
 import { trainStage } from "../train/train-stage.js";
 import { Adam, AdamW, SGD } from "./optimizers.js";

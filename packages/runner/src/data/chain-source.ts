@@ -73,7 +73,8 @@ export function resolveEntryRefs(v: unknown, p: PipelineData, depth = 0): unknow
     return r.found ? resolveEntryRefs(r.value, p, depth + 1) : v;
   }
   if (Array.isArray(v)) return v.map((x) => resolveEntryRefs(x, p, depth + 1));
-  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveEntryRefs(x, p, depth + 1)]));
+  if (isPlainObject(v))
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveEntryRefs(x, p, depth + 1)]));
   return v;
 }
 
@@ -106,6 +107,7 @@ export async function buildChain(
   const entries = chainEntries(src);
   const out: Transform[] = [];
   // in order, as the stage builds them (components drawing from ctx.rng at creation see the same streams)
-  for (let i = 0; i < entries.length; i++) out.push(await resolver.buildValue<Transform>("transform", entries[i], [...base, i]));
+  for (let i = 0; i < entries.length; i++)
+    out.push(await resolver.buildValue<Transform>("transform", entries[i], [...base, i]));
   return out;
 }

@@ -47,7 +47,9 @@ export class ChainError extends VoxelpipeError {
 export function chainFailure(e: unknown, item: ChainItem, ti: number, sample: Sample): ChainError {
   const inner: Diagnostic | undefined = isVoxelpipeError(e) ? e.diagnostics[0] : undefined;
   const msg = inner ? inner.message : e instanceof Error ? e.message : String(e);
-  const got = inner?.got?.includes("sample:") ? inner.got : `${inner?.got ? `${inner.got}\n` : ""}sample:\n${describeSample(sample)}`;
+  const got = inner?.got?.includes("sample:")
+    ? inner.got
+    : `${inner?.got ? `${inner.got}\n` : ""}sample:\n${describeSample(sample)}`;
   const path = item.pathOf(ti);
   const rest = isVoxelpipeError(e) ? e.diagnostics.slice(1) : [];
   const where = item.where?.(ti);

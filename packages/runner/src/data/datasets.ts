@@ -31,7 +31,10 @@ export function recordsDataset(lists: Record<string, DatalistRecord[]>, source: 
     get: (split, i): Sample => {
       const l = known(split);
       if (!(i >= 0 && i < l.length)) {
-        throw new VoxelpipeError({ code: Codes.data, message: `${source}: ${split}[${i}] is out of range (${l.length} items)` });
+        throw new VoxelpipeError({
+          code: Codes.data,
+          message: `${source}: ${split}[${i}] is out of range (${l.length} items)`,
+        });
       }
       // a copy: transforms must never modify the dataset's own records
       return structuredClone(l[i]) as Sample;
@@ -50,7 +53,9 @@ export const Datalist = defineDataset({
       .string()
       .min(1)
       .optional()
-      .describe("folder the datalist's relative paths resolve against (default: the datalist's folder)"),
+      .describe(
+        "folder the datalist's relative paths resolve against, relative to the pipeline file (default: the datalist's folder)",
+      ),
     check_files: z
       .boolean()
       .default(true)

@@ -1,4 +1,12 @@
-export { applyChain, ChainError, type ChainItem, chainFailure, deterministicPrefix, runRange, subjectOf } from "./chain.js";
+export {
+  applyChain,
+  ChainError,
+  type ChainItem,
+  chainFailure,
+  deterministicPrefix,
+  runRange,
+  subjectOf,
+} from "./chain.js";
 export { buildChain, type ChainSource, chainEntries, chainPath, resolveEntryRefs } from "./chain-source.js";
 export { Datalist, ImageFolder, recordsDataset } from "./datasets.js";
 export { DiskCache } from "./disk-cache.js";

@@ -145,7 +145,7 @@ export class DataLoader {
 
   /** The samples of item `index` for `epoch`: cached prefix (memory, disk) or computed, then the random rest. */
   private async load(index: number, epoch: number): Promise<Sample[]> {
-    const { dataset, split, chain } = this.o;
+    const { dataset, split } = this.o;
     const record = await dataset.get(split, index);
     const subject = subjectOf(record, split, index);
     const inMemory = index < this.cached;

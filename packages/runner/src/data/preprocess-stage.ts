@@ -81,14 +81,22 @@ async function preprocess(c: PreprocessConfig, rt: StageRuntime): Promise<void> 
     // image and label of a case often share a file name: the postfix keeps them apart
     extra.push(
       { type: "SaveImage", keys: ["image"], allow_missing_keys: true, output_dir, output_postfix: "image" },
-      { type: "SaveImage", keys: ["label"], allow_missing_keys: true, output_dir, output_postfix: "label", dtype: "int16" },
+      {
+        type: "SaveImage",
+        keys: ["label"],
+        allow_missing_keys: true,
+        output_dir,
+        output_postfix: "label",
+        dtype: "int16",
+      },
     );
     saves = trailingSaves(extra, rt.baseDir);
     rt.logger.info(`no SaveImage at the end of the chain: writing image/label into ${output_dir}`);
   }
   const all = [...entries, ...extra];
   const chain: Transform[] = [];
-  for (let i = 0; i < all.length; i++) chain.push(await rt.buildEntry<Transform>(all[i], "transform", `transforms.${i}`));
+  for (let i = 0; i < all.length; i++)
+    chain.push(await rt.buildEntry<Transform>(all[i], "transform", `transforms.${i}`));
 
   const source: ChainSource = {
     pipeline: rt.pipeline,

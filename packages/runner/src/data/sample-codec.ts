@@ -126,10 +126,14 @@ export function encodeSamples(samples: Sample[], metadata: Record<string, string
 }
 
 /** Decode what `encodeSamples` wrote; `source` names the file in errors. */
-export function decodeSamples(bytes: Uint8Array, source?: string): { samples: Sample[]; metadata: Record<string, string> } {
+export function decodeSamples(
+  bytes: Uint8Array,
+  source?: string,
+): { samples: Sample[]; metadata: Record<string, string> } {
   const file = decodeSafetensors(bytes, source);
   const skeleton = file.metadata["voxelpipe.samples"];
-  if (skeleton === undefined) throw new Error(`${source ?? "<memory>"}: not a voxelpipe sample cache (no voxelpipe.samples metadata)`);
+  if (skeleton === undefined)
+    throw new Error(`${source ?? "<memory>"}: not a voxelpipe sample cache (no voxelpipe.samples metadata)`);
   const revive = (v: unknown): unknown => {
     if (v === null || typeof v !== "object") return v;
     if (Array.isArray(v)) return v.map(revive);

@@ -4,7 +4,7 @@ import { Codes, type Dataset, defineStage, VoxelpipeError, type Inferer, type Mo
 import { applyInit } from "@voxelpipe/models";
 import { invertSpatial, writeNifti } from "@voxelpipe/transforms";
 import { niftiStem } from "../evaluate/pairing.js";
-import { applyChain } from "../train/loader.js";
+import { applyChain } from "../data/chain.js";
 import { allowMissingKeys, datasetRecords, inputRecords } from "./inputs.js";
 import { imageOf, labelVolume, predictLogits, probabilityVolume } from "./predict.js";
 

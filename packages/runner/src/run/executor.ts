@@ -12,6 +12,8 @@ import {
   engine,
   formatPath,
   getAt,
+  isPlainObject,
+  isReference,
   type Logger,
   parsePath,
   type Registries,
@@ -21,8 +23,6 @@ import {
   selectBackend,
   VoxelpipeError,
   validationSlots,
-  isPlainObject,
-  isReference,
 } from "@voxelpipe/core";
 import { stringify } from "yaml";
 import { environment } from "./env.js";
@@ -131,7 +131,8 @@ export async function runPipeline(
     });
     const base = ["stages", name];
     const deref = (v: unknown): unknown => {
-      for (let i = 0; i < 100 && isReference(v) && !/^@stages\.[^.]+\.outputs\./.test(v); i++) v = getAt(p.value, parsePath(v.slice(1))).value;
+      for (let i = 0; i < 100 && isReference(v) && !/^@stages\.[^.]+\.outputs\./.test(v); i++)
+        v = getAt(p.value, parsePath(v.slice(1))).value;
       return v;
     };
     const rt: StageRuntime = {

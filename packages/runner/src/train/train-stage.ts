@@ -1,6 +1,8 @@
 import {
   Codes,
   type Dataset,
+  type Inferer,
+  type Metric,
   defineStage,
   type Model,
   type Optimizer,
@@ -17,6 +19,7 @@ import { DataLoader } from "../data/loader.js";
 import { type LoaderConfig, loaderSchema } from "../data/loader-config.js";
 import { Checkpointer } from "./checkpoint.js";
 import { Progress } from "./progress.js";
+import { perClassTable, segmentationValidation } from "./seg-validation.js";
 import { StepGraph, type StepNodeConfig, stepGraphSchema } from "./step-graph.js";
 
 /**
@@ -62,8 +65,15 @@ export const trainStage = defineStage({
           metric: z
             .string()
             .optional()
-            .describe("step node averaged over the validation split (default: the objective)"),
+            .describe("what selects the best checkpoint: a metric's name, or a step node averaged over the validation split (default: the first metric, else the objective)"),
           select_best: z.enum(["min", "max"]).default("min"),
+          inferer: s.component("inferer").optional().describe("whole-volume prediction for metrics, e.g. SlidingWindow"),
+          metrics: z
+            .array(s.component("metric"))
+            .default([])
+            .describe("segmentation metrics on argmax predictions of each validation volume (e.g. DiceMetric)"),
+          image_key: z.string().default("image").describe("batch key fed to the inferer"),
+          label_key: z.string().default("label").describe("batch key holding the ground-truth label map"),
           early_stopping: z.object({ patience: z.number().int().positive() }).strict().optional(),
         })
         .strict()
@@ -90,6 +100,10 @@ export interface TrainConfig {
   scheduler?: unknown;
   clip_grad_norm?: number;
   validate?: {
+    inferer?: unknown;
+    metrics: unknown[];
+    image_key: string;
+    label_key: string;
     every: number;
     unit: "epoch" | "iteration";
     metric?: string;
@@ -135,13 +149,29 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
   const sel = c.validate;
   // one loader per split for the whole run: its cache and workers outlive the epochs
   const loaderFor = (split: string, chain: Transform[], list: string) => {
-    const source: ChainSource = { pipeline: rt.pipeline, stage: rt.name, list, rngSeed: rt.rng.seed, backend: rt.backend };
+    const source: ChainSource = {
+      pipeline: rt.pipeline,
+      stage: rt.name,
+      list,
+      rngSeed: rt.rng.seed,
+      backend: rt.backend,
+    };
     const where = (ti: number) => rt.where(`${list}.${ti}`);
     return new DataLoader({ dataset, split, chain, rng: rt.rng, config: c.loader, source, logger: rt.logger, where });
   };
   const trainData = loaderFor(splits.train, trainTf, "transforms.train");
   let valData: DataLoader | undefined;
-  const metricName = sel?.metric ?? c.objective;
+  const inferer = sel?.inferer ? await rt.build<Inferer>("validate.inferer", "inferer") : undefined;
+  const metrics = await Promise.all((sel?.metrics ?? []).map((e, i) => rt.buildEntry<Metric>(e, "metric", `validate.metrics.${i}`)));
+  const metricName = sel?.metric ?? metrics[0]?.name ?? c.objective;
+  if (metrics.length && !metrics.some((m) => m.name === metricName) && !graph.nodes.some((n) => n.name === metricName)) {
+    throw new VoxelpipeError({
+      code: Codes.invalidValue,
+      message: `validate.metric "${metricName}" is neither a metric nor a step node`,
+      expected: `one of: ${[...metrics.map((m) => m.name), ...graph.scalarNames].join(", ")}`,
+      hint: rt.where("validate.metric"),
+    });
+  }
 
   const ckpt = new Checkpointer(rt, model, optimizer);
   let state = { epoch: 0, iteration: 0, best: null as number | null, bestAt: null as number | null, stale: 0 };
@@ -151,17 +181,26 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
       state = restored.state as typeof state;
       const at = state.iteration;
       // records written after the checkpoint are replayed by the resumed run
-      rt.rewindLog((r) => typeof r.iteration !== "number" || r.iteration < at || (r.iteration === at && r.epoch === state.epoch));
+      rt.rewindLog(
+        (r) => typeof r.iteration !== "number" || r.iteration < at || (r.iteration === at && r.epoch === state.epoch),
+      );
       rt.logger.info(`resumed from iteration ${state.iteration} (epoch ${state.epoch})`);
     }
   }
   const progress = new Progress(rt.logger, totalIters, state.iteration);
-  const vars = [...model.params.values()];
-  const names = [...model.params.keys()];
+  // fixed tensors (e.g. a sin-cos position embedding) are variables too, but not trained
+  const trainable = [...model.params].filter(([, v]) => v.trainable);
+  const vars = trainable.map(([, v]) => v);
+  const names = trainable.map(([k]) => k);
 
   outer: for (let epoch = state.epoch; epoch < epochs; epoch++) {
     let iInEpoch = 0;
-    for await (const batch of trainData.batches({ batchSize: c.batch_size, shuffle: true, epoch, keys: graph.inputKeys })) {
+    for await (const batch of trainData.batches({
+      batchSize: c.batch_size,
+      shuffle: true,
+      epoch,
+      keys: graph.inputKeys,
+    })) {
       if (iInEpoch++ < state.iteration - epoch * perEpoch) {
         tf.dispose(Object.values(batch));
         continue; // resumed mid-epoch: these batches were already seen
@@ -223,7 +262,7 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
 
   /** returns true when early stopping says stop */
   async function validateAndSelect(): Promise<boolean> {
-    const v = await validationMean();
+    const v = metrics.some((m) => m.name === metricName) ? await segmentationMetrics() : await validationMean();
     const better = state.best === null || (sel!.select_best === "min" ? v < state.best : v > state.best);
     rt.log({ epoch: state.epoch, iteration: state.iteration, [`val_${metricName}`]: v, best: better });
     rt.logger.info(`validation ${metricName} = ${v.toPrecision(6)}${better ? " (best)" : ""}`);
@@ -236,11 +275,37 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
     return !!sel!.early_stopping && state.stale >= sel!.early_stopping.patience;
   }
 
+  /** sliding-window prediction of each validation volume; every metric logged, the selected one returned */
+  async function segmentationMetrics(): Promise<number> {
+    valData ??= loaderFor(splits.val, valTf, "transforms.val");
+    const results = await segmentationValidation({
+      model,
+      inferer,
+      metrics,
+      batches: valData.batches({ batchSize: 1, shuffle: false, epoch: 0, keys: [sel!.image_key, sel!.label_key] }),
+      imageKey: sel!.image_key,
+      labelKey: sel!.label_key,
+    });
+    const record: Record<string, unknown> = { epoch: state.epoch, iteration: state.iteration };
+    for (const [name, r] of results) {
+      record[`val_${name}`] = r.value;
+      if (r.detail) record[`val_${name}_per_class`] = r.detail;
+    }
+    rt.log(record);
+    rt.logger.info(`validation at epoch ${state.epoch}:\n${perClassTable(results)}`);
+    return results.get(metricName)!.value;
+  }
+
   async function validationMean(): Promise<number> {
     let sum = 0;
     let n = 0;
     valData ??= loaderFor(splits.val, valTf, "transforms.val");
-    for await (const batch of valData.batches({ batchSize: c.batch_size, shuffle: false, epoch: 0, keys: graph.inputKeys })) {
+    for await (const batch of valData.batches({
+      batchSize: c.batch_size,
+      shuffle: false,
+      epoch: 0,
+      keys: graph.inputKeys,
+    })) {
       const bs = Object.values(batch)[0]?.shape[0] ?? 1;
       const v = tf.tidy(
         () => graph.run(batch, { model }, { training: false, until: metricName }).get(metricName)!.dataSync()[0],
