@@ -36,24 +36,36 @@ function time(fn, reps = REPS) {
   return ts[Math.floor(ts.length / 2)];
 }
 
-const sumOf = (f) => (...xs) => tf.sum(f(...xs));
+const sumOf =
+  (f) =>
+  (...xs) =>
+    tf.sum(f(...xs));
 const grads = (f, xs) => () => tf.grads(sumOf(f))(xs);
 
 const cases = [
   {
     name: "conv3d fwd 32³ 16→16 k3 — tf.conv3d",
     setup: () => [rand([1, 32, 32, 32, 16], 1), rand([3, 3, 3, 16, 16], 2)],
-    run: ([x, w]) => () => tf.conv3d(x, w, 1, "same"),
+    run:
+      ([x, w]) =>
+      () =>
+        tf.conv3d(x, w, 1, "same"),
   },
   {
     name: "conv3d fwd — engine conv2d form",
     setup: () => [rand([1, 32, 32, 32, 16], 1), rand([3, 3, 3, 16, 16], 2)],
-    run: ([x, w]) => () => engine.conv3d(x, w, { impl: "conv2d" }),
+    run:
+      ([x, w]) =>
+      () =>
+        engine.conv3d(x, w, { impl: "conv2d" }),
   },
   {
     name: "conv3d fwd — engine taps form",
     setup: () => [rand([1, 32, 32, 32, 16], 1), rand([3, 3, 3, 16, 16], 2)],
-    run: ([x, w]) => () => engine.conv3d(x, w, { impl: "taps" }),
+    run:
+      ([x, w]) =>
+      () =>
+        engine.conv3d(x, w, { impl: "taps" }),
     skipOn: ["cpu"], // ≈12 s: tfjs-cpu's rank-5 slice is per element; never used on cpu
   },
   {
@@ -77,7 +89,10 @@ const cases = [
   {
     name: "k2s2 transposed conv fwd 16³ 32→16 — tf.conv3dTranspose (wrong on wasm)",
     setup: () => [rand([1, 16, 16, 16, 32], 3), rand([2, 2, 2, 16, 32], 4)],
-    run: ([x, w]) => () => tf.conv3dTranspose(x, w, [1, 32, 32, 32, 16], 2, "valid"),
+    run:
+      ([x, w]) =>
+      () =>
+        tf.conv3dTranspose(x, w, [1, 32, 32, 32, 16], 2, "valid"),
   },
   {
     name: "k2s2 transposed conv fwd+bwd — engine matMul form",
@@ -92,7 +107,10 @@ const cases = [
   {
     name: "dense 216×768 · 768×768 fwd",
     setup: () => [rand([216, 768], 7), rand([768, 768], 8)],
-    run: ([x, w]) => () => tf.matMul(x, w),
+    run:
+      ([x, w]) =>
+      () =>
+        tf.matMul(x, w),
   },
   {
     name: "dense 216×768 · 768×768 fwd+bwd",
@@ -105,9 +123,17 @@ const cases = [
     run: (xs) => grads((q, k) => tf.matMul(q, k, false, true), xs),
   },
   {
+    name: "transpose [4,216,3,12,64] → [3,4,12,216,64] (qkv split, batch 4) fwd+bwd",
+    setup: () => [rand([4, 216, 3, 12, 64], 12)],
+    run: (xs) => grads((x) => tf.transpose(x, [2, 0, 3, 1, 4]), xs),
+  },
+  {
     name: "27-way split of 32³×432 (56 MB; concat's backward)",
     setup: () => [rand([1, 32, 32, 32, 432], 11)],
-    run: ([x]) => () => tf.split(x, 27, 4),
+    run:
+      ([x]) =>
+      () =>
+        tf.split(x, 27, 4),
     slow: true,
   },
 ];

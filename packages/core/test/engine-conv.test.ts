@@ -45,12 +45,72 @@ interface ConvCase {
   pads: Pads; // the zero padding that padding/strides mean, for the reference
 }
 const convCases: ConvCase[] = [
-  { name: "k3 same", xs: [1, 4, 5, 3, 2], ws: [3, 3, 3, 2, 3], padding: "same", pads: [[1, 1], [1, 1], [1, 1]] },
-  { name: "k3 same, batch 2", xs: [2, 3, 4, 5, 2], ws: [3, 3, 3, 2, 2], padding: "same", pads: [[1, 1], [1, 1], [1, 1]] },
-  { name: "k1", xs: [2, 3, 2, 4, 3], ws: [1, 1, 1, 3, 4], padding: "same", pads: [[0, 0], [0, 0], [0, 0]] },
-  { name: "k3 valid", xs: [1, 5, 4, 6, 2], ws: [3, 3, 3, 2, 3], padding: "valid", pads: [[0, 0], [0, 0], [0, 0]] },
-  { name: "k2 same (pad after)", xs: [1, 3, 4, 3, 2], ws: [2, 2, 2, 2, 3], padding: "same", pads: [[0, 1], [0, 1], [0, 1]] },
-  { name: "k 3×1×3 same", xs: [1, 4, 3, 4, 2], ws: [3, 1, 3, 2, 2], padding: "same", pads: [[1, 1], [0, 0], [1, 1]] },
+  {
+    name: "k3 same",
+    xs: [1, 4, 5, 3, 2],
+    ws: [3, 3, 3, 2, 3],
+    padding: "same",
+    pads: [
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ],
+  },
+  {
+    name: "k3 same, batch 2",
+    xs: [2, 3, 4, 5, 2],
+    ws: [3, 3, 3, 2, 2],
+    padding: "same",
+    pads: [
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ],
+  },
+  {
+    name: "k1",
+    xs: [2, 3, 2, 4, 3],
+    ws: [1, 1, 1, 3, 4],
+    padding: "same",
+    pads: [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ],
+  },
+  {
+    name: "k3 valid",
+    xs: [1, 5, 4, 6, 2],
+    ws: [3, 3, 3, 2, 3],
+    padding: "valid",
+    pads: [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ],
+  },
+  {
+    name: "k2 same (pad after)",
+    xs: [1, 3, 4, 3, 2],
+    ws: [2, 2, 2, 2, 3],
+    padding: "same",
+    pads: [
+      [0, 1],
+      [0, 1],
+      [0, 1],
+    ],
+  },
+  {
+    name: "k 3×1×3 same",
+    xs: [1, 4, 3, 4, 2],
+    ws: [3, 1, 3, 2, 2],
+    padding: "same",
+    pads: [
+      [1, 1],
+      [0, 0],
+      [1, 1],
+    ],
+  },
 ];
 
 /** conv3d through the engine vs the float64 reference: forward, dL/dx, dL/dw. */
@@ -126,7 +186,8 @@ for (const setup of setups) {
     });
 
     // native tf.conv3d only where its gradients are right
-    const impls: ConvImpl[] = setup.backend === "cpu" ? ["auto", "conv2d", "taps", "native"] : ["auto", "conv2d", "taps"];
+    const impls: ConvImpl[] =
+      setup.backend === "cpu" ? ["auto", "conv2d", "taps", "native"] : ["auto", "conv2d", "taps"];
     for (const c of convCases) {
       for (const impl of impls) {
         it(`conv3d ${c.name} [${impl}]: forward, dx, dw = float64 reference`, () => checkConv(c, impl));
@@ -140,7 +201,11 @@ for (const setup of setups) {
         ws: [4, 2, 3, 2, 5],
         padding: "valid",
         strides: [4, 2, 3],
-        pads: [[0, 0], [0, 0], [0, 0]],
+        pads: [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+        ],
       };
       checkConv(pc, "auto");
       checkConv({ ...pc, padding: "same" }, "auto"); // divisible: same = valid
@@ -149,9 +214,37 @@ for (const setup of setups) {
       const ws = [4, 2, 3, 1, 3];
       const x = f32(randArr(size(xs), 7));
       const w = f32(randArr(size(ws), 8));
-      const ref = conv3dRef(x, xs, w, ws, [4, 2, 3], [[0, 0], [0, 0], [0, 0]]);
+      const ref = conv3dRef(
+        x,
+        xs,
+        w,
+        ws,
+        [4, 2, 3],
+        [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+        ],
+      );
       const r = randArr(ref.y.length, 9);
-      const [gx, gw] = numGrad(([a, b]) => conv3dRef(a, xs, b, ws, [4, 2, 3], [[0, 0], [0, 0], [0, 0]]).y, [x, w], r, 1e-2);
+      const [gx, gw] = numGrad(
+        ([a, b]) =>
+          conv3dRef(
+            a,
+            xs,
+            b,
+            ws,
+            [4, 2, 3],
+            [
+              [0, 0],
+              [0, 0],
+              [0, 0],
+            ],
+          ).y,
+        [x, w],
+        r,
+        1e-2,
+      );
       const got = tfValueAndGrads(
         (a, b) => patchConv3d(a as tf.Tensor5D, b as tf.Tensor5D),
         [
@@ -177,7 +270,10 @@ for (const setup of setups) {
       const y = conv3d(tf.tensor5d([1, 2], [1, 1, 1, 1, 2]), tf.tensor5d([3, 4], [1, 1, 1, 2, 1]));
       expect(Array.from(y.dataSync())).toEqual([11]);
       // one input voxel of value 2, kernel values 0..7 → the 2×2×2 output is 2·kernel in C order
-      const t = convTranspose3dK2S2(tf.tensor5d([2], [1, 1, 1, 1, 1]), tf.tensor5d([0, 1, 2, 3, 4, 5, 6, 7], [2, 2, 2, 1, 1]));
+      const t = convTranspose3dK2S2(
+        tf.tensor5d([2], [1, 1, 1, 1, 1]),
+        tf.tensor5d([0, 1, 2, 3, 4, 5, 6, 7], [2, 2, 2, 1, 1]),
+      );
       expect(t.shape).toEqual([1, 2, 2, 2, 1]);
       expect(Array.from(t.dataSync())).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
       // 3×3×3 'same' conv of a constant 1 with an all-ones kernel counts the in-volume neighbours
@@ -194,10 +290,16 @@ for (const setup of setups) {
       const wp = tf.randomUniform([2, 2, 2, 3, 4]) as tf.Tensor5D;
       for (const impl of ["auto", "conv2d", "taps"] as ConvImpl[]) {
         expectNoLeak(() => tf.tidy(() => void conv3d(x, w, { impl })));
-        expectNoLeak(() => tf.dispose(tf.grads((a, b) => tf.sum(conv3d(a as tf.Tensor5D, b as tf.Tensor5D, { impl })))([x, w])));
+        expectNoLeak(() =>
+          tf.dispose(tf.grads((a, b) => tf.sum(conv3d(a as tf.Tensor5D, b as tf.Tensor5D, { impl })))([x, w])),
+        );
       }
-      expectNoLeak(() => tf.dispose(tf.grads((a, b) => tf.sum(convTranspose3dK2S2(a as tf.Tensor5D, b as tf.Tensor5D)))([x, wt])));
-      expectNoLeak(() => tf.dispose(tf.grads((a, b) => tf.sum(patchConv3d(a as tf.Tensor5D, b as tf.Tensor5D)))([x, wp])));
+      expectNoLeak(() =>
+        tf.dispose(tf.grads((a, b) => tf.sum(convTranspose3dK2S2(a as tf.Tensor5D, b as tf.Tensor5D)))([x, wt])),
+      );
+      expectNoLeak(() =>
+        tf.dispose(tf.grads((a, b) => tf.sum(patchConv3d(a as tf.Tensor5D, b as tf.Tensor5D)))([x, wp])),
+      );
       // a plain call outside tidy returns exactly one new tensor
       const n0 = tf.memory().numTensors;
       const y = conv3d(x, w);
@@ -211,9 +313,9 @@ for (const setup of setups) {
       expect(bad).toThrow(VoxelpipeError);
       expect(bad).toThrow(/input channels/);
       expect(() => convTranspose3dK2S2(x, tf.zeros([3, 3, 3, 2, 3]) as tf.Tensor5D)).toThrow(/2×2×2/);
-      expect(() => conv3d(tf.zeros([4, 4, 4, 3]) as unknown as tf.Tensor5D, tf.zeros([1, 1, 1, 3, 1]) as tf.Tensor5D)).toThrow(
-        /rank 5/,
-      );
+      expect(() =>
+        conv3d(tf.zeros([4, 4, 4, 3]) as unknown as tf.Tensor5D, tf.zeros([1, 1, 1, 3, 1]) as tf.Tensor5D),
+      ).toThrow(/rank 5/);
       expect(() => patchConv3d(x, tf.zeros([8, 8, 8, 3, 2]) as tf.Tensor5D)).toThrow(/patch larger/);
       tf.dispose(x);
     });
@@ -234,7 +336,11 @@ describe("why the engine exists: stock tfjs-backend-wasm 3-D conv kernels", () =
     const ws = [3, 3, 3, 2, 3];
     const x = f32(randArr(size(xs), 1));
     const w = f32(randArr(size(ws), 2, 0.5));
-    const pads: Pads = [[1, 1], [1, 1], [1, 1]];
+    const pads: Pads = [
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ];
     const r = randArr(size([1, 4, 5, 3, 3]), 3);
     const [gx] = numGrad(([a]) => conv3dRef(a, xs, w, ws, [1, 1, 1], pads).y, [x], r, 1e-2);
     const inputs = [
@@ -250,7 +356,9 @@ describe("why the engine exists: stock tfjs-backend-wasm 3-D conv kernels", () =
   it("stride ≠ 1 and ≠ kernel is refused while recording gradients on wasm, allowed for inference", () => {
     const x = tf.randomUniform([1, 4, 4, 4, 2]) as tf.Tensor5D;
     const w = tf.randomUniform([3, 3, 3, 2, 2]) as tf.Tensor5D;
-    expect(() => tf.grad((a) => tf.sum(conv3d(a as tf.Tensor5D, w, { strides: 2 })))(x)).toThrow(/cannot be trained on the wasm/);
+    expect(() => tf.grad((a) => tf.sum(conv3d(a as tf.Tensor5D, w, { strides: 2 })))(x)).toThrow(
+      /cannot be trained on the wasm/,
+    );
     const y = conv3d(x, w, { strides: 2 });
     expect(y.shape).toEqual([1, 2, 2, 2, 2]);
     tf.dispose([x, w, y]);

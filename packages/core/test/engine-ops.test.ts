@@ -18,7 +18,17 @@ import {
   registerGradients,
   uninstallWasmKernelFixes,
 } from "../src/engine/index.js";
-import { erf64, type F64, f32, matMulRef, numGrad, randArr, relErr, size, tfValueAndGrads } from "./engine-reference.js";
+import {
+  erf64,
+  type F64,
+  f32,
+  matMulRef,
+  numGrad,
+  randArr,
+  relErr,
+  size,
+  tfValueAndGrads,
+} from "./engine-reference.js";
 
 registerGradients();
 const TOL = 2e-5;
@@ -164,7 +174,12 @@ for (const setup of setups) {
     });
 
     it("softmax and logSoftmax over the last axis", () => {
-      check((x) => tf.softmax(x), ([x]) => rowsRef(x, 5, softmaxRow), [[3, 5]], { scale: [3] });
+      check(
+        (x) => tf.softmax(x),
+        ([x]) => rowsRef(x, 5, softmaxRow),
+        [[3, 5]],
+        { scale: [3] },
+      );
       check(
         (x) => tf.logSoftmax(x),
         ([x]) => rowsRef(x, 5, (row) => softmaxRow(row).map(Math.log)),
@@ -184,7 +199,10 @@ for (const setup of setups) {
           for (let b = 0; b < B; b++)
             for (let c = 0; c < C; c++) {
               const idx = Array.from({ length: n }, (_, i) => (b * n + i) * C + c);
-              const v = normalize(Float64Array.from(idx, (i) => x[i]), 1e-5);
+              const v = normalize(
+                Float64Array.from(idx, (i) => x[i]),
+                1e-5,
+              );
               idx.forEach((i, j) => {
                 y[i] = v[j];
               });
@@ -197,7 +215,11 @@ for (const setup of setups) {
     });
 
     it("leakyRelu slope 0.01 (PyTorch default)", () => {
-      check((x) => leakyRelu(x), ([x]) => x.map((v) => (v > 0 ? v : 0.01 * v)), [[5, 7]]);
+      check(
+        (x) => leakyRelu(x),
+        ([x]) => x.map((v) => (v > 0 ? v : 0.01 * v)),
+        [[5, 7]],
+      );
     });
 
     it("concat / slice / split / transpose / pad (rank 5)", () => {
@@ -275,7 +297,10 @@ for (const setup of setups) {
           tf.grads((a, b) =>
             tf.sum(
               tf.logSoftmax(
-                tf.matMul(gelu(layerNorm(linear(a, b as tf.Tensor2D), g, g)), tf.transpose(a, [0, 2, 1]) as tf.Tensor3D),
+                tf.matMul(
+                  gelu(layerNorm(linear(a, b as tf.Tensor2D), g, g)),
+                  tf.transpose(a, [0, 2, 1]) as tf.Tensor3D,
+                ),
               ),
             ),
           )([x, w]),

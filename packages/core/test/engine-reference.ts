@@ -57,7 +57,9 @@ export function conv3dRef(
                   const wk = k * s[2] + e - pads[2][0];
                   if (wk < 0 || wk >= W) continue;
                   for (let ci = 0; ci < Ci; ci++) {
-                    acc += x[(((b * D + di) * H + hj) * W + wk) * Ci + ci] * w[(((a * k1 + c) * k2 + e) * Ci + ci) * Co + co];
+                    acc +=
+                      x[(((b * D + di) * H + hj) * W + wk) * Ci + ci] *
+                      w[(((a * k1 + c) * k2 + e) * Ci + ci) * Co + co];
                   }
                 }
               }
@@ -86,7 +88,8 @@ export function convTransposeRef(x: F64, xs: number[], w: F64, ws: number[]): { 
                 for (let co = 0; co < Co; co++) {
                   let acc = 0;
                   for (let ci = 0; ci < Ci; ci++) {
-                    acc += x[(((b * D + i) * H + j) * W + k) * Ci + ci] * w[(((a * p1 + c) * p2 + e) * Co + co) * Ci + ci];
+                    acc +=
+                      x[(((b * D + i) * H + j) * W + k) * Ci + ci] * w[(((a * p1 + c) * p2 + e) * Co + co) * Ci + ci];
                   }
                   const oi = (((b * shape[1] + i * p0 + a) * shape[2] + j * p1 + c) * shape[3] + k * p2 + e) * Co + co;
                   y[oi] = acc;

@@ -55,7 +55,9 @@ describe("wasm kernel fixes", () => {
     uninstallWasmKernelFixes();
     expect(tf.getKernel(tf.BatchMatMul, "wasm")).toBe(stock);
     installWasmKernelFixes();
-    expect([...wasmKernelFixNames].sort()).toEqual([tf.BatchMatMul, tf.Slice, tf.SplitV, tf.Unpack].sort());
+    expect([...wasmKernelFixNames].sort()).toEqual(
+      [tf.BatchMatMul, tf.Slice, tf.SplitV, tf.Transpose, tf.Unpack].sort(),
+    );
   });
 
   it("prepareBackend installs the fixes on wasm only and reports the gradients", () => {
@@ -76,18 +78,47 @@ describe("wasm kernel fixes", () => {
   it("slice: bit-identical to cpu for every rank, contiguous or not, float32/int32/bool, size −1", async () => {
     const cases: [number[], number[], number[]][] = [
       [[7], [2], [4]],
-      [[5, 6], [1, 2], [3, 3]],
-      [[4, 5, 6], [1, 0, 2], [2, 5, 3]],
-      [[3, 4, 5, 6], [0, 1, 0, 0], [3, 2, 5, 6]], // contiguous runs of 30
-      [[2, 4, 5, 6, 3], [1, 1, 1, 1, 0], [1, 2, 3, 4, 3]], // conv tap
-      [[2, 4, 5, 6, 3], [0, 0, 0, 0, 1], [2, 4, 5, 6, 2]], // channel slice: runs of 2
-      [[2, 3, 4, 2, 3, 5], [1, 0, 1, 0, 1, 2], [1, 3, 2, 2, 2, 3]], // rank 6
-      [[2, 3, 4, 5, 6], [1, 1, 2, 0, 3], [-1, -1, -1, -1, -1]], // size −1 = to the end
+      [
+        [5, 6],
+        [1, 2],
+        [3, 3],
+      ],
+      [
+        [4, 5, 6],
+        [1, 0, 2],
+        [2, 5, 3],
+      ],
+      [
+        [3, 4, 5, 6],
+        [0, 1, 0, 0],
+        [3, 2, 5, 6],
+      ], // contiguous runs of 30
+      [
+        [2, 4, 5, 6, 3],
+        [1, 1, 1, 1, 0],
+        [1, 2, 3, 4, 3],
+      ], // conv tap
+      [
+        [2, 4, 5, 6, 3],
+        [0, 0, 0, 0, 1],
+        [2, 4, 5, 6, 2],
+      ], // channel slice: runs of 2
+      [
+        [2, 3, 4, 2, 3, 5],
+        [1, 0, 1, 0, 1, 2],
+        [1, 3, 2, 2, 2, 3],
+      ], // rank 6
+      [
+        [2, 3, 4, 5, 6],
+        [1, 1, 2, 0, 3],
+        [-1, -1, -1, -1, -1],
+      ], // size −1 = to the end
     ];
     for (const [shape, begin, sz] of cases) {
       const n = size(shape);
       for (const dtype of ["float32", "int32", "bool"] as const) {
-        const values = dtype === "float32" ? seq(n) : Int32Array.from({ length: n }, (_, i) => (dtype === "bool" ? i % 3 & 1 : i));
+        const values =
+          dtype === "float32" ? seq(n) : Int32Array.from({ length: n }, (_, i) => (dtype === "bool" ? (i % 3) & 1 : i));
         const r = await onBoth([{ values, shape, dtype }], (x) => tf.slice(x, begin, sz));
         expect(r.wasm, `${shape} ${begin} ${sz} ${dtype}`).toEqual(r.cpu);
       }
@@ -96,7 +127,10 @@ describe("wasm kernel fixes", () => {
 
   it("slice of a large tensor (2 M floats) copies only the slice, correctly", () => {
     const shape = [1, 64, 64, 64, 8];
-    const x = tf.tensor(Float32Array.from({ length: size(shape) }, (_, i) => i % 1000003), shape);
+    const x = tf.tensor(
+      Float32Array.from({ length: size(shape) }, (_, i) => i % 1000003),
+      shape,
+    );
     const y = tf.slice(x, [0, 1, 2, 3, 0], [1, 62, 62, 61, 8]);
     const v = y.dataSync();
     let bad = 0;
@@ -122,8 +156,46 @@ describe("wasm kernel fixes", () => {
     const even = await onBoth([{ values, shape }], (x) => tf.split(x, 3, 4));
     expect(even.wasm).toEqual(even.cpu);
     // stridedSlice still goes through the stock kernel's own paths
-    const ss = await onBoth([{ values, shape }], (x) => tf.stridedSlice(x, [0, 1, 0, 1, 0], [2, 3, 4, 5, 6], [1, 1, 2, 1, 3]));
+    const ss = await onBoth([{ values, shape }], (x) =>
+      tf.stridedSlice(x, [0, 1, 0, 1, 0], [2, 3, 4, 5, 6], [1, 1, 2, 1, 3]),
+    );
     expect(ss.wasm).toEqual(ss.cpu);
+  });
+
+  it("transpose: rank 5-6 permutations (done as rank-4 steps) bit-identical to cpu", async () => {
+    const cases: [number[], number[]][] = [
+      [
+        [2, 3, 4, 5, 6],
+        [4, 2, 3, 0, 1],
+      ],
+      [
+        [4, 6, 3, 2, 5],
+        [2, 0, 3, 1, 4],
+      ], // attention's qkv split with batch 4
+      [
+        [2, 3, 1, 4, 5, 2],
+        [5, 0, 3, 2, 1, 4],
+      ], // a size-1 dim
+      [
+        [2, 3, 4, 2, 3, 5],
+        [0, 3, 1, 4, 2, 5],
+      ], // depth-to-space
+      [
+        [3, 2, 2, 4, 5],
+        [0, 1, 3, 2, 4],
+      ], // reduces to rank 3: stock path
+      [
+        [2, 3, 4, 5, 6],
+        [0, 1, 2, 3, 4],
+      ], // identity
+    ];
+    for (const [shape, perm] of cases) {
+      for (const dtype of ["float32", "int32"] as const) {
+        const values = dtype === "float32" ? seq(size(shape)) : Int32Array.from({ length: size(shape) }, (_, i) => i);
+        const r = await onBoth([{ values, shape, dtype }], (x) => tf.transpose(x, perm));
+        expect(r.wasm, `${shape} ${perm}`).toEqual(r.cpu);
+      }
+    }
   });
 
   it("batchMatMul: larger shapes, every transpose, batches and broadcasts = float64", () => {
@@ -155,7 +227,10 @@ describe("wasm kernel fixes", () => {
   });
 
   it("batchMatMul: the same weights under two shapes give right answers (stock caches a stale XNNPACK operator)", () => {
-    const w = tf.tensor(Float32Array.from({ length: 24 }, (_, i) => i + 1), [4, 6]);
+    const w = tf.tensor(
+      Float32Array.from({ length: 24 }, (_, i) => i + 1),
+      [4, 6],
+    );
     const y1 = tf.matMul(tf.ones([1, 4]), w);
     const y2 = tf.matMul(tf.ones([1, 6]), tf.reshape(w, [6, 4]));
     expect(Array.from(y1.dataSync())).toEqual([40, 44, 48, 52, 56, 60]);
@@ -169,9 +244,19 @@ describe("wasm kernel fixes", () => {
     const x = tf.randomUniform([2, 4, 4, 4, 6]);
     const step = () => {
       tf.dispose(tf.grads((p, q) => tf.sum(tf.matMul(p, q, true, false)))([a, b]));
-      tf.dispose(tf.grads((v) => tf.sum(tf.concat(tf.split(v, 3, 4).map((s, i) => tf.mul(s, i + 1)), 4)))([x]));
+      tf.dispose(
+        tf.grads((v) =>
+          tf.sum(
+            tf.concat(
+              tf.split(v, 3, 4).map((s, i) => tf.mul(s, i + 1)),
+              4,
+            ),
+          ),
+        )([x]),
+      );
       tf.dispose(tf.unstack(x, 1));
       tf.dispose(tf.slice(x, [0, 1, 1, 1, 2], [2, 2, 2, 2, 3]));
+      tf.dispose(tf.grads((v) => tf.sum(tf.mul(tf.transpose(v, [4, 2, 3, 0, 1]), 2)))([x]));
     };
     step();
     const t0 = tf.memory().numTensors;

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { bceWithLogitsLoss, crossEntropyLoss } from "./cross-entropy.js";
 import { type DiceLossOptions, diceLoss } from "./dice.js";
 import { fusedSoftmaxDiceCE, fusedTarget } from "./fused-softmax.js";
-import { channelsOf, fmtShape, oneHotLabels, requireChannelLast, shapeError } from "./shapes.js";
+import { channelsOf, fmtShape, oneHotLabels, requireChannelLast, requireSameSpatial, shapeError } from "./shapes.js";
 
 /** MONAI `DiceCELoss` arguments (monai-semantics §4.3); reduction is "mean" or "sum" only, as in MONAI. */
 export interface DiceCELossOptions extends Omit<DiceLossOptions, "reduction" | "weight"> {
@@ -39,6 +39,7 @@ export function diceCELossParts(input: tf.Tensor, target: tf.Tensor, opts: DiceC
       "labels need a trailing channel axis of size 1: [B, S0, S1, S2, 1]",
     );
   }
+  requireSameSpatial(name, input, target);
   const c = channelsOf(input);
   const tc = channelsOf(target);
   if (tc !== 1 && tc !== c) {
@@ -47,6 +48,15 @@ export function diceCELossParts(input: tf.Tensor, target: tf.Tensor, opts: DiceC
       "number of channels for target is neither 1 (labels) nor the same as input (one-hot)",
       `target channels 1 or ${c}`,
       `target ${fmtShape(target)}`,
+    );
+  }
+  if (opts.to_onehot_y && c > 1 && tc !== 1) {
+    shapeError(
+      name,
+      "to_onehot_y needs integer labels with one channel",
+      "target [B, S0, S1, S2, 1]",
+      `target ${fmtShape(target)}`,
+      "a target that is already one-hot needs to_onehot_y: false",
     );
   }
   const lambdaDice = opts.lambda_dice ?? 1;

@@ -8,6 +8,7 @@ import {
   type LossReduction,
   oneHotLabels,
   requireChannelLast,
+  requireSameSpatial,
   shapeError,
   sumVoxels,
   type WarnFn,
@@ -50,12 +51,22 @@ export function diceLoss(input: tf.Tensor, target: tf.Tensor, opts: DiceLossOpti
   const name = "DiceLoss";
   requireChannelLast(name, "input", input);
   requireChannelLast(name, "target", target);
+  requireSameSpatial(name, input, target);
   const reduction = opts.reduction ?? "mean";
   const smoothNr = opts.smooth_nr ?? 1e-5;
   const smoothDr = opts.smooth_dr ?? 1e-5;
   const warn = opts.warn ?? (() => {});
   const nPred = channelsOf(input);
   const tc = channelsOf(target);
+  if (opts.to_onehot_y && nPred > 1 && tc !== 1) {
+    shapeError(
+      name,
+      "to_onehot_y needs integer labels with one channel",
+      "target [B, S0, S1, S2, 1]",
+      `target ${fmtShape(target)}`,
+      "a target that is already one-hot needs to_onehot_y: false",
+    );
+  }
   if (
     opts.fused !== false &&
     opts.softmax &&

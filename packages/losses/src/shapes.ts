@@ -21,13 +21,6 @@ export function channelsOf(t: tf.Tensor): number {
   return t.shape[t.rank - 1];
 }
 
-/** Spatial axes of a channel-last tensor: 1 .. rank-2. */
-export function spatialAxes(rank: number): number[] {
-  const axes: number[] = [];
-  for (let a = 1; a < rank - 1; a++) axes.push(a);
-  return axes;
-}
-
 /** Requires `[B, spatial..., C]` with at least one spatial axis. */
 export function requireChannelLast(loss: string, name: string, t: tf.Tensor): void {
   if (t.rank < 3) {
@@ -37,6 +30,20 @@ export function requireChannelLast(loss: string, name: string, t: tf.Tensor): vo
       "rank >= 3",
       `shape ${fmtShape(t)}`,
       "labels need a trailing channel axis of size 1, e.g. [B, S0, S1, S2, 1]",
+    );
+  }
+}
+
+/** Input and target must agree on batch and spatial axes (channels are checked by each loss). */
+export function requireSameSpatial(loss: string, input: tf.Tensor, target: tf.Tensor): void {
+  const a = input.shape.slice(0, -1);
+  const b = target.shape.slice(0, -1);
+  if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
+    shapeError(
+      loss,
+      "input and target must have the same batch and spatial shape",
+      `target [${[...a, "C or 1"].join(", ")}]`,
+      `input ${fmtShape(input)}, target ${fmtShape(target)}`,
     );
   }
 }

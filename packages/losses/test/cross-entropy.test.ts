@@ -118,5 +118,8 @@ describe("DiceCELoss matches float64 references (MONAI 1.4 target/weight handlin
   it("rejects a target whose channel count is neither 1 nor C", () => {
     expect(() => diceCELoss(x, tf.zeros([b, ...spatial, 2]))).toThrow(/neither 1 \(labels\) nor the same as input/);
     expect(() => diceCELoss(x, tf.zeros([b, ...spatial]))).toThrow(/same number of dimensions/);
+    expect(() => diceCELoss(x, tf.zeros([b, 2, 3, 3, 1]), { to_onehot_y: true, softmax: true })).toThrow(
+      /same batch and spatial shape/,
+    );
   });
 });

@@ -110,6 +110,15 @@ describe("DiceLoss errors and MONAI warnings", () => {
       expect(d.hint).toContain("to_onehot_y");
     }
   });
+  it("to_onehot_y with a target that is already one-hot is an error (MONAI one_hot raises too), both paths", () => {
+    const x = tf.zeros([1, 2, 2, 2, 3]);
+    const y = tf.zeros([1, 2, 2, 2, 3]);
+    for (const fused of [true, false]) {
+      expect(() => diceLoss(x, y, { to_onehot_y: true, softmax: true, fused })).toThrow(
+        /to_onehot_y needs integer labels/,
+      );
+    }
+  });
   it("wrong number of class weights is reported", () => {
     const x = tf.zeros([1, 2, 2, 2, 3]);
     const y = tf.zeros([1, 2, 2, 2, 1]);

@@ -27,6 +27,11 @@ const common = {
   name: z.string().optional().describe("name under which the metric is reported"),
 };
 
+const distanceMetric = z
+  .literal("euclidean")
+  .default("euclidean")
+  .describe('MONAI distance_metric; only "euclidean" (exact EDT) is implemented');
+
 const spacingArg = z
   .array(z.number().positive())
   .optional()
@@ -69,6 +74,7 @@ export const HausdorffDistanceMetricComponent = defineMetric({
     include_background: z.boolean().default(false).describe("include class 0 (MONAI default false)"),
     percentile: z.number().min(0).max(100).optional().describe("e.g. 95 for HD95; omitted = maximum distance"),
     directed: z.boolean().default(false).describe("only distances from prediction to ground truth"),
+    distance_metric: distanceMetric,
     spacing: spacingArg,
   }),
   create: (a) =>
@@ -98,6 +104,11 @@ export const SurfaceDiceMetricComponent = defineMetric({
       .min(1)
       .describe("tolerance in mm per reported class (classes 1.. when include_background is false)"),
     include_background: z.boolean().default(false).describe("include class 0 (MONAI default false)"),
+    distance_metric: distanceMetric,
+    use_subvoxels: z
+      .literal(false)
+      .default(false)
+      .describe("MONAI use_subvoxels; only voxel counting (false) is implemented"),
     spacing: spacingArg,
   }),
   create: (a) =>

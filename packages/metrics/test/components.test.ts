@@ -53,6 +53,9 @@ describe("@voxelpipe/metrics plugin", () => {
     expect(() => find("DiceMetric").args.parse({ get_not_nan: true })).toThrow();
     expect(() => find("SurfaceDiceMetric").args.parse({})).toThrow(); // class_thresholds required
     expect(() => find("HausdorffDistanceMetric").args.parse({ percentile: 101 })).toThrow();
+    expect(find("HausdorffDistanceMetric").args.parse({ distance_metric: "euclidean" })).toBeTruthy();
+    expect(() => find("HausdorffDistanceMetric").args.parse({ distance_metric: "chessboard" })).toThrow();
+    expect(() => find("SurfaceDiceMetric").args.parse({ class_thresholds: [1], use_subvoxels: true })).toThrow();
   });
 
   it("DiceMetric streams: update per batch, NaN-aware aggregate with per-class detail, reset", async () => {

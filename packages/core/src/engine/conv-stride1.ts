@@ -93,8 +93,8 @@ function forwardTaps(x: tf.Tensor5D, w: tf.Tensor5D, pads: Pads3): tf.Tensor5D {
 /**
  * dL/dw [k0,k1,k2,Ci,Co] for y = forwardStride1(x, w, pads), by the given form:
  * "taps": per tap slice(xpad, t)ᵀ @ dy (27 thin matMuls);
- * "conv2d": per kd ONE conv2d in which dy is the filter: batch = Ci, spatial = (S1, S2),
- * in-channels = (B, depth): dw[kd, kh, kw, ci, co] = Σ_{b,d,h,w} xpad[b, d+kd, h+kh, w+kw, ci]·dy[b, d, h, w, co].
+ * "conv2d": per sample and kd ONE conv2d in which dy is the filter: batch = Ci, spatial = (S1, S2),
+ * in-channels = depth: dw[kd, kh, kw, ci, co] = Σ_{d,h,w} xpad[d+kd, h+kh, w+kw, ci]·dy[d, h, w, co].
  */
 export function filterGradStride1(
   x: tf.Tensor5D,
@@ -107,26 +107,72 @@ export function filterGradStride1(
 }
 
 function filterGradConv2d(x: tf.Tensor5D, dy: tf.Tensor5D, pads: Pads3, kernel: [number, number, number]): tf.Tensor5D {
+  const b = x.shape[0];
+  if (b === 1) return filterGradConv2dOne(x, dy, pads, kernel);
+  // one sample at a time: with B = 1 the transposes below drop to rank 4, which tfjs-backend-wasm
+  // runs in C (≈2 ms at 32³×16); a full rank-5 permutation takes its generic path (≈50 ms)
   return tf.tidy(() => {
-    const [b, , h, wd, ci] = x.shape;
+    let acc: tf.Tensor5D | null = null;
+    for (let i = 0; i < b; i++) {
+      const g = tf.tidy(() => {
+        const xi = tf.slice(x, [i, 0, 0, 0, 0], [1, -1, -1, -1, -1]) as tf.Tensor5D;
+        const di = tf.slice(dy, [i, 0, 0, 0, 0], [1, -1, -1, -1, -1]) as tf.Tensor5D;
+        return filterGradConv2dOne(xi, di, pads, kernel);
+      });
+      acc = accumulate(acc, g);
+    }
+    return acc!;
+  });
+}
+
+function filterGradConv2dOne(
+  x: tf.Tensor5D,
+  dy: tf.Tensor5D,
+  pads: Pads3,
+  kernel: [number, number, number],
+): tf.Tensor5D {
+  return tf.tidy(() => {
+    const [, , h, wd, ci] = x.shape;
     const [, o0, o1, o2, co] = dy.shape;
     const [k0, k1, k2] = kernel;
     const [[p0b, p0a], p1, p2] = pads;
-    const xp = p0b || p0a ? tf.pad(x, [[0, 0], [p0b, p0a], [0, 0], [0, 0], [0, 0]]) : x;
-    const xT = tf.transpose(xp, [4, 2, 3, 0, 1]); // [Ci, S1, S2, B, Dp]
-    const filt = tf.reshape(tf.transpose(dy, [2, 3, 0, 1, 4]), [o1, o2, b * o0, co]) as tf.Tensor4D;
+    const xp =
+      p0b || p0a
+        ? tf.pad(x, [
+            [0, 0],
+            [p0b, p0a],
+            [0, 0],
+            [0, 0],
+            [0, 0],
+          ])
+        : x;
+    // (transposes written at rank ≤ 3: see patch-conv.ts on wasm's slow generic rank-5+ transpose)
+    const dp = xp.shape[1];
+    const xT = tf.reshape(tf.transpose(tf.reshape(xp, [dp, h * wd, ci]), [2, 1, 0]), [ci, h, wd, dp]); // [Ci, S1, S2, Dp]
+    const filt = tf.reshape(tf.transpose(tf.reshape(dy, [o0, o1 * o2, co]), [1, 0, 2]), [
+      o1,
+      o2,
+      o0,
+      co,
+    ]) as tf.Tensor4D;
     const hwPad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], p1, p2, [0, 0]];
     const parts: tf.Tensor4D[] = [];
     for (let kd = 0; kd < k0; kd++) {
       parts.push(
         tf.tidy(() => {
-          const xs = kd === 0 && o0 === xT.shape[4] ? xT : tf.slice(xT, [0, 0, 0, 0, kd], [ci, h, wd, b, o0]);
-          return tf.conv2d(tf.reshape(xs, [ci, h, wd, b * o0]) as tf.Tensor4D, filt, 1, hwPad); // [Ci, k1, k2, Co]
+          const xs = kd === 0 && o0 === xT.shape[3] ? xT : tf.slice(xT, [0, 0, 0, kd], [ci, h, wd, o0]);
+          return tf.conv2d(xs as tf.Tensor4D, filt, 1, hwPad); // [Ci, k1, k2, Co]
         }),
       );
     }
-    const g = parts.length === 1 ? tf.expandDims(parts[0], 0) : tf.stack(parts); // [k0, Ci, k1, k2, Co]
-    return tf.reshape(tf.transpose(g, [0, 2, 3, 1, 4]), [k0, k1, k2, ci, co]) as tf.Tensor5D;
+    const g = parts.length === 1 ? parts[0] : tf.stack(parts); // [k0, Ci, k1, k2, Co]
+    return tf.reshape(tf.transpose(tf.reshape(g, [k0, ci, k1 * k2, co]), [0, 2, 1, 3]), [
+      k0,
+      k1,
+      k2,
+      ci,
+      co,
+    ]) as tf.Tensor5D;
   });
 }
 
@@ -155,7 +201,11 @@ function filterGradTaps(x: tf.Tensor5D, dy: tf.Tensor5D, pads: Pads3, kernel: [n
 
 /** w [k0,k1,k2,Ci,Co] → spatially flipped, [k0,k1,k2,Co,Ci]: the kernel of the input gradient. */
 export function flipKernel(w: tf.Tensor5D): tf.Tensor5D {
-  return tf.tidy(() => tf.transpose(tf.reverse(w, [0, 1, 2]), [0, 1, 2, 4, 3]) as tf.Tensor5D);
+  return tf.tidy(() => {
+    const [k0, k1, k2, ci, co] = w.shape;
+    const t = tf.transpose(tf.reshape(tf.reverse(w, [0, 1, 2]), [k0 * k1 * k2, ci, co]), [0, 2, 1]);
+    return tf.reshape(t, [k0, k1, k2, co, ci]) as tf.Tensor5D;
+  });
 }
 
 /**

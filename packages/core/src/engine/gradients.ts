@@ -176,9 +176,12 @@ const batchMatMulGrad: tf.GradConfig = {
       return tf.reshape(axes.length ? tf.sum(g, axes) : g, like.shape);
     };
     const mm = (x: T, y: T, tx: boolean, ty: boolean) => tf.matMul(x, y, tx, ty);
-    if (!transposeA && !transposeB) return { a: () => fit(mm(d, b, false, true), a), b: () => fit(mm(a, d, true, false), b) };
-    if (!transposeA && transposeB) return { a: () => fit(mm(d, b, false, false), a), b: () => fit(mm(d, a, true, false), b) };
-    if (transposeA && !transposeB) return { a: () => fit(mm(b, d, false, true), a), b: () => fit(mm(a, d, false, false), b) };
+    if (!transposeA && !transposeB)
+      return { a: () => fit(mm(d, b, false, true), a), b: () => fit(mm(a, d, true, false), b) };
+    if (!transposeA && transposeB)
+      return { a: () => fit(mm(d, b, false, false), a), b: () => fit(mm(d, a, true, false), b) };
+    if (transposeA && !transposeB)
+      return { a: () => fit(mm(b, d, false, true), a), b: () => fit(mm(a, d, false, false), b) };
     return { a: () => fit(mm(b, d, true, true), a), b: () => fit(mm(d, a, true, true), b) };
   },
 };

@@ -52,8 +52,8 @@ export function convTranspose3dPatch(x: tf.Tensor5D, w: tf.Tensor5D): tf.Tensor5
   return tf.tidy(() => {
     const [b, d, h, wd, ci] = x.shape;
     const [p0, p1, p2, co] = w.shape;
-    // w [p0,p1,p2,Co,Ci] → [Ci, p0,p1,p2,Co] → [Ci, p0·p1·p2·Co]
-    const wm = tf.reshape(tf.transpose(w, [4, 0, 1, 2, 3]), [ci, p0 * p1 * p2 * co]) as tf.Tensor2D;
+    // w [p0,p1,p2,Co,Ci] → [Ci, p0·p1·p2·Co] (a 2-D transpose)
+    const wm = tf.transpose(tf.reshape(w, [p0 * p1 * p2 * co, ci])) as tf.Tensor2D;
     const y = tf.matMul(tf.reshape(x, [b * d * h * wd, ci]) as tf.Tensor2D, wm);
     // [b·d, h, w, p0, p1, p2·Co] → [b·d, p0, h, p1, w, p2·Co] = [b, d·p0, h·p1, w·p2, Co] in C order.
     // Two block swaps: [b·d, (h·w), p0, (p1·p2·Co)] → [b·d, p0, h, w, p1, p2·Co], then

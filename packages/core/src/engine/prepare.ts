@@ -3,7 +3,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { type GradientRegistration, registerGradients } from "./gradients.js";
-import { installWasmKernelFixes } from "./wasm-kernels.js";
+import { installWasmKernelFixes, wasmKernelFixNames } from "./wasm-kernels.js";
 
 export interface BackendPreparation {
   /** the tfjs backend id prepared */
@@ -18,14 +18,14 @@ export interface BackendPreparation {
  * Prepare a selected backend (default: the active one) for training/inference with voxelpipe's
  * engine: registers tfjs-core's gradients (throws a VoxelpipeError if they cannot be loaded); on
  * "wasm" installs the user-land kernel fixes (Slice/SplitV/Unpack heap-view slicing,
- * XNNPACK BatchMatMul for transposed and batched products). Idempotent; nothing to do on cpu
+ * XNNPACK BatchMatMul for transposed and batched products, rank ≥ 5 Transpose as rank-4 steps). Idempotent; nothing to do on cpu
  * and the tfjs-node backends.
  */
 export function prepareBackend(name: string = tf.getBackend()): BackendPreparation {
   const gradients = registerGradients();
   if (name === "wasm") {
     installWasmKernelFixes();
-    return { backend: name, kernelFixes: [tf.Slice, tf.SplitV, tf.Unpack, tf.BatchMatMul], gradients };
+    return { backend: name, kernelFixes: [...wasmKernelFixNames], gradients };
   }
   return { backend: name, kernelFixes: [], gradients };
 }

@@ -11,6 +11,8 @@
  *   and takes a per-element path for non-contiguous rank-5 slices. Ours copies only the slice,
  *   straight from heap view to heap view, in contiguous runs. SplitV (the gradient of concat) and
  *   Unpack call the stock slice function directly, so they are re-registered too.
+ * - Transpose: the C kernel has fast loops up to rank 4 only; rank ≥ 5 permutations (after
+ *   dropping size-1 dims) take a per-element generic path. Ours does them as rank-4 steps.
  * - BatchMatMul: the C kernel uses XNNPACK only for batch 1 without transposes, else a scalar
  *   loop (1-3 GFLOP/s) -- and every matMul gradient uses a transpose. Ours transposes explicitly
  *   (wasm Transpose kernel), folds a broadcast weight batch into rows, and runs each remaining
@@ -146,6 +148,64 @@ function unpack(args: KernelArgs): TensorInfo[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Transpose
+
+/**
+ * Drops size-1 dims and merges runs of axes that stay adjacent and in order, e.g. [2,3,4,5] with
+ * perm [0,2,3,1] → shape [2,3,20], perm [0,2,1]. Returns the reduced shape and perm.
+ */
+function canonicalPerm(shape: number[], perm: number[]): [number[], number[]] {
+  const keep = perm.filter((a) => shape[a] !== 1);
+  // groups of consecutive input axes, in output order
+  const groups: number[][] = [];
+  for (const a of keep) {
+    const g = groups.at(-1);
+    if (g && g.at(-1)! + 1 === a) g.push(a);
+    else groups.push([a]);
+  }
+  const byInput = [...groups].sort((g, h) => g[0] - h[0]);
+  const newShape = byInput.map((g) => g.reduce((acc, a) => acc * shape[a], 1));
+  const newPerm = groups.map((g) => byInput.indexOf(g));
+  return [newShape, newPerm];
+}
+
+/**
+ * The C kernel loops efficiently for rank ≤ 4 (after dropping size-1 and leading fixed dims) and
+ * falls back to a per-element generic loop for rank ≥ 5 (10-50× slower). Higher-rank permutations
+ * are done as a sequence of "move one axis" steps, each a rank-4 [pre, mid, axis, post] →
+ * [pre, axis, mid, post] transpose.
+ */
+function transpose(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs;
+  const { backend } = args;
+  const perm = args.attrs.perm as number[];
+  const stock = original(tf.Transpose);
+  const [shape, p] = canonicalPerm(x.shape, perm);
+  if (p.length <= 4 || x.dtype === "string") return stock(args as never) as TensorInfo;
+  let cur = p.map((_, i) => i); // input axes in their current order
+  let curShape = [...shape];
+  let t: TensorInfo = { dataId: x.dataId, dtype: x.dtype, shape };
+  let owned = false;
+  for (let pos = 0; pos < p.length; pos++) {
+    const i = cur.indexOf(p[pos]);
+    if (i === pos) continue;
+    const prod = (a: number[]) => a.reduce((q, v) => q * v, 1);
+    const view = {
+      dataId: t.dataId,
+      dtype: t.dtype,
+      shape: [prod(curShape.slice(0, pos)), prod(curShape.slice(pos, i)), curShape[i], prod(curShape.slice(i + 1))],
+    };
+    const next = stock({ inputs: { x: view }, backend: backend as never, attrs: { perm: [0, 2, 1, 3] } }) as TensorInfo;
+    if (owned) backend.disposeData(t.dataId);
+    t = next;
+    owned = true;
+    cur = [...cur.slice(0, pos), cur[i], ...cur.slice(pos, i), ...cur.slice(i + 1)];
+    curShape = [...curShape.slice(0, pos), curShape[i], ...curShape.slice(pos, i), ...curShape.slice(i + 1)];
+  }
+  return { dataId: t.dataId, dtype: t.dtype, shape: perm.map((a) => x.shape[a]) };
+}
+
+// ---------------------------------------------------------------------------------------------
 // BatchMatMul
 
 type MatMulFn = (
@@ -219,12 +279,12 @@ function batchMatMul(args: KernelArgs): TensorInfo {
   }
 
   // Materialise transposes so every product is a plain [m,k]@[k,n] (the only XNNPACK case).
-  const transpose = original(tf.Transpose);
+  const transpose2d = original(tf.Transpose);
   const temps: TensorInfo[] = [];
   const asRows = (t: TensorInfo, batch: number, r: number, c: number, tr: boolean): TensorInfo => {
     if (!tr) return t;
     const x3 = { dataId: t.dataId, dtype: t.dtype, shape: [batch, c, r] };
-    const y = transpose({ inputs: { x: x3 }, backend: backend as never, attrs: { perm: [0, 2, 1] } }) as TensorInfo;
+    const y = transpose2d({ inputs: { x: x3 }, backend: backend as never, attrs: { perm: [0, 2, 1] } }) as TensorInfo;
     temps.push(y);
     return y;
   };
@@ -290,6 +350,7 @@ const fixes: [string, KernelFunc][] = [
   [tf.SplitV, splitV as unknown as KernelFunc],
   [tf.Unpack, unpack as unknown as KernelFunc],
   [tf.BatchMatMul, batchMatMul as unknown as KernelFunc],
+  [tf.Transpose, transpose as unknown as KernelFunc],
 ];
 
 /** Names of the wasm kernels that installWasmKernelFixes replaces. */
@@ -304,7 +365,7 @@ export function wasmKernelFixesInstalled(): boolean {
 }
 
 /**
- * Re-registers Slice, SplitV, Unpack and BatchMatMul for the wasm backend with the faster
+ * Re-registers Slice, SplitV, Unpack, BatchMatMul and Transpose for the wasm backend with the faster
  * user-land kernels above. Idempotent; returns true if anything was (re)installed. Needs
  * `@tensorflow/tfjs-backend-wasm` imported (its kernels registered); works before or after
  * `tf.setBackend("wasm")`.
