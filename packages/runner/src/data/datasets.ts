@@ -3,6 +3,7 @@
  * glob patterns. Both hand out raw records `{ image: absPath, label: absPath, ... }`; loading is
  * the transforms' job (LoadImage).
  */
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Codes, type Dataset, defineDataset, type Sample, VoxelpipeError, z } from "@voxelpipe/core";
 import { checkDatalistFiles, type DatalistRecord, globDatalist, loadDecathlonDatalist } from "@voxelpipe/transforms";
@@ -42,6 +43,13 @@ export function recordsDataset(lists: Record<string, DatalistRecord[]>, source: 
   };
 }
 
+/** a Decathlon datalist's `labels` map (class value → name), when it has one */
+function classNames(file: string): Record<string, string> | undefined {
+  const labels = (JSON.parse(readFileSync(file, "utf8")) as { labels?: unknown }).labels;
+  if (!labels || typeof labels !== "object" || Array.isArray(labels)) return undefined;
+  return Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)]));
+}
+
 export const Datalist = defineDataset({
   name: "Datalist",
   description:
@@ -67,7 +75,7 @@ export const Datalist = defineDataset({
       baseDir: a.base_dir === undefined ? undefined : resolve(ctx.baseDir, a.base_dir),
     });
     if (a.check_files) await checkDatalistFiles(lists, FILE_KEYS, file);
-    return recordsDataset(lists, file);
+    return { ...recordsDataset(lists, file), labels: classNames(file) };
   },
 });
 

@@ -161,7 +161,7 @@ export async function runPipeline(
     };
     log.info(`stage ${name} (${stage.kind}) → ${dir}`);
     // the stage's own schema applies defaults (component entries pass through, built lazily later)
-    const config = stage.def.schema(validationSlots(registries)).parse(derefLists(stage.config, deref));
+    const config = stage.def.schema(validationSlots(registries)).parse(derefLists(stage.config, deref, (ref) => stageOutput(ref, outputs)));
     await stage.def.run(config as never, rt);
     outputs.set(name, published);
     writeFileAtomic(join(dir, OUTPUTS_FILE), `${JSON.stringify(published, null, 2)}\n`);
@@ -170,13 +170,34 @@ export async function runPipeline(
   return results;
 }
 
-/** `transforms: "@stages.finetune.transforms.val"`: a reference to a list stands for a copy of the list */
-function derefLists(v: unknown, deref: (v: unknown) => unknown): unknown {
+/**
+ * References in a stage's own config: `@stages.x.outputs.y` becomes the artifact (a path), and a
+ * reference to a list (`transforms: "@stages.finetune.transforms.val"`) a copy of the list.
+ * References to components stay: the resolver builds them.
+ */
+function derefLists(v: unknown, deref: (v: unknown) => unknown, output: (ref: string) => string | undefined): unknown {
   if (isReference(v)) {
+    const out = output(v);
+    if (out !== undefined) return out;
     const target = deref(v);
     return Array.isArray(target) ? structuredClone(target) : v;
   }
-  if (Array.isArray(v)) return v.map((x) => derefLists(x, deref));
-  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, derefLists(x, deref)]));
+  if (Array.isArray(v)) return v.map((x) => derefLists(x, deref, output));
+  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, derefLists(x, deref, output)]));
+  return v;
+}
+
+/** the value of `@stages.<s>.outputs.<k>`, or undefined for other references; a missing output is an error */
+function stageOutput(ref: string, outputs: Map<string, Record<string, string>>): string | undefined {
+  const m = /^@stages\.([^.]+)\.outputs\.([^.]+)$/.exec(ref);
+  if (!m) return undefined;
+  const v = outputs.get(m[1])?.[m[2]];
+  if (v === undefined) {
+    throw new VoxelpipeError({
+      code: Codes.danglingReference,
+      message: `${ref} is not available: stage "${m[1]}" has not produced output "${m[2]}"`,
+      hint: "stages run in `needs` order; does this stage need it?",
+    });
+  }
   return v;
 }
