@@ -15,6 +15,7 @@ export * from "./di/container.js";
 export * from "./di/tokens.js";
 export * as engine from "./engine/index.js";
 export * from "./errors.js";
+export * from "./io/atomic.js";
 export * from "./io/safetensors.js";
 export * from "./logger.js";
 export * from "./rng/mt19937.js";

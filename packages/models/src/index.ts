@@ -68,19 +68,6 @@ export {
   loadMonaiSafetensors,
   saveMonaiSafetensors,
 } from "./weights/monai.js";
-export {
-  isStDType,
-  numel,
-  parseSafetensors,
-  readSafetensors,
-  type SafetensorsContent,
-  type StData,
-  type StDType,
-  type StTensor,
-  serializeSafetensors,
-  writeFileAtomic,
-  writeSafetensors,
-} from "./weights/safetensors.js";
 export { assignVariable, modelTensors, toFloat32 } from "./weights/tensors.js";
 
 /** The built-in models plugin: registers through the same SDK a third party uses. */

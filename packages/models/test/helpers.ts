@@ -4,7 +4,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { engine } from "@voxelpipe/core";
-import { parseSafetensors, permuteArray, type StTensor } from "../src/index.js";
+import { decodeSafetensors, type SafeTensor } from "@voxelpipe/core";
+import { permuteArray } from "../src/index.js";
 
 export const SHARED = process.env.VOXELPIPE_SHARED ?? fileURLToPath(new URL("../../../../shared", import.meta.url));
 export const FIXTURES = `${SHARED}/reference/fixtures`;
@@ -21,20 +22,20 @@ export async function useBackend(name: string): Promise<void> {
   engine.prepareBackend(name);
 }
 
-export function loadFixture(name: string): { tensors: Map<string, StTensor>; meta: Record<string, unknown> } {
+export function loadFixture(name: string): { tensors: Map<string, SafeTensor>; meta: Record<string, unknown> } {
   const file = `${FIXTURES}/${name}.safetensors`;
-  const { tensors, metadata } = parseSafetensors(readFileSync(file), file);
+  const { tensors, metadata } = decodeSafetensors(readFileSync(file), file);
   return { tensors, meta: metadata.case ? JSON.parse(metadata.case) : {} };
 }
 
 /** PyTorch channel-first [B, C, S0, S1, S2] → channel-last [B, S0, S1, S2, C] */
-export function channelLast(t: StTensor): tf.Tensor5D {
+export function channelLast(t: SafeTensor): tf.Tensor5D {
   const [b, c, s0, s1, s2] = t.shape;
   const data = permuteArray(t.data as Float32Array, t.shape, [0, 2, 3, 4, 1]);
   return tf.tensor5d(data, [b, s0, s1, s2, c]);
 }
 
-export function asTensor(t: StTensor): tf.Tensor {
+export function asTensor(t: SafeTensor): tf.Tensor {
   return tf.tensor(t.data as Float32Array, t.shape, "float32");
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { createMemoryLogger, RandomState, type VoxelpipeError } from "@voxelpipe/core";
+import { createMemoryLogger, RandomState, readSafetensors, type VoxelpipeError } from "@voxelpipe/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import {
@@ -14,7 +14,6 @@ import {
   isUnusedMonaiKey,
   loadCheckpoint,
   permuteArray,
-  readSafetensors,
   saveCheckpoint,
   saveMonaiSafetensors,
   toTorchLayout,

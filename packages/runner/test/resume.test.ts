@@ -18,7 +18,7 @@ function onlyRun(runs: string): string {
 
 function checkpointEpoch(file: string): number {
   try {
-    return JSON.parse(decodeSafetensors(readFileSync(file)).metadata.state).epoch;
+    return JSON.parse(decodeSafetensors(readFileSync(file)).metadata.voxelpipe).state.epoch;
   } catch {
     return 0; // not there yet (atomic rename: never torn)
   }

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "./atomic.js";
 import { Codes, VoxelpipeError } from "../errors.js";
 
 /**
@@ -151,4 +152,17 @@ export function encodeSafetensors(
     p += b.byteLength;
   }
   return out;
+}
+
+/** Write a safetensors file atomically. */
+export async function writeSafetensors(
+  file: string,
+  tensors: Iterable<[string, { shape: number[]; data: SafeArray; dtype?: SafeDtype }]>,
+  metadata: Record<string, string> = {},
+): Promise<void> {
+  await writeFileAtomic(file, encodeSafetensors(tensors, metadata));
+}
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }

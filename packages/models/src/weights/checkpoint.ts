@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { Codes, type NamedVariables, VoxelpipeError } from "@voxelpipe/core";
-import { readSafetensors, type StTensor, serializeSafetensors, writeFileAtomic } from "./safetensors.js";
+import { readSafetensors, type SafeTensor, encodeSafetensors, writeFileAtomic } from "@voxelpipe/core";
 import { modelTensors } from "./tensors.js";
 
 /**
@@ -28,7 +28,7 @@ export interface CheckpointMeta {
 }
 
 export interface LoadedCheckpoint {
-  tensors: Map<string, StTensor>;
+  tensors: Map<string, SafeTensor>;
   /** parsed voxelpipe metadata, undefined for foreign files (e.g. a converted MONAI state dict) */
   meta: CheckpointMeta | undefined;
   /** the raw `__metadata__` map */
@@ -48,7 +48,7 @@ export async function saveCheckpoint(
   path: string,
   model: { params: NamedVariables },
   meta: { component: string; args: unknown; versions?: Record<string, string>; [extra: string]: unknown },
-  extra?: Map<string, StTensor>,
+  extra?: Map<string, SafeTensor>,
 ): Promise<void> {
   const tensors = await modelTensors(model.params);
   for (const [k, t] of extra ?? []) {
@@ -58,7 +58,7 @@ export async function saveCheckpoint(
   const full: CheckpointMeta = { ...meta, versions: { ...defaultVersions(), ...(meta.versions ?? {}) } };
   await writeFileAtomic(
     path,
-    serializeSafetensors(tensors, { format: CHECKPOINT_FORMAT, voxelpipe: JSON.stringify(full) }),
+    encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT, voxelpipe: JSON.stringify(full) }),
   );
 }
 

@@ -4,7 +4,7 @@ import type { ParamInfo } from "../params/param-store.js";
 import { isVoxelpipeCheckpoint } from "./checkpoint.js";
 import { fromTorchShape } from "./layout.js";
 import { importMonaiStateDict } from "./monai.js";
-import { readSafetensors, type StTensor } from "./safetensors.js";
+import { readSafetensors, type SafeTensor } from "@voxelpipe/core";
 import { assignVariable } from "./tensors.js";
 
 /**
@@ -99,7 +99,7 @@ export async function applyInit(
   const inc = spec.include?.map(globToRegExp);
   const exc = (spec.exclude ?? []).map(globToRegExp);
   const filtered: string[] = [];
-  const kept = new Map<string, StTensor>();
+  const kept = new Map<string, SafeTensor>();
   const state: string[] = [];
   for (const [k, t] of raw) {
     // training state stored next to the weights (the runner's `optimizer/<slot>`) is never a parameter
@@ -117,7 +117,7 @@ export async function applyInit(
     ignored = [...state, ...r.ignored];
   }
 
-  const assignments: [string, StTensor][] = [];
+  const assignments: [string, SafeTensor][] = [];
   const unexpected: string[] = [];
   const problems: Diagnostic[] = [];
   const seen = new Map<string, string>();

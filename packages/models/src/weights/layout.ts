@@ -1,8 +1,8 @@
 import type { ParamLayout } from "../params/param-store.js";
-import type { StData, StTensor } from "./safetensors.js";
+import type { SafeArray, SafeTensor } from "@voxelpipe/core";
 
 /** Permute an N-d C-order array: out axis i = in axis perm[i] (numpy.transpose semantics). */
-export function permuteArray<T extends StData>(data: T, shape: readonly number[], perm: readonly number[]): T {
+export function permuteArray<T extends SafeArray>(data: T, shape: readonly number[], perm: readonly number[]): T {
   const r = shape.length;
   if (perm.length !== r) throw new Error(`permutation [${perm}] does not match rank ${r}`);
   const outShape = perm.map((p) => shape[p]);
@@ -58,7 +58,7 @@ function inverse(p: number[]): number[] {
   return inv;
 }
 
-function convert(t: StTensor, perm: number[] | null, key: string, direction: string): StTensor {
+function convert(t: SafeTensor, perm: number[] | null, key: string, direction: string): SafeTensor {
   if (!perm) return t;
   if (t.shape.length !== perm.length) {
     throw new Error(`${key}: expected a rank-${perm.length} tensor for ${direction}, got shape [${t.shape}]`);
@@ -66,11 +66,11 @@ function convert(t: StTensor, perm: number[] | null, key: string, direction: str
   return { dtype: t.dtype, shape: perm.map((p) => t.shape[p]), data: permuteArray(t.data, t.shape, perm) };
 }
 
-export function fromTorchLayout(t: StTensor, layout: ParamLayout, key = "tensor"): StTensor {
+export function fromTorchLayout(t: SafeTensor, layout: ParamLayout, key = "tensor"): SafeTensor {
   return convert(t, FROM_TORCH[layout], key, `a PyTorch ${layout} weight`);
 }
 
-export function toTorchLayout(t: StTensor, layout: ParamLayout, key = "tensor"): StTensor {
+export function toTorchLayout(t: SafeTensor, layout: ParamLayout, key = "tensor"): SafeTensor {
   const p = FROM_TORCH[layout];
   return convert(t, p && inverse(p), key, `our ${layout} layout`);
 }

@@ -2,8 +2,8 @@ import type { Logger } from "@voxelpipe/core";
 import type { Network } from "../nets/common.js";
 import type { ParamInfo } from "../params/param-store.js";
 import { fromTorchLayout, toTorchLayout } from "./layout.js";
-import type { StTensor } from "./safetensors.js";
-import { readSafetensors, writeSafetensors } from "./safetensors.js";
+import type { SafeTensor } from "@voxelpipe/core";
+import { readSafetensors, writeSafetensors } from "@voxelpipe/core";
 import { modelTensors } from "./tensors.js";
 
 /**
@@ -20,11 +20,11 @@ export function isUnusedMonaiKey(key: string): boolean {
  * them as unexpected. Unused cross-attention keys are dropped and listed in `ignored`.
  */
 export function importMonaiStateDict(
-  stateDict: Map<string, StTensor>,
+  stateDict: Map<string, SafeTensor>,
   info: ReadonlyMap<string, ParamInfo>,
   rename: (k: string) => string = (k) => k,
-): { tensors: Map<string, StTensor>; ignored: string[] } {
-  const tensors = new Map<string, StTensor>();
+): { tensors: Map<string, SafeTensor>; ignored: string[] } {
+  const tensors = new Map<string, SafeTensor>();
   const ignored: string[] = [];
   for (const [k, t] of stateDict) {
     if (isUnusedMonaiKey(k)) {
@@ -39,9 +39,9 @@ export function importMonaiStateDict(
 }
 
 /** Our parameters as a MONAI state dict (PyTorch layouts, MONAI key names), float32. */
-export async function exportMonaiStateDict(model: Network): Promise<Map<string, StTensor>> {
+export async function exportMonaiStateDict(model: Network): Promise<Map<string, SafeTensor>> {
   const ours = await modelTensors(model.params);
-  const out = new Map<string, StTensor>();
+  const out = new Map<string, SafeTensor>();
   for (const [k, t] of ours) {
     const pi = model.paramInfo.get(k);
     out.set(k, pi ? toTorchLayout(t, pi.layout, k) : t);
@@ -57,7 +57,7 @@ export async function saveMonaiSafetensors(path: string, model: Network, logger?
 }
 
 /** Read a MONAI-layout safetensors file into our layouts for `model`. */
-export async function loadMonaiSafetensors(path: string, model: Network): Promise<Map<string, StTensor>> {
+export async function loadMonaiSafetensors(path: string, model: Network): Promise<Map<string, SafeTensor>> {
   const { tensors } = await readSafetensors(path);
   return importMonaiStateDict(tensors, model.paramInfo).tensors;
 }

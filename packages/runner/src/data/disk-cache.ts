@@ -5,9 +5,9 @@
  * rename), so a killed run never leaves a half-written entry that a later run would trust.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
-import type { Logger, Sample } from "@voxelpipe/core";
+import { type Logger, type Sample, writeFileAtomicSync } from "@voxelpipe/core";
 import { decodeSamples, encodeSamples } from "./sample-codec.js";
 
 /** bump when the stored layout or the key recipe changes: old entries are then simply not found */
@@ -93,18 +93,10 @@ export class DiskCache {
   }
 
   write(key: string, samples: Sample[], subject: string): void {
-    mkdirSync(this.dir, { recursive: true });
     const f = this.file(key);
-    const tmp = `${f}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     try {
-      writeFileSync(tmp, encodeSamples(samples, { subject }));
-      renameSync(tmp, f);
+      writeFileAtomicSync(f, encodeSamples(samples, { subject }));
     } catch (e) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // nothing was written
-      }
       // a cache that cannot be written costs time, not correctness
       this.logger?.warn(`cannot write cache entry ${f}: ${(e as Error).message.split("\n")[0]}`);
     }

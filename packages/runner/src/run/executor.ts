@@ -23,11 +23,12 @@ import {
   selectBackend,
   VoxelpipeError,
   validationSlots,
+  writeFileAtomicSync,
 } from "@voxelpipe/core";
 import { stringify } from "yaml";
 import { environment } from "./env.js";
 import { MetricsLog } from "./metrics-log.js";
-import { latestRunDir, newRunDir, writeFileAtomic } from "./run-dir.js";
+import { latestRunDir, newRunDir } from "./run-dir.js";
 
 export interface RunOptions {
   /** run only this stage (its upstream outputs come from their latest finished runs) */
@@ -164,7 +165,7 @@ export async function runPipeline(
     const config = stage.def.schema(validationSlots(registries)).parse(derefLists(stage.config, deref, (ref) => stageOutput(ref, outputs)));
     await stage.def.run(config as never, rt);
     outputs.set(name, published);
-    writeFileAtomic(join(dir, OUTPUTS_FILE), `${JSON.stringify(published, null, 2)}\n`);
+    writeFileAtomicSync(join(dir, OUTPUTS_FILE), `${JSON.stringify(published, null, 2)}\n`);
     results.push({ name, dir, outputs: published });
   }
   return results;

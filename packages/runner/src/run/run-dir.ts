@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 /** `runs/<pipeline>/<stage>/<timestamp>/`; timestamps sort, so the newest run is the last entry. */
@@ -25,11 +25,4 @@ export function latestRunDir(runsDir: string, pipeline: string, stage: string): 
     .map((d) => d.name)
     .sort();
   return dirs.length ? join(root, dirs[dirs.length - 1]) : undefined;
-}
-
-/** write a file so that readers see the old or the new content, never a torn one */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
 }

@@ -1,15 +1,14 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { encodeSafetensors, type Model, type Optimizer, readSafetensors, type StageRuntime, tf } from "@voxelpipe/core";
-import { writeFileAtomic } from "../run/run-dir.js";
-
-export const CHECKPOINT_FORMAT = "voxelpipe-checkpoint/1";
+import { type Model, type Optimizer, type StageRuntime, tf } from "@voxelpipe/core";
+import { loadCheckpoint, saveCheckpoint } from "@voxelpipe/models";
 
 /**
- * `checkpoints/{last,best}.safetensors`: model weights under their parameter names, optimizer
- * state under `optimizer/<slot>`, and the loop counters in the metadata. Written atomically
- * (temp file + rename), so a killed run never leaves a torn checkpoint. RNG state needs no saving:
- * every stream derives from (seed, stage, component, epoch, sample), so counters restore it.
+ * `checkpoints/{last,best}.safetensors`: the model's checkpoint format (weights under their
+ * parameter names + `{ component, args, versions }` metadata, so `init.from` and `voxelpipe infer`
+ * read it) plus the optimizer state under `optimizer/<slot>` and the loop counters. Written
+ * atomically (temp file + rename), so a killed run never leaves a torn checkpoint. RNG state needs
+ * no saving: every stream derives from (seed, stage, component, epoch, sample), so counters restore it.
  */
 export class Checkpointer {
   constructor(
@@ -23,36 +22,25 @@ export class Checkpointer {
   }
 
   async save(which: "last" | "best", state: Record<string, unknown>): Promise<void> {
-    const dir = join(this.rt.artifacts.dir, "checkpoints");
-    mkdirSync(dir, { recursive: true });
-    const entries: [string, { shape: number[]; data: Float32Array }][] = [];
-    for (const [name, v] of this.model.params)
-      entries.push([name, { shape: v.shape, data: (await v.data()) as Float32Array }]);
+    const { type, ...args } = (this.rt.deref(this.rt.get("model")) ?? {}) as Record<string, unknown>;
     const opt = this.optimizer.getState();
-    for (const [k, s] of Object.entries(opt.slots)) entries.push([`optimizer/${k}`, s]);
-    const bytes = encodeSafetensors(entries, {
-      format: CHECKPOINT_FORMAT,
-      state: JSON.stringify(state),
-      optimizer_step: String(opt.step),
-      lr: String(this.optimizer.lr),
-    });
-    writeFileAtomic(this.path(which), bytes);
+    const extra = new Map(Object.entries(opt.slots).map(([k, s]) => [`optimizer/${k}`, { dtype: "F32" as const, ...s }]));
+    await saveCheckpoint(this.path(which), this.model, { component: String(type), args, state, optimizer_step: opt.step, lr: this.optimizer.lr }, extra);
   }
 
   /** load `last` into the model and optimizer; returns the saved loop state */
   async restoreLast(): Promise<{ state: Record<string, unknown> } | undefined> {
     const file = this.path("last");
     if (!existsSync(file)) return undefined;
-    const { tensors, metadata } = readSafetensors(file);
+    const { tensors, meta } = await loadCheckpoint(file);
     for (const [name, v] of this.model.params) {
       const t = tensors.get(name);
       if (!t) throw new Error(`checkpoint ${file} has no tensor "${name}"`);
       tf.tidy(() => v.assign(tf.tensor(t.data as Float32Array, t.shape, "float32")));
     }
     const slots: Record<string, { shape: number[]; data: Float32Array }> = {};
-    for (const [k, t] of tensors)
-      if (k.startsWith("optimizer/")) slots[k.slice(10)] = { shape: t.shape, data: t.data as Float32Array };
-    this.optimizer.setState({ step: Number(metadata.optimizer_step ?? 0), slots }, this.model.params);
-    return { state: JSON.parse(metadata.state ?? "{}") };
+    for (const [k, t] of tensors) if (k.startsWith("optimizer/")) slots[k.slice("optimizer/".length)] = { shape: t.shape, data: t.data as Float32Array };
+    this.optimizer.setState({ step: Number(meta?.optimizer_step ?? 0), slots }, this.model.params);
+    return { state: (meta?.state ?? {}) as Record<string, unknown> };
   }
 }

@@ -1,8 +1,6 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { gzip, gzipSync } from "node:zlib";
-import { Codes, type Volume, type VoxelArray, VoxelpipeError } from "@voxelpipe/core";
+import { Codes, type Volume, type VoxelArray, VoxelpipeError, writeFileAtomic, writeFileAtomicSync } from "@voxelpipe/core";
 import { qformFromAffine } from "./nifti-affine.js";
 import { type DtypeInfo, dtypeByName, dtypeOfArray, type NiftiDtype, SUPPORTED_DTYPES } from "./nifti-dtypes.js";
 import type { NiftiHeaderMeta } from "./nifti-header.js";
@@ -148,9 +146,6 @@ function fileBytes(path: string, vol: Volume, opts: WriteNiftiOptions): { raw: U
 }
 
 /** a unique sibling name, so a crash never leaves a half-written file under the real name */
-function tempName(path: string): string {
-  return `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-}
 
 /** Write a Volume as NIfTI-1; gzip-compressed when the path ends with .gz. Parent folders are created. */
 export async function writeNifti(path: string, vol: Volume, opts: WriteNiftiOptions = {}): Promise<void> {
@@ -161,15 +156,7 @@ export async function writeNifti(path: string, vol: Volume, opts: WriteNiftiOpti
         gzip(raw, { level: opts.compressionLevel ?? 1 }, (e, out) => (e ? ko(e) : ok(out))),
       )
     : raw;
-  await mkdir(dirname(target), { recursive: true });
-  const tmp = tempName(target);
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, target);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(target, bytes);
 }
 
 /** Synchronous twin of {@link writeNifti} (for SaveImage, transforms are synchronous). */
@@ -177,13 +164,5 @@ export function writeNiftiSync(path: string, vol: Volume, opts: WriteNiftiOption
   const target = resolve(path);
   const { raw, gz } = fileBytes(target, vol, opts);
   const bytes = gz ? gzipSync(raw, { level: opts.compressionLevel ?? 1 }) : raw;
-  mkdirSync(dirname(target), { recursive: true });
-  const tmp = tempName(target);
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, target);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomicSync(target, bytes);
 }
