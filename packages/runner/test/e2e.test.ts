@@ -1,0 +1,105 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  ComponentResolver,
+  Container,
+  compilePipeline,
+  createMemoryLogger,
+  type Model,
+  readSafetensors,
+  RngStreams,
+  Services,
+  selectBackend,
+} from "@voxelpipe/core";
+import { describe, expect, it } from "vitest";
+import { builtinRegistries } from "../src/registries.js";
+import { cli, FIXTURES, REPO, tmp } from "./helpers.js";
+
+const TINY = join(FIXTURES, "pipelines", "tiny-e2e.yaml");
+
+function outputsOf(runs: string, stage: string): Record<string, string> {
+  const root = join(runs, "tiny-e2e", stage);
+  const dir = readdirSync(root).sort().pop()!;
+  return JSON.parse(readFileSync(join(root, dir, "outputs.json"), "utf8"));
+}
+
+describe("end to end: synth → SSL → transfer → fine-tune → infer → evaluate", () => {
+  it("runs the demo pipeline at test size and transfers exactly the ViT weights", async () => {
+    const runs = tmp();
+    const r = await cli(["run", TINY, "--runs-dir", runs, "--backend", "wasm"]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const s of ["data", "pretrain", "finetune", "predict", "score"]) expect(r.stdout).toContain(`${s}: run directory`);
+    expect(r.stderr).toMatch(/init UNETR from .*pretrain.*best\.safetensors: loaded 137 tensors/);
+    expect(r.stderr).toMatch(/validation at epoch 2:\nclass\s+dice/);
+    const report = JSON.parse(readFileSync(outputsOf(runs, "score").report, "utf8"));
+    expect(report.cases).toHaveLength(2);
+    expect(Object.keys(report.mean.dice)).toEqual(expect.arrayContaining(["liver", "spleen", "mean"]));
+    const preds = readdirSync(outputsOf(runs, "predict").predictions);
+    expect(preds.sort()).toEqual(["case_0006_seg.nii.gz", "case_0007_seg.nii.gz"]);
+
+    // the transfer, exactly as the YAML declares it: every encoder tensor equal, the decoder untouched
+    await selectBackend("cpu");
+    const registries = builtinRegistries();
+    const c = await compilePipeline(TINY, { registries });
+    const p = c.pipeline!;
+    const container = Container.root()
+      .value(Services.registries, registries)
+      .value(Services.logger, createMemoryLogger())
+      .value(Services.seed, p.seed)
+      .value(Services.rng, new RngStreams(p.seed))
+      .value(Services.backend, "cpu");
+    const outputs = { pretrain: outputsOf(runs, "pretrain") } as Record<string, Record<string, string>>;
+    const build = (root: Record<string, unknown>) =>
+      new ComponentResolver({ container, root, baseDir: p.baseDir, stageOutputs: (s, k) => outputs[s]?.[k] }).build<Model>("model", ["stages", "finetune", "model"]);
+    const transferred = await build(p.value);
+    const noInit = structuredClone(p.value) as { stages: { finetune: { model: Record<string, unknown> } } };
+    delete noInit.stages.finetune.model.init;
+    const scratch = await build(noInit as never);
+    const ssl = (await readSafetensors(outputs.pretrain.best)).tensors;
+    let encoder = 0;
+    let decoder = 0;
+    for (const [name, v] of transferred.params) {
+      const got = v.dataSync();
+      if (name.startsWith("vit.")) {
+        const src = ssl.get(name.slice(4));
+        expect(src, name).toBeDefined();
+        expect(Buffer.from(got.buffer).equals(Buffer.from((src!.data as Float32Array).buffer)), name).toBe(true);
+        encoder++;
+      } else {
+        expect(Buffer.from(got.buffer).equals(Buffer.from(scratch.params.get(name)!.dataSync().buffer)), name).toBe(true);
+        decoder++;
+      }
+    }
+    expect(encoder).toBe(137);
+    expect(decoder).toBeGreaterThan(20);
+    // the SSL decoder (the two transposed convolutions) went nowhere
+    expect([...ssl.keys()].filter((k) => k.startsWith("conv3d_transpose")).length).toBe(4);
+    expect([...transferred.params.keys()].some((k) => k.includes("conv3d_transpose"))).toBe(false);
+  });
+
+  it("a NaN loss stops training naming the step, and the best checkpoint stays intact", async () => {
+    const runs = tmp();
+    const r = await cli([
+      "run",
+      "pipelines/example-regression.yaml",
+      "--runs-dir",
+      runs,
+      "--backend",
+      "cpu",
+      "--set",
+      "plugins.1=../packages/runner/test/fixtures/plugins/other",
+      "--set",
+      "stages.fit.step.huber={call: {type: other/NaNAfter, after: 20}, in: [pred, y]}",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error\[VP220\]: huber is NaN at iteration 21 \(epoch 3\); training stopped/);
+    expect(r.stderr).toContain("the last good checkpoints are kept in");
+    const root = join(runs, "example-regression", "fit");
+    const dir = join(root, readdirSync(root)[0]);
+    const best = await readSafetensors(join(dir, "checkpoints", "best.safetensors"));
+    const meta = JSON.parse(best.metadata.voxelpipe);
+    expect(meta.state).toMatchObject({ epoch: 2, iteration: 16 });
+    for (const [k, t] of best.tensors) expect((t.data as Float32Array).every(Number.isFinite), k).toBe(true);
+    expect(existsSync(join(dir, "outputs.json"))).toBe(false);
+  });
+});
