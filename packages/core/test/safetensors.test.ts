@@ -32,10 +32,14 @@ describe("safetensors", () => {
   it("rejects truncated and corrupt files with the file named", () => {
     const good = encodeSafetensors([["w", { shape: [4], data: new Float32Array(4) }]]);
     expect(() => decodeSafetensors(good.subarray(0, 5), "x.safetensors")).toThrow(/x\.safetensors: file is 5 bytes/);
-    expect(() => decodeSafetensors(good.subarray(0, good.length - 4), "x.safetensors")).toThrow(/x\.safetensors: tensor "w" \(F32 4\) needs bytes 0\.\.16/);
+    expect(() => decodeSafetensors(good.subarray(0, good.length - 4), "x.safetensors")).toThrow(
+      /x\.safetensors: tensor "w" \(F32 4\) needs bytes 0\.\.16/,
+    );
     const bad = new Uint8Array(good);
     bad[8] = 0x5d; // "]" where the JSON object starts
     expect(() => decodeSafetensors(bad, "y.safetensors")).toThrow(/y\.safetensors: header is not valid JSON/);
-    expect(() => readSafetensors("/nonexistent/z.safetensors")).toThrow(/cannot read \/nonexistent\/z\.safetensors: no such file/);
+    expect(() => readSafetensors("/nonexistent/z.safetensors")).toThrow(
+      /cannot read \/nonexistent\/z\.safetensors: no such file/,
+    );
   });
 });

@@ -2,18 +2,16 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   ComponentResolver,
-  Container,
   compilePipeline,
   createMemoryLogger,
   type Model,
   readSafetensors,
-  RngStreams,
-  Services,
+  runContainer,
   selectBackend,
 } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
 import { builtinRegistries } from "../src/registries.js";
-import { cli, FIXTURES, REPO, tmp } from "./helpers.js";
+import { cli, FIXTURES, tmp } from "./helpers.js";
 
 const TINY = join(FIXTURES, "pipelines", "tiny-e2e.yaml");
 
@@ -28,7 +26,8 @@ describe("end to end: synth → SSL → transfer → fine-tune → infer → eva
     const runs = tmp();
     const r = await cli(["run", TINY, "--runs-dir", runs, "--backend", "wasm"]);
     expect(r.code, r.stderr).toBe(0);
-    for (const s of ["data", "pretrain", "finetune", "predict", "score"]) expect(r.stdout).toContain(`${s}: run directory`);
+    for (const s of ["data", "pretrain", "finetune", "predict", "score"])
+      expect(r.stdout).toContain(`${s}: run directory`);
     expect(r.stderr).toMatch(/init UNETR from .*pretrain.*best\.safetensors: loaded 137 tensors/);
     expect(r.stderr).toMatch(/validation at epoch 2:\nclass\s+dice/);
     const report = JSON.parse(readFileSync(outputsOf(runs, "score").report, "utf8"));
@@ -42,15 +41,15 @@ describe("end to end: synth → SSL → transfer → fine-tune → infer → eva
     const registries = builtinRegistries();
     const c = await compilePipeline(TINY, { registries });
     const p = c.pipeline!;
-    const container = Container.root()
-      .value(Services.registries, registries)
-      .value(Services.logger, createMemoryLogger())
-      .value(Services.seed, p.seed)
-      .value(Services.rng, new RngStreams(p.seed))
-      .value(Services.backend, "cpu");
+    const container = runContainer({ registries, logger: createMemoryLogger(), seed: p.seed, backend: "cpu" });
     const outputs = { pretrain: outputsOf(runs, "pretrain") } as Record<string, Record<string, string>>;
     const build = (root: Record<string, unknown>) =>
-      new ComponentResolver({ container, root, baseDir: p.baseDir, stageOutputs: (s, k) => outputs[s]?.[k] }).build<Model>("model", ["stages", "finetune", "model"]);
+      new ComponentResolver({
+        container,
+        root,
+        baseDir: p.baseDir,
+        stageOutputs: (s, k) => outputs[s]?.[k],
+      }).build<Model>("model", ["stages", "finetune", "model"]);
     const transferred = await build(p.value);
     const noInit = structuredClone(p.value) as { stages: { finetune: { model: Record<string, unknown> } } };
     delete noInit.stages.finetune.model.init;
@@ -66,7 +65,9 @@ describe("end to end: synth → SSL → transfer → fine-tune → infer → eva
         expect(Buffer.from(got.buffer).equals(Buffer.from((src!.data as Float32Array).buffer)), name).toBe(true);
         encoder++;
       } else {
-        expect(Buffer.from(got.buffer).equals(Buffer.from(scratch.params.get(name)!.dataSync().buffer)), name).toBe(true);
+        expect(Buffer.from(got.buffer).equals(Buffer.from(scratch.params.get(name)!.dataSync().buffer)), name).toBe(
+          true,
+        );
         decoder++;
       }
     }

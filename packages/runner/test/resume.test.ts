@@ -7,7 +7,14 @@ import { cli, REPO, tmp } from "./helpers.js";
 
 const BIN = join(REPO, "packages", "runner", "bin", "voxelpipe.js");
 // slow enough per epoch that the kill lands mid-run
-const SET = ["--set", "stages.fit.data.train=2048", "--set", "stages.fit.model.hidden=[128, 128]", "--set", "stages.fit.epochs=6"];
+const SET = [
+  "--set",
+  "stages.fit.data.train=2048",
+  "--set",
+  "stages.fit.model.hidden=[128, 128]",
+  "--set",
+  "stages.fit.epochs=6",
+];
 
 function onlyRun(runs: string): string {
   const root = join(runs, "example-regression", "fit");
@@ -58,7 +65,8 @@ describe("resume", () => {
     const wa = decodeSafetensors(readFileSync(join(a, "checkpoints", "last.safetensors")));
     const wb = decodeSafetensors(readFileSync(join(b, "checkpoints", "last.safetensors")));
     expect([...wb.tensors.keys()]).toEqual([...wa.tensors.keys()]);
-    for (const [k, t] of wa.tensors) expect(Buffer.from(wb.tensors.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer)), k).toBe(true);
+    for (const [k, t] of wa.tensors)
+      expect(Buffer.from(wb.tensors.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer)), k).toBe(true);
 
     // a finished run is not redone
     const again = await cli([...base, "--runs-dir", killed, "--resume"]);

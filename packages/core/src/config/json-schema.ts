@@ -38,6 +38,7 @@ export function pipelineJsonSchema(registries: Registries): Json {
   const stages = props.stages;
   props.stages = { type: "object", description: "the stage graph" };
   schema.if = { not: { required: ["extends"] } };
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a promise
   schema.then = { properties: { stages } };
   schema.title = "voxelpipe pipeline";
   schema.$id = "https://voxelpipe.dev/pipeline.schema.json";

@@ -246,6 +246,27 @@ function view(backend: WasmBackendLike, base: TensorInfo, offset: number, count:
   return id;
 }
 
+/**
+ * The [k, n] each weight buffer was first multiplied as, keyed by its dataId (shared by reshapes;
+ * the entry goes when the data is disposed and the dataId collected).
+ */
+const weightShapes = new WeakMap<object, string>();
+
+/**
+ * The C id of b itself when it is safe to let XNNPACK cache its packed-weights operator on it
+ * (the stock behaviour; saves re-packing a weight matrix on every forward), else null. XNNPACK's
+ * cache is keyed by tensor id only: the same buffer multiplied as a different [k, n] (e.g. through
+ * a reshape) would hit a stale operator and give wrong results, as the stock kernel does; then a
+ * fresh view id is used instead.
+ */
+function weightsId(backend: WasmBackendLike, b: TensorInfo, k: number, n: number): number | null {
+  const sig = `${k},${n}`;
+  const prev = weightShapes.get(b.dataId);
+  if (prev === undefined) weightShapes.set(b.dataId, sig);
+  else if (prev !== sig) return null;
+  return backend.dataIdMap.get(b.dataId)?.id ?? null;
+}
+
 function batchMatMul(args: KernelArgs): TensorInfo {
   const { a, b } = args.inputs;
   const { backend } = args;
@@ -292,15 +313,14 @@ function batchMatMul(args: KernelArgs): TensorInfo {
   const bN = asRows(b, batchB, k, n, transposeB); // [batchB, k, n]
   const mm = wasmMatMul(backend);
   const run = (aOff: number, rows: number, bOff: number, outOff: number) => {
-    // fresh view ids for every operand: XNNPACK caches its packed-weights operator per b id, and
-    // a reused id with a different [k, n] would silently hit a stale operator.
     const ia = view(backend, aN, aOff, rows * k);
-    const ib = view(backend, bN, bOff, k * n);
+    const ib = bOff === 0 && bN === b ? weightsId(backend, b, k, n) : null;
+    const ibv = ib ?? view(backend, bN, bOff, k * n);
     const io = view(backend, out, outOff, rows * n);
-    mm(ia, shapeBytes([1, rows, k]), 3, ib, shapeBytes([1, k, n]), 3, false, false, io);
-    // disposeData on the view ids also deletes the XNNPACK operator cached on ib
+    mm(ia, shapeBytes([1, rows, k]), 3, ibv, shapeBytes([1, k, n]), 3, false, false, io);
+    // disposeData on a view id also deletes the XNNPACK operator cached on it
     backend.wasm.tfjs.disposeData(ia);
-    backend.wasm.tfjs.disposeData(ib);
+    if (ib === null) backend.wasm.tfjs.disposeData(ibv);
     backend.wasm.tfjs.disposeData(io);
   };
   try {

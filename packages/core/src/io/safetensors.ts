@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { writeFileAtomic } from "./atomic.js";
 import { Codes, VoxelpipeError } from "../errors.js";
+import { writeFileAtomic } from "./atomic.js";
 
 /**
  * safetensors: 8-byte little-endian header length, a JSON header

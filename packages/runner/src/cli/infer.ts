@@ -1,5 +1,12 @@
 import { resolve } from "node:path";
-import { type BackendChoice, Codes, compilePipeline, createLogger, isPlainObject, VoxelpipeError } from "@voxelpipe/core";
+import {
+  type BackendChoice,
+  Codes,
+  compilePipeline,
+  createLogger,
+  isPlainObject,
+  VoxelpipeError,
+} from "@voxelpipe/core";
 import type { Command } from "commander";
 import { builtinRegistries } from "../registries.js";
 import { runPipeline } from "../run/executor.js";
@@ -13,15 +20,23 @@ export const CLI_INFER_STAGE = "infer-cli";
  * pointed at the given checkpoint, inputs and output folder. It then runs through the ordinary
  * validation and executor, so the CLI and a YAML `infer` stage behave the same.
  */
-export function cliInferStage(value: Record<string, unknown>, o: InferCliOptions, cwd: string): { name: string; stage: Record<string, unknown> } {
+export function cliInferStage(
+  value: Record<string, unknown>,
+  o: InferCliOptions,
+  cwd: string,
+): { name: string; stage: Record<string, unknown> } {
   const stages = (isPlainObject(value.stages) ? value.stages : {}) as Record<string, Record<string, unknown>>;
   const names = Object.keys(stages);
   const pick =
-    o.stage ?? names.find((n) => stages[n]?.kind === "infer") ?? [...names].reverse().find((n) => stages[n]?.kind === "train");
+    o.stage ??
+    names.find((n) => stages[n]?.kind === "infer") ??
+    [...names].reverse().find((n) => stages[n]?.kind === "train");
   if (!pick || !stages[pick]) {
     throw new VoxelpipeError({
       code: Codes.unknownStage,
-      message: o.stage ? `no stage "${o.stage}" in the pipeline` : "the pipeline has no infer or train stage to take the model and preprocessing from",
+      message: o.stage
+        ? `no stage "${o.stage}" in the pipeline`
+        : "the pipeline has no infer or train stage to take the model and preprocessing from",
       expected: names.length ? `one of: ${names.join(", ")}` : "a pipeline with a train or infer stage",
     });
   }
@@ -39,7 +54,11 @@ export function cliInferStage(value: Record<string, unknown>, o: InferCliOptions
     return { name: pick, stage: { ...rest, ...common } };
   }
   if (src.kind !== "train") {
-    throw new VoxelpipeError({ code: Codes.invalidValue, message: `stage "${pick}" is a ${String(src.kind)} stage`, expected: "a train or infer stage" });
+    throw new VoxelpipeError({
+      code: Codes.invalidValue,
+      message: `stage "${pick}" is a ${String(src.kind)} stage`,
+      expected: "a train or infer stage",
+    });
   }
   const validate = (src.validate ?? {}) as Record<string, unknown>;
   const transforms = (src.transforms ?? {}) as Record<string, unknown>;
@@ -68,16 +87,29 @@ interface InferCliOptions {
   runsDir: string;
 }
 
-export function registerInfer(program: Command, io: CliIO, report: (file: string, overrides: string[]) => Promise<never>): void {
+export function registerInfer(
+  program: Command,
+  io: CliIO,
+  report: (file: string, overrides: string[]) => Promise<never>,
+): void {
   program
     .command("infer")
-    .description("predict label maps with a checkpoint: the pipeline's preprocessing, sliding window, argmax, written on each input's grid")
+    .description(
+      "predict label maps with a checkpoint: the pipeline's preprocessing, sliding window, argmax, written on each input's grid",
+    )
     .argument("<pipeline>", "pipeline YAML whose train (or infer) stage defines model, preprocessing and inferer")
     .requiredOption("--checkpoint <file>", "weights (.safetensors)")
-    .option("--checkpoint-format <format>", "voxelpipe or monai (a MONAI/PyTorch state dict as safetensors)", "voxelpipe")
+    .option(
+      "--checkpoint-format <format>",
+      "voxelpipe or monai (a MONAI/PyTorch state dict as safetensors)",
+      "voxelpipe",
+    )
     .requiredOption("--input <path>", "a NIfTI file, a folder of them, or a datalist .json")
     .requiredOption("--output <dir>", "where <case>_seg.nii.gz files go")
-    .option("--stage <name>", "the stage to take model and preprocessing from (default: the infer stage, else the last train stage)")
+    .option(
+      "--stage <name>",
+      "the stage to take model and preprocessing from (default: the infer stage, else the last train stage)",
+    )
     .option("--split <name>", "datalist split to predict", "validation")
     .option("--save-probabilities", "also write <case>_prob.nii.gz", false)
     .option("--set <path=value>", "override a config value; repeatable", (v: string, p: string[]) => [...p, v], [])

@@ -28,9 +28,9 @@ import { stringify } from "yaml";
 import { builtinRegistries } from "../registries.js";
 import { runPipeline } from "../run/executor.js";
 import { argRows, table } from "./describe.js";
-import { type CliIO, processIO } from "./io.js";
 import { registerEvaluate } from "./evaluate.js";
 import { registerInfer } from "./infer.js";
+import { type CliIO, processIO } from "./io.js";
 import { registerSynth } from "./synth.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];

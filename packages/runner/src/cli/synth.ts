@@ -23,9 +23,13 @@ export function registerSynth(program: Command, io: CliIO): void {
     .action(async (o: { out: string; cases: number; test: number; size: number; val: number; seed: number }) => {
       const out = resolve(io.cwd, o.out);
       const started = Date.now();
-      const r = await writeSynthDataset(out, { cases: o.cases, size: o.size, seed: o.seed, valFraction: o.val, testCases: o.test }, (i, n) =>
-        io.err(`  case ${i}/${n}`),
+      const r = await writeSynthDataset(
+        out,
+        { cases: o.cases, size: o.size, seed: o.seed, valFraction: o.val, testCases: o.test },
+        (i, n) => io.err(`  case ${i}/${n}`),
       );
-      io.out(`wrote ${r.cases.length} cases to ${out} in ${((Date.now() - started) / 1000).toFixed(1)} s; datalist: ${r.datalist}`);
+      io.out(
+        `wrote ${r.cases.length} cases to ${out} in ${((Date.now() - started) / 1000).toFixed(1)} s; datalist: ${r.datalist}`,
+      );
     });
 }

@@ -6,7 +6,6 @@
 import {
   Codes,
   ComponentResolver,
-  Container,
   createLogger,
   formatPath,
   getAt,
@@ -18,8 +17,7 @@ import {
   type PipelineData,
   parsePath,
   type Registries,
-  RngStreams,
-  Services,
+  runContainer,
   type Transform,
   VoxelpipeError,
 } from "@voxelpipe/core";
@@ -91,12 +89,7 @@ export async function buildChain(
   const problems = await loadPlugins(p.value.plugins, p.baseDir, registries, new LocationMap());
   if (problems.length) throw new VoxelpipeError(problems);
   registries.freeze();
-  const container = Container.root()
-    .value(Services.logger, logger)
-    .value(Services.registries, registries)
-    .value(Services.seed, p.seed)
-    .value(Services.rng, new RngStreams(p.seed))
-    .value(Services.backend, src.backend);
+  const container = runContainer({ logger, registries, seed: p.seed, backend: src.backend });
   const resolver = new ComponentResolver({
     container,
     root: p.value,

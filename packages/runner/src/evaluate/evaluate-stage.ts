@@ -17,7 +17,10 @@ export const evaluateStage = defineStage({
       data: s.component("dataset").optional().describe("or: a dataset whose split lists the ground truth"),
       split: z.string().default("validation"),
       label_key: z.string().default("label"),
-      class_names: z.record(z.string(), z.string()).optional().describe('class value → organ name, e.g. { "1": spleen }'),
+      class_names: z
+        .record(z.string(), z.string())
+        .optional()
+        .describe('class value → organ name, e.g. { "1": spleen }'),
       map: z.record(z.string(), z.number().int()).optional().describe("remap values of both sides first; unlisted → 0"),
       metrics: z.array(z.enum(evaluationMetrics)).default(["dice", "hd95"]),
       nsd_tolerance: z.number().positive().default(2).describe("surface Dice tolerance (mm)"),
@@ -41,7 +44,12 @@ async function evaluate(c: EvaluateConfig, rt: StageRuntime): Promise<void> {
   const pred = resolve(rt.baseDir, c.pred);
   let pairs: { pred: string; label: string }[] | undefined;
   if (!c.label) {
-    if (!c.data) throw new VoxelpipeError({ code: Codes.missingArgument, message: "an evaluate stage needs `label` or `data`", hint: rt.where("") });
+    if (!c.data)
+      throw new VoxelpipeError({
+        code: Codes.missingArgument,
+        message: "an evaluate stage needs `label` or `data`",
+        hint: rt.where(""),
+      });
     const records = await datasetRecords(await rt.build<Dataset>("data", "dataset"), c.split);
     pairs = pairWithPredictions(
       pred,
@@ -49,7 +57,8 @@ async function evaluate(c: EvaluateConfig, rt: StageRuntime): Promise<void> {
     );
   }
   let names = c.class_names;
-  if (!names && c.data) names = (await rt.build<Dataset & { labels?: Record<string, string> }>("data", "dataset")).labels;
+  if (!names && c.data)
+    names = (await rt.build<Dataset & { labels?: Record<string, string> }>("data", "dataset")).labels;
   const r = await evaluateFiles({
     pred,
     label: c.label ? resolve(rt.baseDir, c.label) : undefined,

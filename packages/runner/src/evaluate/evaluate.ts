@@ -1,4 +1,4 @@
-import { Codes, type Volume, VoxelpipeError, spacingOf } from "@voxelpipe/core";
+import { Codes, spacingOf, type Volume, VoxelpipeError } from "@voxelpipe/core";
 import { computeDice, computeHausdorffDistance, computeSurfaceDice, type LabelBatch } from "@voxelpipe/metrics";
 import { readNifti } from "@voxelpipe/transforms";
 import { pairFiles } from "./pairing.js";
@@ -34,7 +34,10 @@ export interface EvaluationResult {
 function asLabelMap(v: Volume, map: Record<string, number> | undefined): Int32Array {
   const out = new Int32Array(v.data.length / v.channels);
   if (v.channels !== 1) {
-    throw new VoxelpipeError({ code: Codes.data, message: `${v.meta.source}: a label map must have one channel, it has ${v.channels}` });
+    throw new VoxelpipeError({
+      code: Codes.data,
+      message: `${v.meta.source}: a label map must have one channel, it has ${v.channels}`,
+    });
   }
   for (let i = 0; i < out.length; i++) {
     const x = Math.round(v.data[i]);
@@ -48,7 +51,10 @@ function checkGrid(p: Volume, l: Volume): void {
   const sameShape = p.shape.every((d, i) => d === l.shape[i]);
   const sameAffine = p.affine.every((a, i) => Math.abs(a - l.affine[i]) <= 1e-3);
   if (sameShape && sameAffine) return;
-  const fmt = (v: Volume) => `${v.shape.join("×")}, spacing ${spacingOf(v.affine).map((s) => +s.toFixed(4)).join("×")} mm, origin ${[v.affine[3], v.affine[7], v.affine[11]].map((o) => +o.toFixed(3)).join(", ")}`;
+  const fmt = (v: Volume) =>
+    `${v.shape.join("×")}, spacing ${spacingOf(v.affine)
+      .map((s) => +s.toFixed(4))
+      .join("×")} mm, origin ${[v.affine[3], v.affine[7], v.affine[11]].map((o) => +o.toFixed(3)).join(", ")}`;
   throw new VoxelpipeError({
     code: Codes.data,
     message: `prediction and label are on different grids: ${p.meta.source} vs ${l.meta.source}`,
@@ -63,7 +69,12 @@ export async function evaluateFiles(o: EvaluateOptions): Promise<EvaluationResul
   const metrics = o.metrics ?? ["dice", "hd95"];
   const pairs = o.pairs ?? pairFiles(String(o.pred), String(o.label));
   const cases: EvaluationResult["cases"] = [];
-  let classes: number[] | undefined = o.names ? Object.keys(o.names).map(Number).filter((c) => c > 0).sort((a, b) => a - b) : undefined;
+  let classes: number[] | undefined = o.names
+    ? Object.keys(o.names)
+        .map(Number)
+        .filter((c) => c > 0)
+        .sort((a, b) => a - b)
+    : undefined;
   const loaded: { p: Int32Array; l: Int32Array; vol: Volume; pair: (typeof pairs)[number] }[] = [];
   for (const [i, pair] of pairs.entries()) {
     o.onCase?.(i + 1, pairs.length, pair.pred);
@@ -73,7 +84,8 @@ export async function evaluateFiles(o: EvaluateOptions): Promise<EvaluationResul
   }
   if (!classes) {
     const present = new Set<number>();
-    for (const { p, l } of loaded) for (const arr of [p, l]) for (let i = 0; i < arr.length; i++) if (arr[i] > 0) present.add(arr[i]);
+    for (const { p, l } of loaded)
+      for (const arr of [p, l]) for (let i = 0; i < arr.length; i++) if (arr[i] > 0) present.add(arr[i]);
     classes = [...present].sort((a, b) => a - b);
   }
   const numClasses = Math.max(0, ...classes) + 1;
@@ -89,8 +101,18 @@ export async function evaluateFiles(o: EvaluateOptions): Promise<EvaluationResul
         m === "dice"
           ? computeDice(pb, lb, { num_classes: numClasses, include_background: false })
           : m === "nsd"
-            ? computeSurfaceDice(pb, lb, { num_classes: numClasses, include_background: false, spacing, class_thresholds: Array(numClasses - 1).fill(o.nsdTolerance ?? 2) })
-            : computeHausdorffDistance(pb, lb, { num_classes: numClasses, include_background: false, spacing, percentile: m === "hd95" ? 95 : undefined });
+            ? computeSurfaceDice(pb, lb, {
+                num_classes: numClasses,
+                include_background: false,
+                spacing,
+                class_thresholds: Array(numClasses - 1).fill(o.nsdTolerance ?? 2),
+              })
+            : computeHausdorffDistance(pb, lb, {
+                num_classes: numClasses,
+                include_background: false,
+                spacing,
+                percentile: m === "hd95" ? 95 : undefined,
+              });
       const values: OrganValues = {};
       classes.forEach((c, j) => {
         const col = mat.classes.indexOf(c);

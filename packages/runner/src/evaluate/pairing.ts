@@ -18,7 +18,11 @@ function niftiFiles(dir: string): string[] {
 
 function mustExist(path: string, what: string): void {
   if (!existsSync(path)) {
-    throw new VoxelpipeError({ code: Codes.fileNotFound, message: `${what} ${path} does not exist`, hint: "check the path" });
+    throw new VoxelpipeError({
+      code: Codes.fileNotFound,
+      message: `${what} ${path} does not exist`,
+      hint: "check the path",
+    });
   }
 }
 
@@ -41,7 +45,8 @@ export function pairFiles(pred: string, label: string): { pred: string; label: s
     });
   }
   const labels = niftiFiles(label);
-  if (labels.length === 0) throw new VoxelpipeError({ code: Codes.data, message: `no NIfTI files (.nii, .nii.gz) under ${label}` });
+  if (labels.length === 0)
+    throw new VoxelpipeError({ code: Codes.data, message: `no NIfTI files (.nii, .nii.gz) under ${label}` });
   return pairWithPredictions(pred, labels);
 }
 
@@ -57,7 +62,10 @@ export function pairWithPredictions(predDir: string, labels: string[]): { pred: 
     const exact = hits.filter((p) => niftiStem(p) === stem);
     const chosen = exact.length === 1 ? exact : hits;
     if (chosen.length === 1) pairs.push({ pred: chosen[0], label: l });
-    else missing.push(`${basename(l)}: ${chosen.length ? `several predictions (${chosen.map((c) => relative(predDir, c)).join(", ")})` : "no prediction"}`);
+    else
+      missing.push(
+        `${basename(l)}: ${chosen.length ? `several predictions (${chosen.map((c) => relative(predDir, c)).join(", ")})` : "no prediction"}`,
+      );
   }
   if (missing.length) {
     throw new VoxelpipeError({

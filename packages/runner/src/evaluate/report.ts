@@ -2,7 +2,8 @@ import { basename } from "node:path";
 import type { EvaluationMetric, EvaluationResult } from "./evaluate.js";
 import { niftiStem } from "./pairing.js";
 
-const fmt = (m: EvaluationMetric, v: number | null | undefined) => (v === null || v === undefined ? "-" : m === "dice" || m === "nsd" ? v.toFixed(3) : v.toFixed(2));
+const fmt = (m: EvaluationMetric, v: number | null | undefined) =>
+  v === null || v === undefined ? "-" : m === "dice" || m === "nsd" ? v.toFixed(3) : v.toFixed(2);
 
 /** One table per metric: organs as rows, cases and their mean as columns, the mean over organs last. */
 export function evaluationTables(r: EvaluationResult): string {
@@ -17,8 +18,15 @@ export function evaluationTables(r: EvaluationResult): string {
     });
     rows.push([`mean (${r.organs.length} organs)`, ...caseMeans.map((v) => fmt(m, v)), fmt(m, r.mean[m]?.mean)]);
     const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-    out.push(`${m}${m === "hd95" || m === "hd" ? " (mm)" : ""}`, line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line), "");
+    const line = (cells: string[]) =>
+      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+    out.push(
+      `${m}${m === "hd95" || m === "hd" ? " (mm)" : ""}`,
+      line(headers),
+      widths.map((w) => "-".repeat(w)).join("  "),
+      ...rows.map(line),
+      "",
+    );
   }
   return out.join("\n");
 }
@@ -29,10 +37,17 @@ export function evaluationCsv(r: EvaluationResult): string {
   const lines = [["case", "pred", "label", "organ", ...metrics].join(",")];
   for (const c of r.cases) {
     for (const o of r.organs) {
-      const cells = [niftiStem(c.label), basename(c.pred), basename(c.label), JSON.stringify(o), ...metrics.map((m) => String(c.metrics[m]?.[o] ?? ""))];
+      const cells = [
+        niftiStem(c.label),
+        basename(c.pred),
+        basename(c.label),
+        JSON.stringify(o),
+        ...metrics.map((m) => String(c.metrics[m]?.[o] ?? "")),
+      ];
       lines.push(cells.join(","));
     }
   }
-  for (const o of [...r.organs, "mean"]) lines.push(["mean", "", "", JSON.stringify(o), ...metrics.map((m) => String(r.mean[m]?.[o] ?? ""))].join(","));
+  for (const o of [...r.organs, "mean"])
+    lines.push(["mean", "", "", JSON.stringify(o), ...metrics.map((m) => String(r.mean[m]?.[o] ?? ""))].join(","));
   return `${lines.join("\n")}\n`;
 }

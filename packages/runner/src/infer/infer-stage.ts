@@ -1,10 +1,21 @@
 import { mkdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { Codes, type Dataset, defineStage, VoxelpipeError, type Inferer, type Model, type Sample, type StageRuntime, type Transform, z } from "@voxelpipe/core";
+import {
+  Codes,
+  type Dataset,
+  defineStage,
+  type Inferer,
+  type Model,
+  type Sample,
+  type StageRuntime,
+  type Transform,
+  VoxelpipeError,
+  z,
+} from "@voxelpipe/core";
 import { applyInit } from "@voxelpipe/models";
 import { invertSpatial, writeNifti } from "@voxelpipe/transforms";
-import { niftiStem } from "../evaluate/pairing.js";
 import { applyChain } from "../data/chain.js";
+import { niftiStem } from "../evaluate/pairing.js";
 import { allowMissingKeys, datasetRecords, inputRecords } from "./inputs.js";
 import { imageOf, labelVolume, predictLogits, probabilityVolume } from "./predict.js";
 
@@ -12,12 +23,16 @@ const REF = /^@/;
 
 export const inferStage = defineStage({
   name: "infer",
-  description: "predict label maps: deterministic preprocessing, sliding-window prediction, argmax, inverted onto each input's grid",
+  description:
+    "predict label maps: deterministic preprocessing, sliding-window prediction, argmax, inverted onto each input's grid",
   outputs: ["predictions"],
   schema: (s) =>
     z.object({
       model: s.component("model"),
-      checkpoint: z.string().optional().describe("weights to load (a .safetensors path or @stages.<train>.outputs.best)"),
+      checkpoint: z
+        .string()
+        .optional()
+        .describe("weights to load (a .safetensors path or @stages.<train>.outputs.best)"),
       checkpoint_format: z.enum(["voxelpipe", "monai"]).default("voxelpipe").describe("layout of the checkpoint"),
       input: z.string().optional().describe("a NIfTI file, a folder of them, or a Decathlon datalist (.json)"),
       data: s.component("dataset").optional().describe("or: a dataset and split"),
@@ -30,7 +45,10 @@ export const inferStage = defineStage({
       image_key: z.string().default("image"),
       output_dir: z.string().optional().describe("where label maps go (default: <run dir>/predictions)"),
       output_postfix: z.string().default("seg").describe("files are <case>_<postfix>.nii.gz"),
-      save_probabilities: z.boolean().default(false).describe("also write <case>_prob.nii.gz (softmax, one channel per class)"),
+      save_probabilities: z
+        .boolean()
+        .default(false)
+        .describe("also write <case>_prob.nii.gz (softmax, one channel per class)"),
     }),
   run: (c, rt) => infer(c as InferConfig, rt),
 });
@@ -56,7 +74,9 @@ async function infer(c: InferConfig, rt: StageRuntime): Promise<void> {
   const { init: _init, ...bare } = (entry ?? {}) as Record<string, unknown>;
   const model = await rt.buildEntry<Model>(c.checkpoint ? bare : entry, "model", "model");
   if (c.checkpoint) {
-    const r = await applyInit(model, { from: c.checkpoint, format: c.checkpoint_format }, rt.logger, { baseDir: rt.baseDir });
+    const r = await applyInit(model, { from: c.checkpoint, format: c.checkpoint_format }, rt.logger, {
+      baseDir: rt.baseDir,
+    });
     if (r.missing.length) {
       throw new VoxelpipeError({
         code: Codes.invalidValue,
@@ -70,7 +90,8 @@ async function infer(c: InferConfig, rt: StageRuntime): Promise<void> {
   const built = await Promise.all(entries.map((e, i) => rt.buildEntry<Transform>(e, "transform", `transforms.${i}`)));
   const firstRandom = built.findIndex((t) => t.random);
   const chain = firstRandom < 0 ? built : built.slice(0, firstRandom);
-  if (firstRandom >= 0) rt.logger.info(`using the ${chain.length} deterministic transforms before the first random one`);
+  if (firstRandom >= 0)
+    rt.logger.info(`using the ${chain.length} deterministic transforms before the first random one`);
 
   let records: Sample[];
   if (c.input) records = await inputRecords(resolve(rt.baseDir, c.input), c.split, c.image_key);
@@ -97,7 +118,9 @@ async function infer(c: InferConfig, rt: StageRuntime): Promise<void> {
           const probs = invertSpatial(probabilityVolume(logits, image), applied, { mode: "bilinear" });
           await writeNifti(join(outDir, `${name}_prob.nii.gz`), probs, { dtype: "float32" });
         }
-        rt.logger.info(`[${i + 1}/${records.length}] ${basename(src)} → ${file} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+        rt.logger.info(
+          `[${i + 1}/${records.length}] ${basename(src)} → ${file} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        );
         rt.log({ case: name, file: basename(file) });
       } finally {
         logits.dispose();

@@ -8,7 +8,11 @@ const NIFTI = /\.nii(\.gz)?$/;
 /** Records to predict: a NIfTI file, a folder of them, or a Decathlon datalist (its `split`). */
 export async function inputRecords(input: string, split: string, imageKey: string): Promise<Sample[]> {
   if (!existsSync(input)) {
-    throw new VoxelpipeError({ code: Codes.fileNotFound, message: `input ${input} does not exist`, hint: "give a .nii/.nii.gz file, a folder of them, or a datalist .json" });
+    throw new VoxelpipeError({
+      code: Codes.fileNotFound,
+      message: `input ${input} does not exist`,
+      hint: "give a .nii/.nii.gz file, a folder of them, or a datalist .json",
+    });
   }
   if (statSync(input).isDirectory()) {
     const files = readdirSync(input)
@@ -32,7 +36,11 @@ export async function inputRecords(input: string, split: string, imageKey: strin
     }
     return list.map((r) => ({ ...r }) as Sample);
   }
-  throw new VoxelpipeError({ code: Codes.invalidValue, message: `cannot read inputs from ${input}`, expected: "a .nii/.nii.gz file, a folder or a .json datalist" });
+  throw new VoxelpipeError({
+    code: Codes.invalidValue,
+    message: `cannot read inputs from ${input}`,
+    expected: "a .nii/.nii.gz file, a folder or a .json datalist",
+  });
 }
 
 export async function datasetRecords(ds: Dataset, split: string): Promise<Sample[]> {

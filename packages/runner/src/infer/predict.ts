@@ -1,4 +1,4 @@
-import { isVolume, type Inferer, type Model, type Sample, tf, type Volume } from "@voxelpipe/core";
+import { type Inferer, isVolume, type Model, type Sample, tf, type Volume } from "@voxelpipe/core";
 
 /** Whole-volume prediction of one preprocessed sample: [1, S0, S1, S2, C] logits through the inferer. */
 export async function predictLogits(model: Model, inferer: Inferer | undefined, image: Volume): Promise<tf.Tensor> {
@@ -16,7 +16,13 @@ export function labelVolume(logits: tf.Tensor, like: Volume): Volume {
   const am = tf.argMax(logits, -1);
   const data = Uint8Array.from(am.dataSync());
   am.dispose();
-  return { data, shape: [...like.shape], channels: 1, affine: Float64Array.from(like.affine), meta: { ...like.meta, applied: [...(like.meta.applied ?? [])] } };
+  return {
+    data,
+    shape: [...like.shape],
+    channels: 1,
+    affine: Float64Array.from(like.affine),
+    meta: { ...like.meta, applied: [...(like.meta.applied ?? [])] },
+  };
 }
 
 /** softmax probabilities as a float32 Volume with one channel per class */
@@ -24,13 +30,21 @@ export function probabilityVolume(logits: tf.Tensor, like: Volume): Volume {
   const p = tf.softmax(logits, -1);
   const data = p.dataSync() as Float32Array;
   p.dispose();
-  return { data: Float32Array.from(data), shape: [...like.shape], channels: logits.shape[logits.rank - 1], affine: Float64Array.from(like.affine), meta: { ...like.meta } };
+  return {
+    data: Float32Array.from(data),
+    shape: [...like.shape],
+    channels: logits.shape[logits.rank - 1],
+    affine: Float64Array.from(like.affine),
+    meta: { ...like.meta },
+  };
 }
 
 export function imageOf(sample: Sample, key: string, where: string): Volume {
   const v = sample[key];
   if (!isVolume(v)) {
-    throw new Error(`${where}: "${key}" is not an image volume after the transforms (got ${v === undefined ? "nothing" : typeof v}); is there a LoadImage for it?`);
+    throw new Error(
+      `${where}: "${key}" is not an image volume after the transforms (got ${v === undefined ? "nothing" : typeof v}); is there a LoadImage for it?`,
+    );
   }
   return v;
 }

@@ -7,7 +7,6 @@ import {
   type CompiledPipeline,
   type ComponentKind,
   ComponentResolver,
-  Container,
   createLogger,
   engine,
   formatPath,
@@ -18,6 +17,7 @@ import {
   parsePath,
   type Registries,
   RngStreams,
+  runContainer,
   Services,
   type StageRuntime,
   selectBackend,
@@ -62,12 +62,7 @@ export async function runPipeline(
   if (typeof prepare === "function") await prepare(backend.tfBackend);
   registries.freeze();
 
-  const root = Container.root()
-    .value(Services.logger, logger)
-    .value(Services.registries, registries)
-    .value(Services.seed, p.seed)
-    .value(Services.rng, new RngStreams(p.seed))
-    .value(Services.backend, backend.tfBackend);
+  const root = runContainer({ logger, registries, seed: p.seed, backend: backend.tfBackend });
 
   const outputs = new Map<string, Record<string, string>>();
   const selected = opts.stage ? [opts.stage] : p.order;
@@ -162,7 +157,9 @@ export async function runPipeline(
     };
     log.info(`stage ${name} (${stage.kind}) → ${dir}`);
     // the stage's own schema applies defaults (component entries pass through, built lazily later)
-    const config = stage.def.schema(validationSlots(registries)).parse(derefLists(stage.config, deref, (ref) => stageOutput(ref, outputs)));
+    const config = stage.def
+      .schema(validationSlots(registries))
+      .parse(derefLists(stage.config, deref, (ref) => stageOutput(ref, outputs)));
     await stage.def.run(config as never, rt);
     outputs.set(name, published);
     writeFileAtomicSync(join(dir, OUTPUTS_FILE), `${JSON.stringify(published, null, 2)}\n`);

@@ -15,16 +15,36 @@ export const synthStage = defineStage({
   schema: () =>
     z.object({
       cases: z.number().int().positive().describe("labelled cases (training + validation)"),
-      test_cases: z.number().int().min(0).default(0).describe("extra held-out cases (imagesTs/labelsTs, the `test` list)"),
-      size: z.union([z.number().int().min(16), z.tuple([z.number().int(), z.number().int(), z.number().int()])]).describe("grid size"),
+      test_cases: z
+        .number()
+        .int()
+        .min(0)
+        .default(0)
+        .describe("extra held-out cases (imagesTs/labelsTs, the `test` list)"),
+      size: z
+        .union([z.number().int().min(16), z.tuple([z.number().int(), z.number().int(), z.number().int()])])
+        .describe("grid size"),
       val_fraction: z.number().min(0).max(0.9).default(0.25),
       seed: z.number().int().min(0).default(0).describe("dataset seed"),
       out: z.string().optional().describe("folder (default: <run dir>/data); relative to the pipeline file"),
     }),
   run: async (c, rt: StageRuntime) => {
-    const cfg = c as { cases: number; test_cases: number; size: number | [number, number, number]; val_fraction: number; seed: number; out?: string };
+    const cfg = c as {
+      cases: number;
+      test_cases: number;
+      size: number | [number, number, number];
+      val_fraction: number;
+      seed: number;
+      out?: string;
+    };
     const dir = cfg.out ? resolve(rt.baseDir, cfg.out) : join(rt.artifacts.dir, "data");
-    const key = JSON.stringify({ cases: cfg.cases, test: cfg.test_cases, size: cfg.size, val: cfg.val_fraction, seed: cfg.seed });
+    const key = JSON.stringify({
+      cases: cfg.cases,
+      test: cfg.test_cases,
+      size: cfg.size,
+      val: cfg.val_fraction,
+      seed: cfg.seed,
+    });
     const stamp = join(dir, ".voxelpipe-synth.json");
     let datalist = join(dir, "dataset.json");
     if (existsSync(stamp) && existsSync(datalist) && readFileSync(stamp, "utf8") === key) {
@@ -40,7 +60,9 @@ export const synthStage = defineStage({
       });
       datalist = r.datalist;
       writeFileSync(stamp, key);
-      rt.logger.info(`wrote ${r.cases.length} synthetic cases to ${dir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      rt.logger.info(
+        `wrote ${r.cases.length} synthetic cases to ${dir} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
     }
     rt.artifacts.publish("datalist", datalist);
     rt.artifacts.publish("dir", dir);

@@ -24,8 +24,15 @@ export class Checkpointer {
   async save(which: "last" | "best", state: Record<string, unknown>): Promise<void> {
     const { type, ...args } = (this.rt.deref(this.rt.get("model")) ?? {}) as Record<string, unknown>;
     const opt = this.optimizer.getState();
-    const extra = new Map(Object.entries(opt.slots).map(([k, s]) => [`optimizer/${k}`, { dtype: "F32" as const, ...s }]));
-    await saveCheckpoint(this.path(which), this.model, { component: String(type), args, state, optimizer_step: opt.step, lr: this.optimizer.lr }, extra);
+    const extra = new Map(
+      Object.entries(opt.slots).map(([k, s]) => [`optimizer/${k}`, { dtype: "F32" as const, ...s }]),
+    );
+    await saveCheckpoint(
+      this.path(which),
+      this.model,
+      { component: String(type), args, state, optimizer_step: opt.step, lr: this.optimizer.lr },
+      extra,
+    );
   }
 
   /** load `last` into the model and optimizer; returns the saved loop state */
@@ -39,7 +46,9 @@ export class Checkpointer {
       tf.tidy(() => v.assign(tf.tensor(t.data as Float32Array, t.shape, "float32")));
     }
     const slots: Record<string, { shape: number[]; data: Float32Array }> = {};
-    for (const [k, t] of tensors) if (k.startsWith("optimizer/")) slots[k.slice("optimizer/".length)] = { shape: t.shape, data: t.data as Float32Array };
+    for (const [k, t] of tensors)
+      if (k.startsWith("optimizer/"))
+        slots[k.slice("optimizer/".length)] = { shape: t.shape, data: t.data as Float32Array };
     this.optimizer.setState({ step: Number(meta?.optimizer_step ?? 0), slots }, this.model.params);
     return { state: (meta?.state ?? {}) as Record<string, unknown> };
   }

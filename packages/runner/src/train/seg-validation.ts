@@ -20,7 +20,9 @@ export async function segmentationValidation(o: {
     const label = batch[o.labelKey];
     if (!image || !label) {
       tf.dispose(Object.values(batch));
-      throw new Error(`validation batches need "${o.imageKey}" and "${o.labelKey}" (got ${Object.keys(batch).join(", ")})`);
+      throw new Error(
+        `validation batches need "${o.imageKey}" and "${o.labelKey}" (got ${Object.keys(batch).join(", ")})`,
+      );
     }
     const logits = o.inferer ? await o.inferer.infer(image, predictor) : tf.tidy(() => predictor(image));
     const pred = tf.tidy(() => tf.expandDims(tf.argMax(logits, -1), -1));

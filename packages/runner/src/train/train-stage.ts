@@ -1,9 +1,9 @@
 import {
   Codes,
   type Dataset,
+  defineStage,
   type Inferer,
   type Metric,
-  defineStage,
   type Model,
   type Optimizer,
   type OptimizerFactory,
@@ -65,9 +65,14 @@ export const trainStage = defineStage({
           metric: z
             .string()
             .optional()
-            .describe("what selects the best checkpoint: a metric's name, or a step node averaged over the validation split (default: the first metric, else the objective)"),
+            .describe(
+              "what selects the best checkpoint: a metric's name, or a step node averaged over the validation split (default: the first metric, else the objective)",
+            ),
           select_best: z.enum(["min", "max"]).default("min"),
-          inferer: s.component("inferer").optional().describe("whole-volume prediction for metrics, e.g. SlidingWindow"),
+          inferer: s
+            .component("inferer")
+            .optional()
+            .describe("whole-volume prediction for metrics, e.g. SlidingWindow"),
           metrics: z
             .array(s.component("metric"))
             .default([])
@@ -162,9 +167,15 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
   const trainData = loaderFor(splits.train, trainTf, "transforms.train");
   let valData: DataLoader | undefined;
   const inferer = sel?.inferer ? await rt.build<Inferer>("validate.inferer", "inferer") : undefined;
-  const metrics = await Promise.all((sel?.metrics ?? []).map((e, i) => rt.buildEntry<Metric>(e, "metric", `validate.metrics.${i}`)));
+  const metrics = await Promise.all(
+    (sel?.metrics ?? []).map((e, i) => rt.buildEntry<Metric>(e, "metric", `validate.metrics.${i}`)),
+  );
   const metricName = sel?.metric ?? metrics[0]?.name ?? c.objective;
-  if (metrics.length && !metrics.some((m) => m.name === metricName) && !graph.nodes.some((n) => n.name === metricName)) {
+  if (
+    metrics.length &&
+    !metrics.some((m) => m.name === metricName) &&
+    !graph.nodes.some((n) => n.name === metricName)
+  ) {
     throw new VoxelpipeError({
       code: Codes.invalidValue,
       message: `validate.metric "${metricName}" is neither a metric nor a step node`,
