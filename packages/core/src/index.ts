@@ -1,8 +1,3 @@
-// tfjs-core's node bundle registers no gradients, and its per-file ESM build cannot be loaded by
-// Node (extensionless imports). The @tensorflow/tfjs node bundle registers them against the same
-// tfjs-core instance; importing it once here gives every package differentiable ops.
-import "@tensorflow/tfjs";
-
 // one tfjs instance for the whole process: plugins use this re-export, never their own copy
 export * as tf from "@tensorflow/tfjs-core";
 export { z } from "zod";
