@@ -3,8 +3,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
-import { engine } from "@voxelpipe/core";
-import { decodeSafetensors, type SafeTensor } from "@voxelpipe/core";
+import { decodeSafetensors, engine, type SafeTensor } from "@voxelpipe/core";
 import { permuteArray } from "../src/index.js";
 
 export const SHARED = process.env.VOXELPIPE_SHARED ?? fileURLToPath(new URL("../../../../shared", import.meta.url));

@@ -1,6 +1,13 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { Codes, type NamedVariables, VoxelpipeError } from "@voxelpipe/core";
-import { readSafetensors, type SafeTensor, encodeSafetensors, writeFileAtomic } from "@voxelpipe/core";
+import {
+  Codes,
+  encodeSafetensors,
+  type NamedVariables,
+  readSafetensors,
+  type SafeTensor,
+  VoxelpipeError,
+  writeFileAtomic,
+} from "@voxelpipe/core";
 import { modelTensors } from "./tensors.js";
 
 /**

@@ -1,10 +1,18 @@
 import { isAbsolute, resolve } from "node:path";
-import { Codes, type Diagnostic, type Logger, type Model, VoxelpipeError, z } from "@voxelpipe/core";
+import {
+  Codes,
+  type Diagnostic,
+  type Logger,
+  type Model,
+  readSafetensors,
+  type SafeTensor,
+  VoxelpipeError,
+  z,
+} from "@voxelpipe/core";
 import type { ParamInfo } from "../params/param-store.js";
 import { isVoxelpipeCheckpoint } from "./checkpoint.js";
 import { fromTorchShape } from "./layout.js";
 import { importMonaiStateDict } from "./monai.js";
-import { readSafetensors, type SafeTensor } from "@voxelpipe/core";
 import { assignVariable } from "./tensors.js";
 
 /**

@@ -1,5 +1,5 @@
-import type { ParamLayout } from "../params/param-store.js";
 import type { SafeArray, SafeTensor } from "@voxelpipe/core";
+import type { ParamLayout } from "../params/param-store.js";
 
 /** Permute an N-d C-order array: out axis i = in axis perm[i] (numpy.transpose semantics). */
 export function permuteArray<T extends SafeArray>(data: T, shape: readonly number[], perm: readonly number[]): T {

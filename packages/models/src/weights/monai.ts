@@ -1,9 +1,8 @@
-import type { Logger } from "@voxelpipe/core";
+import type { Logger, SafeTensor } from "@voxelpipe/core";
+import { readSafetensors, writeSafetensors } from "@voxelpipe/core";
 import type { Network } from "../nets/common.js";
 import type { ParamInfo } from "../params/param-store.js";
 import { fromTorchLayout, toTorchLayout } from "./layout.js";
-import type { SafeTensor } from "@voxelpipe/core";
-import { readSafetensors, writeSafetensors } from "@voxelpipe/core";
 import { modelTensors } from "./tensors.js";
 
 /**

@@ -1,6 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { NamedVariables } from "@voxelpipe/core";
-import type { SafeTensor } from "@voxelpipe/core";
+import type { NamedVariables, SafeTensor } from "@voxelpipe/core";
 
 /** Copy every variable out of the backend as float32 safetensors entries (insertion order kept). */
 export async function modelTensors(params: NamedVariables): Promise<Map<string, SafeTensor>> {

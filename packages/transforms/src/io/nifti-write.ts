@@ -1,6 +1,13 @@
 import { resolve } from "node:path";
 import { gzip, gzipSync } from "node:zlib";
-import { Codes, type Volume, type VoxelArray, VoxelpipeError, writeFileAtomic, writeFileAtomicSync } from "@voxelpipe/core";
+import {
+  Codes,
+  type Volume,
+  type VoxelArray,
+  VoxelpipeError,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from "@voxelpipe/core";
 import { qformFromAffine } from "./nifti-affine.js";
 import { type DtypeInfo, dtypeByName, dtypeOfArray, type NiftiDtype, SUPPORTED_DTYPES } from "./nifti-dtypes.js";
 import type { NiftiHeaderMeta } from "./nifti-header.js";
