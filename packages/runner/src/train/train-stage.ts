@@ -18,6 +18,7 @@ import type { ChainSource } from "../data/chain-source.js";
 import { DataLoader } from "../data/loader.js";
 import { type LoaderConfig, loaderSchema } from "../data/loader-config.js";
 import { Checkpointer } from "./checkpoint.js";
+import { clipByGlobalNorm } from "./clip.js";
 import { Progress } from "./progress.js";
 import { perClassTable, segmentationValidation } from "./seg-validation.js";
 import { StepGraph, type StepNodeConfig, stepGraphSchema } from "./step-graph.js";
@@ -332,18 +333,5 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
         hint: rt.where("validate"),
       });
     return sum / n;
-  }
-}
-
-function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: number): void {
-  const total = Math.sqrt(
-    Object.values(grads).reduce((s, g) => s + tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]), 0),
-  );
-  if (total <= maxNorm) return;
-  const scale = maxNorm / (total + 1e-6);
-  for (const k of Object.keys(grads)) {
-    const old = grads[k];
-    grads[k] = tf.mul(old, scale);
-    old.dispose();
   }
 }

@@ -1,0 +1,42 @@
+import { createMemoryLogger, RandomState, tf } from "@voxelpipe/core";
+import "@tensorflow/tfjs-backend-cpu";
+import { describe, expect, it } from "vitest";
+import plugin, { HuberLoss, MLP } from "../src/index.js";
+
+const ctx = {
+  logger: createMemoryLogger(),
+  path: "stages.fit.model",
+  seed: 1,
+  rng: () => new RandomState(1),
+  backend: "cpu",
+  baseDir: "/",
+  build: async () => {
+    throw new Error("no nested components");
+  },
+};
+
+describe("the example plugin", () => {
+  it("declares its components through the SDK under its own namespace", () => {
+    expect(plugin.meta).toEqual({ name: "@voxelpipe-example/plugin", version: "0.1.0", namespace: "example" });
+    expect(plugin.components.map((c) => `${c.kind}:${c.name}`)).toEqual(["model:MLP", "loss:HuberLoss"]);
+    expect(() => MLP.args.parse({ in_features: 2, hiden: [3] })).toThrow(/Unrecognized key/);
+  });
+
+  it("HuberLoss is quadratic within delta and linear beyond (hand-computed)", async () => {
+    await tf.setBackend("cpu");
+    const loss = await HuberLoss.create(HuberLoss.args.parse({ delta: 1 }), ctx);
+    // |d| = 0.5 → 0.125; |d| = 3 → 0.5 + (3 - 1) = 2.5; mean = 1.3125
+    const v = loss.compute([tf.tensor1d([0.5, 3]), tf.tensor1d([0, 0])]);
+    expect(v.dataSync()[0]).toBeCloseTo(1.3125, 6);
+  });
+
+  it("MLP is deterministic from its RNG stream and maps [B, in] → [B, out]", async () => {
+    const a = await MLP.create(MLP.args.parse({ in_features: 3, hidden: [4], out_features: 2 }), ctx);
+    const b = await MLP.create(MLP.args.parse({ in_features: 3, hidden: [4], out_features: 2 }), ctx);
+    const x = tf.tensor2d([[1, 2, 3]]);
+    const ya = a.apply(x);
+    expect(ya.shape).toEqual([1, 2]);
+    expect([...ya.dataSync()]).toEqual([...b.apply(x).dataSync()]);
+    expect(a.params.size).toBe(4);
+  });
+});
