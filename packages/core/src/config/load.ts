@@ -86,7 +86,7 @@ function loadWithExtends(
   return { value: deepMerge(base, rest), locs };
 }
 
-/** `a.b.c=value`: the value is YAML (`--set model.args.lr=1e-3`, `--set roi=[64,64,64]`). */
+/** `a.b.c=value`: the value is YAML (`--set model.args.lr=1e-3`, `--set roi=[64,64,64]`); `a.b=null` removes a.b. */
 function applyOverride(
   root: Record<string, unknown>,
   text: string,
@@ -140,6 +140,8 @@ function applyOverride(
   if (last === undefined) {
     return { diagnostic: { code: Codes.override, message: `override "${text}" has an empty path`, loc: top.key } };
   }
-  (cur as Record<string, unknown>)[last as string] = parsed.value;
+  // the one merge rule applies here too: null removes the key
+  if (parsed.value === null) delete (cur as Record<string, unknown>)[last as string];
+  else (cur as Record<string, unknown>)[last as string] = parsed.value;
   return { value, path, locs };
 }

@@ -31,6 +31,7 @@ import { argRows, table } from "./describe.js";
 import { registerEvaluate } from "./evaluate.js";
 import { registerInfer } from "./infer.js";
 import { type CliIO, processIO } from "./io.js";
+import { registerSweep } from "./sweep.js";
 import { registerSynth } from "./synth.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -249,6 +250,7 @@ export function buildProgram(io: CliIO): Command {
     });
 
   registerSynth(program, io);
+  registerSweep(program, io);
   registerEvaluate(program, io);
   registerInfer(program, io, async (file, overrides) => {
     await compileOrReport(file, overrides, builtinRegistries(), io, false);

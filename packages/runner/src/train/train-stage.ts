@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   Codes,
   type Dataset,
@@ -31,7 +33,7 @@ import { StepGraph, type StepNodeConfig, stepGraphSchema } from "./step-graph.js
 export const trainStage = defineStage({
   name: "train",
   description: "fit a model: data → transforms → step graph → optimizer, with validation and checkpoints",
-  outputs: ["best", "last"],
+  outputs: ["best", "last", "summary"],
   schema: (s) =>
     z.object({
       data: s.component("dataset").describe("where samples come from (a datalist or generated data)"),
@@ -199,6 +201,7 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
       rt.logger.info(`resumed from iteration ${state.iteration} (epoch ${state.epoch})`);
     }
   }
+  let lastValidation: Record<string, unknown> | null = null;
   const progress = new Progress(rt.logger, totalIters, state.iteration);
   // fixed tensors (e.g. a sin-cos position embedding) are variables too, but not trained
   const trainable = [...model.params].filter(([, v]) => v.trainable);
@@ -271,12 +274,20 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
   if (!sel) await ckpt.save("best", state);
   rt.artifacts.publish("last", ckpt.path("last"));
   rt.artifacts.publish("best", ckpt.path("best"));
+  // what sweeps and reports read: the selection metric, its best value, the last validation
+  const summary = join(rt.artifacts.dir, "summary.json");
+  writeFileSync(
+    summary,
+    `${JSON.stringify({ metric: metricName, select: sel?.select_best ?? null, best: state.best, best_iteration: state.bestAt, iterations: state.iteration, epochs: state.epoch, last_validation: lastValidation }, null, 2)}\n`,
+  );
+  rt.artifacts.publish("summary", summary);
 
   /** returns true when early stopping says stop */
   async function validateAndSelect(): Promise<boolean> {
     const v = metrics.some((m) => m.name === metricName) ? await segmentationMetrics() : await validationMean();
     const better = state.best === null || (sel!.select_best === "min" ? v < state.best : v > state.best);
     rt.log({ epoch: state.epoch, iteration: state.iteration, [`val_${metricName}`]: v, best: better });
+    lastValidation = { ...lastValidation, iteration: state.iteration, [metricName]: v };
     rt.logger.info(`validation ${metricName} = ${v.toPrecision(6)}${better ? " (best)" : ""}`);
     if (better) {
       state.best = v;
@@ -304,6 +315,7 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
       if (r.detail) record[`val_${name}_per_class`] = r.detail;
     }
     rt.log(record);
+    lastValidation = record;
     rt.logger.info(`validation at epoch ${state.epoch}:\n${perClassTable(results)}`);
     return results.get(metricName)!.value;
   }

@@ -1,0 +1,71 @@
+import { resolve } from "node:path";
+import { type BackendChoice, createLogger, loadPipeline, VoxelpipeError } from "@voxelpipe/core";
+import type { Command } from "commander";
+import { type GridAxis, parseGridOption, parseSeeds, type SweepSpec, specFromYaml } from "../sweep/grid.js";
+import { requireMetrics, runSweep, sweepMarkdown } from "../sweep/sweep.js";
+import type { CliIO } from "./io.js";
+
+interface SweepCliOptions {
+  grid: string[];
+  seeds?: string;
+  metric: string[];
+  set: string[];
+  backend?: BackendChoice;
+  runsDir: string;
+}
+
+/** `voxelpipe sweep`: the same pipeline over a grid of overrides × seeds, summarised as mean ± std. */
+export function registerSweep(program: Command, io: CliIO): void {
+  program
+    .command("sweep")
+    .description("run a pipeline over a grid of values × seeds (resumable) and summarise metrics as mean ± std")
+    .argument("<pipeline>", "pipeline YAML (its `sweep:` block gives defaults)")
+    .option(
+      "--grid <path=v1,v2,...>",
+      "a config path and its values (YAML; `none` removes the key); repeatable",
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
+    .option("--seeds <list>", "seeds, e.g. 0..2 or 0,1,2 (default: the pipeline's seed)")
+    .option(
+      "--metric <stage.path>",
+      "a number from a stage's summary/report, e.g. score.mean.dice.mean; repeatable",
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
+    .option(
+      "--set <path=value>",
+      "override applied to every variant; repeatable",
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
+    .option("--backend <backend>", "tensor backend")
+    .option("--runs-dir <dir>", "where the sweep folder goes", "runs")
+    .action(async (file: string, o: SweepCliOptions) => {
+      const path = resolve(io.cwd, file);
+      const raw = loadPipeline(path, o.set);
+      if (raw.diagnostics.length) throw new VoxelpipeError(raw.diagnostics);
+      const fromYaml = specFromYaml(raw.value.sweep);
+      const grid = new Map<string, GridAxis>((fromYaml.grid ?? []).map((a) => [a.path, a]));
+      for (const g of o.grid.map(parseGridOption)) grid.set(g.path, g);
+      const spec: SweepSpec = {
+        grid: [...grid.values()],
+        seeds: o.seeds
+          ? parseSeeds(o.seeds)
+          : (fromYaml.seeds ?? [typeof raw.value.seed === "number" ? raw.value.seed : 0]),
+        metrics: o.metric.length ? o.metric : (fromYaml.metrics ?? []),
+      };
+      requireMetrics(spec);
+      const r = await runSweep({
+        file: path,
+        spec,
+        sets: o.set,
+        runsDir: resolve(io.cwd, o.runsDir),
+        backend: o.backend,
+        logger: createLogger({ write: (_l, line) => io.err(line) }),
+      });
+      io.out(
+        `${sweepMarkdown(r.rows, spec.metrics)}\n\nsweep: ${r.dir} (${r.ran.length} run, ${r.skipped.length} already finished)`,
+      );
+    });
+}
