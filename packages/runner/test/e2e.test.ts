@@ -1,5 +1,7 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import {
   ComponentResolver,
   compilePipeline,
@@ -9,11 +11,49 @@ import {
   runContainer,
   selectBackend,
 } from "@voxelpipe/core";
+import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
 import { builtinRegistries } from "../src/registries.js";
 import { cli, FIXTURES, tmp } from "./helpers.js";
 
 const TINY = join(FIXTURES, "pipelines", "tiny-e2e.yaml");
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+
+/** headless Chromium screenshot of a page: it must load and paint charts and images (skipped without Chromium) */
+async function expectRendersInChromium(file: string): Promise<void> {
+  if (!CHROMIUM) {
+    console.warn("report.html screenshot check skipped: Debian's chromium is not installed (apt-get install chromium)");
+    return;
+  }
+  const shot = join(tmp(), "report.png");
+  const flags = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ];
+  execFileSync(
+    CHROMIUM,
+    [...flags, `--user-data-dir=${tmp()}`, "--window-size=1200,1600", `--screenshot=${shot}`, pathToFileURL(file).href],
+    { stdio: "ignore", timeout: 60_000 },
+  );
+  const png = PNG.sync.read(readFileSync(shot));
+  expect([png.width, png.height]).toEqual([1200, 1600]);
+  // a painted page, not a blank one: many distinct colours (charts, contours, CT grey levels)
+  const colours = new Set<number>();
+  for (let i = 0; i < png.data.length; i += 4 * 7)
+    colours.add((png.data[i] << 16) | (png.data[i + 1] << 8) | png.data[i + 2]);
+  expect(colours.size).toBeGreaterThan(50);
+  const dom = execFileSync(CHROMIUM, [...flags, `--user-data-dir=${tmp()}`, "--dump-dom", pathToFileURL(file).href], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  expect(dom).toContain("<svg");
+}
 
 function outputsOf(runs: string, stage: string): Record<string, string> {
   const root = join(runs, "tiny-e2e", stage);
@@ -33,6 +73,21 @@ describe("end to end: synth → SSL → transfer → fine-tune → infer → eva
     const report = JSON.parse(readFileSync(outputsOf(runs, "score").report, "utf8"));
     expect(report.cases).toHaveLength(2);
     expect(Object.keys(report.mean.dice)).toEqual(expect.arrayContaining(["liver", "spleen", "mean"]));
+    // every run writes report.html: curves, per-organ bars and overlays (also as PNG files)
+    const finetuneReport = outputsOf(runs, "finetune").report;
+    const html = readFileSync(finetuneReport, "utf8");
+    expect(html).toContain("<polyline"); // curves
+    expect(html).toContain("training losses");
+    expect(html).toContain("learning rate");
+    expect(html).toMatch(/Per-class Dice at the best validation[\s\S]*>liver</); // bars named by organ
+    expect(html.match(/<img [^>]*src="data:image\/png;base64,/g)).toHaveLength(6); // best + worst × 3 views
+    expect(html).not.toMatch(/<script|https?:\/\//); // self-contained
+    for (const f of ["best_axial", "best_coronal", "best_sagittal", "worst_axial"])
+      expect(existsSync(join(dirname(finetuneReport), "overlays", `${f}.png`)), f).toBe(true);
+    const scoreDir = dirname(outputsOf(runs, "score").report);
+    expect(readFileSync(join(scoreDir, "report.html"), "utf8")).toMatch(/dice — mean[\s\S]*Best and worst case/);
+    await expectRendersInChromium(finetuneReport);
+
     const preds = readdirSync(outputsOf(runs, "predict").predictions);
     expect(preds.sort()).toEqual(["case_0006_seg.nii.gz", "case_0007_seg.nii.gz"]);
 

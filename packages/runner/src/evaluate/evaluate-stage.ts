@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Codes, type Dataset, defineStage, type StageRuntime, VoxelpipeError, z } from "@voxelpipe/core";
 import { datasetRecords } from "../infer/inputs.js";
+import { writeEvaluationReport } from "../report/evaluate-report.js";
 import { type EvaluationMetric, evaluateFiles, evaluationMetrics } from "./evaluate.js";
 import { pairWithPredictions } from "./pairing.js";
 import { evaluationCsv, evaluationTables } from "./report.js";
@@ -43,6 +44,7 @@ interface EvaluateConfig {
 async function evaluate(c: EvaluateConfig, rt: StageRuntime): Promise<void> {
   const pred = resolve(rt.baseDir, c.pred);
   let pairs: { pred: string; label: string }[] | undefined;
+  const images = new Map<string, string>();
   if (!c.label) {
     if (!c.data)
       throw new VoxelpipeError({
@@ -51,6 +53,7 @@ async function evaluate(c: EvaluateConfig, rt: StageRuntime): Promise<void> {
         hint: rt.where(""),
       });
     const records = await datasetRecords(await rt.build<Dataset>("data", "dataset"), c.split);
+    for (const r of records) if (typeof r.image === "string") images.set(String(r[c.label_key]), r.image);
     pairs = pairWithPredictions(
       pred,
       records.map((r) => String(r[c.label_key])),
@@ -75,4 +78,12 @@ async function evaluate(c: EvaluateConfig, rt: StageRuntime): Promise<void> {
   for (const m of c.metrics) rt.log({ metric: m, ...r.mean[m] });
   rt.logger.info(`\n${evaluationTables(r)}`);
   rt.artifacts.publish("report", file);
+  await writeEvaluationReport({
+    dir: rt.artifacts.dir,
+    title: `${String(rt.pipeline.value.name)} / ${rt.name}`,
+    meta: `evaluation of ${r.cases.length} cases (${c.metrics.join(", ")}); predictions ${pred}`,
+    result: r,
+    images,
+    map: c.map,
+  });
 }

@@ -11,6 +11,7 @@ import {
   VoxelpipeError,
 } from "@voxelpipe/core";
 import { builtinRegistries } from "../registries.js";
+import { Report } from "../report/page.js";
 import { runPipeline } from "../run/executor.js";
 import { describeAssignment, type SweepSpec, sweepKey, type Variant, variants } from "./grid.js";
 
@@ -156,6 +157,26 @@ export function sweepMarkdown(rows: SweepRow[], metrics: string[]): string {
 }
 
 function writeSummary(dir: string, rows: SweepRow[], metrics: string[]): void {
+  const rep = new Report(
+    dir,
+    `sweep ${dir.split("/").slice(-2).join("/")}`,
+    `${rows.length} variants × seeds; mean ± std over seeds`,
+  );
+  rep.heading("Metrics");
+  for (const m of metrics)
+    rep.bars(
+      m,
+      rows.map((r) => ({ label: r.variant, value: r.metrics[m].mean, err: r.metrics[m].std })),
+    );
+  rep.heading("Table").table(
+    ["variant", ...metrics.map((m) => `${m} mean ± std`), ...metrics.map((m) => `${m} per seed`)],
+    rows.map((r) => [
+      r.variant,
+      ...metrics.map((m) => `${fmt(r.metrics[m].mean)} ± ${fmt(r.metrics[m].std)}`),
+      ...metrics.map((m) => r.metrics[m].values.map(fmt).join(", ")),
+    ]),
+  );
+  rep.write();
   writeFileSync(join(dir, "summary.md"), `${sweepMarkdown(rows, metrics)}\n`);
   writeFileSync(join(dir, "summary.json"), `${JSON.stringify({ metrics, rows }, null, 2)}\n`);
   const csv = [

@@ -1,5 +1,14 @@
 import type { Inferer, Metric, MetricValue, Model } from "@voxelpipe/core";
 import { tf } from "@voxelpipe/core";
+import { computeDice } from "@voxelpipe/metrics";
+import type { CaseOverlay } from "../report/train-report.js";
+
+export interface SegValidation {
+  results: Map<string, MetricValue>;
+  /** the validation cases with the highest and lowest mean organ Dice, for report overlays */
+  best?: CaseOverlay;
+  worst?: CaseOverlay;
+}
 
 /**
  * Segmentation validation: each validation volume through the inferer (e.g. sliding window) as a
@@ -12,9 +21,12 @@ export async function segmentationValidation(o: {
   batches: AsyncIterable<Record<string, tf.Tensor>>;
   imageKey: string;
   labelKey: string;
-}): Promise<Map<string, MetricValue>> {
+}): Promise<SegValidation> {
   for (const m of o.metrics) m.reset();
   const predictor = (x: tf.Tensor) => o.model.apply(x, { training: false });
+  let best: CaseOverlay | undefined;
+  let worst: CaseOverlay | undefined;
+  let index = 0;
   for await (const batch of o.batches) {
     const image = batch[o.imageKey];
     const label = batch[o.labelKey];
@@ -27,9 +39,42 @@ export async function segmentationValidation(o: {
     const logits = o.inferer ? await o.inferer.infer(image, predictor) : tf.tidy(() => predictor(image));
     const pred = tf.tidy(() => tf.expandDims(tf.argMax(logits, -1), -1));
     for (const m of o.metrics) m.update(pred, label);
+    const c = caseOverlay(image, label, pred, logits.shape[logits.rank - 1], `validation case ${index++}`);
+    if (c && (!best || c.score > best.score)) best = c;
+    if (c && (!worst || c.score < worst.score)) worst = c;
     tf.dispose([logits, pred, ...Object.values(batch)]);
   }
-  return new Map(o.metrics.map((m) => [m.name, m.aggregate()]));
+  return { results: new Map(o.metrics.map((m) => [m.name, m.aggregate()])), best, worst };
+}
+
+/** mean organ Dice of one case (background excluded, absent organs ignored) and its volumes */
+function caseOverlay(
+  image: tf.Tensor,
+  label: tf.Tensor,
+  pred: tf.Tensor,
+  classes: number,
+  name: string,
+): CaseOverlay | undefined {
+  if (image.shape[0] !== 1) return undefined;
+  const shape = image.shape.slice(1, 4) as [number, number, number];
+  const p = pred.dataSync();
+  const l = label.dataSync();
+  const dice = computeDice(
+    { data: p, shape: pred.shape },
+    { data: l, shape: label.shape },
+    { num_classes: classes, include_background: false },
+  );
+  const valid = [...dice.data].filter((v) => !Number.isNaN(v));
+  const score = valid.length ? valid.reduce((a, b) => a + b, 0) / valid.length : 0;
+  const first = tf.tidy(() => tf.slice(image, [0, 0, 0, 0, 0], [1, ...shape, 1]));
+  const volumes = {
+    shape,
+    image: Float32Array.from(first.dataSync()),
+    label: Uint8Array.from(l),
+    pred: Uint8Array.from(p),
+  };
+  first.dispose();
+  return { name, score, volumes };
 }
 
 /** the per-organ table printed at each validation */

@@ -19,6 +19,7 @@ import {
 import type { ChainSource } from "../data/chain-source.js";
 import { DataLoader } from "../data/loader.js";
 import { type LoaderConfig, loaderSchema } from "../data/loader-config.js";
+import { type CaseOverlay, writeTrainReport } from "../report/train-report.js";
 import { Checkpointer } from "./checkpoint.js";
 import { clipByGlobalNorm } from "./clip.js";
 import { Progress } from "./progress.js";
@@ -33,7 +34,7 @@ import { StepGraph, type StepNodeConfig, stepGraphSchema } from "./step-graph.js
 export const trainStage = defineStage({
   name: "train",
   description: "fit a model: data → transforms → step graph → optimizer, with validation and checkpoints",
-  outputs: ["best", "last", "summary"],
+  outputs: ["best", "last", "summary", "report"],
   schema: (s) =>
     z.object({
       data: s.component("dataset").describe("where samples come from (a datalist or generated data)"),
@@ -202,6 +203,13 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
     }
   }
   let lastValidation: Record<string, unknown> | null = null;
+  // what the report shows of the best validation (segmentation runs)
+  const bestView: {
+    value?: number;
+    caseBest?: CaseOverlay;
+    caseWorst?: CaseOverlay;
+    perClass?: Record<string, number | null>;
+  } = {};
   const progress = new Progress(rt.logger, totalIters, state.iteration);
   // fixed tensors (e.g. a sin-cos position embedding) are variables too, but not trained
   const trainable = [...model.params].filter(([, v]) => v.trainable);
@@ -281,6 +289,15 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
     `${JSON.stringify({ metric: metricName, select: sel?.select_best ?? null, best: state.best, best_iteration: state.bestAt, iterations: state.iteration, epochs: state.epoch, last_validation: lastValidation }, null, 2)}\n`,
   );
   rt.artifacts.publish("summary", summary);
+  const report = writeTrainReport({
+    dir: rt.artifacts.dir,
+    title: `${String(rt.pipeline.value.name)} / ${rt.name}`,
+    meta: `train stage, ${state.iteration} iterations, backend ${rt.backend}, seed ${rt.seed}; run directory ${rt.artifacts.dir}`,
+    scalars: graph.scalarNames,
+    metric: metricName,
+    best: bestView,
+  });
+  rt.artifacts.publish("report", report);
 
   /** returns true when early stopping says stop */
   async function validateAndSelect(): Promise<boolean> {
@@ -301,7 +318,7 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
   /** sliding-window prediction of each validation volume; every metric logged, the selected one returned */
   async function segmentationMetrics(): Promise<number> {
     valData ??= loaderFor(splits.val, valTf, "transforms.val");
-    const results = await segmentationValidation({
+    const { results, best, worst } = await segmentationValidation({
       model,
       inferer,
       metrics,
@@ -309,6 +326,13 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
       imageKey: sel!.image_key,
       labelKey: sel!.label_key,
     });
+    // per-class keys are class values unless the metric names them: use the dataset's class names
+    const names = dataset.labels;
+    if (names) {
+      for (const r of results.values()) {
+        if (r.detail) r.detail = Object.fromEntries(Object.entries(r.detail).map(([k, v]) => [names[k] ?? k, v]));
+      }
+    }
     const record: Record<string, unknown> = { epoch: state.epoch, iteration: state.iteration };
     for (const [name, r] of results) {
       record[`val_${name}`] = r.value;
@@ -316,6 +340,16 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
     }
     rt.log(record);
     lastValidation = record;
+    const v = results.get(metricName)?.value ?? Number.NaN;
+    const isBest =
+      bestView.value === undefined || (sel!.select_best === "min" ? v < bestView.value : v > bestView.value);
+    if (isBest)
+      Object.assign(bestView, {
+        value: v,
+        caseBest: best,
+        caseWorst: worst,
+        perClass: results.get(metricName)?.detail,
+      });
     rt.logger.info(`validation at epoch ${state.epoch}:\n${perClassTable(results)}`);
     return results.get(metricName)!.value;
   }
