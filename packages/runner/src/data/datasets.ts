@@ -68,12 +68,17 @@ export const Datalist = defineDataset({
       .boolean()
       .default(true)
       .describe("check that every image/label file exists before the run starts (all missing files reported at once)"),
+    limit: z
+      .record(z.string(), z.number().int().min(0))
+      .optional()
+      .describe("keep only the first N items of a split, e.g. { training: 4 } (label-budget ablations)"),
   }),
   async create(a, ctx): Promise<Dataset> {
     const file = resolve(ctx.baseDir, a.datalist);
     const lists = await loadDecathlonDatalist(file, {
       baseDir: a.base_dir === undefined ? undefined : resolve(ctx.baseDir, a.base_dir),
     });
+    for (const [split, n] of Object.entries(a.limit ?? {})) if (lists[split]) lists[split] = lists[split].slice(0, n);
     if (a.check_files) await checkDatalistFiles(lists, FILE_KEYS, file);
     return { ...recordsDataset(lists, file), labels: classNames(file) };
   },
