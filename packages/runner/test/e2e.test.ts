@@ -51,6 +51,7 @@ async function expectRendersInChromium(file: string): Promise<void> {
   const dom = execFileSync(CHROMIUM, [...flags, `--user-data-dir=${tmp()}`, "--dump-dom", pathToFileURL(file).href], {
     encoding: "utf8",
     timeout: 60_000,
+    stdio: ["ignore", "pipe", "ignore"],
   });
   expect(dom).toContain("<svg");
 }
