@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readNifti, writeNifti } from "@voxelpipe/transforms";
+import { BTCV_CLASS_NAMES, readNifti, writeNifti } from "@voxelpipe/transforms";
 import { describe, expect, it } from "vitest";
 import { cli, SHARED, tmp } from "./helpers.js";
 
@@ -22,22 +22,7 @@ const BTCV: Record<number, number> = {
   8: 12,
   9: 13,
 };
-const NAMES = [
-  "background",
-  "spleen",
-  "right kidney",
-  "left kidney",
-  "gallbladder",
-  "esophagus",
-  "liver",
-  "stomach",
-  "aorta",
-  "inferior vena cava",
-  "portal and splenic vein",
-  "pancreas",
-  "right adrenal gland",
-  "left adrenal gland",
-];
+const NAMES = BTCV_CLASS_NAMES;
 
 /** independent reference: surface = mask minus its 6-connected erosion; brute-force nearest distances; torch-style quantile */
 function edges(m: Uint8Array, [a, b, c]: number[]): number[][] {

@@ -4,7 +4,7 @@ import { UnetOutBlock } from "../layers/unet-blocks.js";
 import { UnetrBasicBlock, UnetrPrUpBlock, UnetrUpBlock } from "../layers/unetr-blocks.js";
 import { NetworkBase, sizeArg, triple } from "./common.js";
 import { transformerArgs } from "./vit.js";
-import { ViTEncoder } from "./vit-encoder.js";
+import { encoderConfig, ViTEncoder } from "./vit-encoder.js";
 
 export const unetrArgs = z.object({
   in_channels: z.number().int().positive().describe("input channels"),
@@ -68,19 +68,14 @@ export class UNETR extends NetworkBase {
     }
     this.featSize = [img[0] / UNETR_PATCH, img[1] / UNETR_PATCH, img[2] / UNETR_PATCH];
     const ps = this.store;
-    this.vit = new ViTEncoder(ps.child("vit"), {
-      inChannels: a.in_channels,
-      imgSize: img,
-      patchSize: [UNETR_PATCH, UNETR_PATCH, UNETR_PATCH],
-      hiddenSize: a.hidden_size,
-      mlpDim: a.mlp_dim,
-      numLayers: UNETR_LAYERS,
-      numHeads: a.num_heads,
-      projType: a.proj_type,
-      posEmbedType: "learnable",
-      dropoutRate: a.dropout_rate,
-      qkvBias: a.qkv_bias,
-    });
+    this.vit = new ViTEncoder(
+      ps.child("vit"),
+      encoderConfig(a, {
+        patchSize: [UNETR_PATCH, UNETR_PATCH, UNETR_PATCH],
+        numLayers: UNETR_LAYERS,
+        posEmbedType: "learnable",
+      }),
+    );
     const f = a.feature_size;
     const h = a.hidden_size;
     const n = a.norm_name;

@@ -6,6 +6,7 @@ import type { Runtime } from "../layers/runtime.js";
 import { TransformerBlock } from "../layers/transformer-block.js";
 import type { Triple } from "../ops/patch-ops.js";
 import type { ParamStore } from "../params/param-store.js";
+import { triple } from "./common.js";
 
 export interface ViTEncoderConfig {
   inChannels: number;
@@ -21,6 +22,44 @@ export interface ViTEncoderConfig {
   qkvBias: boolean;
   /** prepend a cls token and add a head (MONAI ViT classification=True) */
   classification?: { numClasses: number; postActivation: "Tanh" | "none" };
+}
+
+/** the MONAI-named transformer arguments every ViT-based network shares */
+export interface TransformerArgsLike {
+  in_channels: number;
+  img_size: number | number[];
+  hidden_size: number;
+  mlp_dim: number;
+  num_heads: number;
+  proj_type: ProjType;
+  dropout_rate: number;
+  qkv_bias: boolean;
+}
+
+/** ViTEncoderConfig from MONAI-named args (patch size, layers and position embedding given by the network) */
+export function encoderConfig(
+  a: TransformerArgsLike,
+  o: {
+    patchSize: Triple;
+    numLayers: number;
+    posEmbedType: PosEmbedType;
+    classification?: ViTEncoderConfig["classification"];
+  },
+): ViTEncoderConfig {
+  return {
+    inChannels: a.in_channels,
+    imgSize: triple(a.img_size as number | [number, number, number]),
+    patchSize: o.patchSize,
+    hiddenSize: a.hidden_size,
+    mlpDim: a.mlp_dim,
+    numLayers: o.numLayers,
+    numHeads: a.num_heads,
+    projType: a.proj_type,
+    posEmbedType: o.posEmbedType,
+    dropoutRate: a.dropout_rate,
+    qkvBias: a.qkv_bias,
+    classification: o.classification,
+  };
 }
 
 export interface ViTEncoderOutput {

@@ -1,7 +1,7 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { RandomState, z } from "@voxelpipe/core";
 import { NetworkBase, sizeArg, triple } from "./common.js";
-import { ViTEncoder, type ViTEncoderOutput } from "./vit-encoder.js";
+import { encoderConfig, ViTEncoder, type ViTEncoderOutput } from "./vit-encoder.js";
 
 /** The transformer hyper-parameters shared by ViT, ViTAutoEnc and UNETR (MONAI names and defaults). */
 export const transformerArgs = {
@@ -47,20 +47,15 @@ export class ViT extends NetworkBase {
     super(rng);
     const a = vitArgs.parse(args);
     this.config = a;
-    this.encoder = new ViTEncoder(this.store, {
-      inChannels: a.in_channels,
-      imgSize: triple(a.img_size),
-      patchSize: triple(a.patch_size),
-      hiddenSize: a.hidden_size,
-      mlpDim: a.mlp_dim,
-      numLayers: a.num_layers,
-      numHeads: a.num_heads,
-      projType: a.proj_type,
-      posEmbedType: a.pos_embed_type,
-      dropoutRate: a.dropout_rate,
-      qkvBias: a.qkv_bias,
-      classification: a.classification ? { numClasses: a.num_classes, postActivation: a.post_activation } : undefined,
-    });
+    this.encoder = new ViTEncoder(
+      this.store,
+      encoderConfig(a, {
+        patchSize: triple(a.patch_size),
+        numLayers: a.num_layers,
+        posEmbedType: a.pos_embed_type,
+        classification: a.classification ? { numClasses: a.num_classes, postActivation: a.post_activation } : undefined,
+      }),
+    );
   }
 
   forwardWithHidden(x: tf.Tensor, opts: { training?: boolean } = {}): ViTEncoderOutput {

@@ -4,7 +4,7 @@ import type { Triple } from "../ops/patch-ops.js";
 import { torchDefault } from "../params/param-store.js";
 import { NetworkBase, sizeArg, triple } from "./common.js";
 import { transformerArgs } from "./vit.js";
-import { ViTEncoder } from "./vit-encoder.js";
+import { encoderConfig, ViTEncoder } from "./vit-encoder.js";
 
 export const vitAutoEncArgs = z.object({
   in_channels: z.number().int().positive().describe("input channels"),
@@ -37,19 +37,10 @@ export class ViTAutoEnc extends NetworkBase {
     super(rng);
     const a = vitAutoEncArgs.parse(args);
     this.config = a;
-    this.encoder = new ViTEncoder(this.store, {
-      inChannels: a.in_channels,
-      imgSize: triple(a.img_size),
-      patchSize: triple(a.patch_size),
-      hiddenSize: a.hidden_size,
-      mlpDim: a.mlp_dim,
-      numLayers: a.num_layers,
-      numHeads: a.num_heads,
-      projType: a.proj_type,
-      posEmbedType: "learnable",
-      dropoutRate: a.dropout_rate,
-      qkvBias: a.qkv_bias,
-    });
+    this.encoder = new ViTEncoder(
+      this.store,
+      encoderConfig(a, { patchSize: triple(a.patch_size), numLayers: a.num_layers, posEmbedType: "learnable" }),
+    );
     const k3 = DECONV[0] * DECONV[1] * DECONV[2];
     const d1 = this.store.child("conv3d_transpose");
     const i1 = torchDefault(a.deconv_chns * k3);

@@ -55,7 +55,7 @@ export function readMetric(dir: string, pipeline: string, metric: string): numbe
   const outFile = join(root, runs[runs.length - 1] ?? "", "outputs.json");
   if (!existsSync(outFile)) return null;
   const outputs = JSON.parse(readFileSync(outFile, "utf8")) as Record<string, string>;
-  const json = [outputs.report, outputs.summary].find((f) => f && f.endsWith(".json") && existsSync(f));
+  const json = [outputs.report, outputs.summary].find((f) => f?.endsWith(".json") && existsSync(f));
   if (!json) return null;
   const v = getAt(JSON.parse(readFileSync(json, "utf8")), parsePath(rest.join("."))).value;
   return typeof v === "number" && Number.isFinite(v) ? v : null;
