@@ -111,13 +111,16 @@ async function benchTfjs(backend, name) {
 
 function benchTorch(name) {
   if (argv.includes("--no-torch")) return { skipped: "--no-torch" };
-  const probe = spawnSync("python3", ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.status !== 0) return { skipped: "python3 cannot import torch" };
+  // $PYTHON, then the PATH's python3, then Debian's (apt-get install python3-torch puts torch there)
+  const python = [process.env.PYTHON, "python3", "/usr/bin/python3"]
+    .filter(Boolean)
+    .find((p) => spawnSync(p, ["-c", "import torch"], { encoding: "utf8" }).status === 0);
+  if (!python) return { skipped: "no python3 that can import torch (apt-get install python3-torch)" };
   const env = { ...process.env, OMP_NUM_THREADS: "2", MKL_NUM_THREADS: "2" };
   const reps = name === "btcv" ? Math.min(REPS, 2) : REPS;
   const args = [join(here, "unetr_torch.py"), "--config", name, "--reps", String(reps)];
   log(`${name} torch: running`);
-  const r = spawnSync("python3", args, { encoding: "utf8", env, maxBuffer: 1 << 20 });
+  const r = spawnSync(python, args, { encoding: "utf8", env, maxBuffer: 1 << 20 });
   if (r.status !== 0) return { skipped: `unetr_torch.py failed: ${(r.stderr || "").trim().split("\n").pop()}` };
   return JSON.parse(r.stdout.trim().split("\n").pop());
 }
