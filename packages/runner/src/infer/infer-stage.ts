@@ -16,6 +16,7 @@ import { applyInit } from "@voxelpipe/models";
 import { invertSpatial, writeNifti } from "@voxelpipe/transforms";
 import { applyChain } from "../data/chain.js";
 import { niftiStem } from "../evaluate/pairing.js";
+import { Progress } from "../run/progress.js";
 import { allowMissingKeys, datasetRecords, inputRecords } from "./inputs.js";
 import { imageOf, labelVolume, predictLogits, probabilityVolume } from "./predict.js";
 
@@ -101,6 +102,7 @@ async function infer(c: InferConfig, rt: StageRuntime): Promise<void> {
   const outDir = c.output_dir ? resolve(rt.baseDir, c.output_dir) : join(rt.artifacts.dir, "predictions");
   mkdirSync(outDir, { recursive: true });
   const failed: string[] = [];
+  const progress = new Progress(rt.logger, records.length, { unit: "case", fields: ["case"] });
   for (const [i, record] of records.entries()) {
     const src = String(record[c.image_key]);
     const name = niftiStem(src);
@@ -131,7 +133,9 @@ async function infer(c: InferConfig, rt: StageRuntime): Promise<void> {
       rt.logger.error(`[${i + 1}/${records.length}] ${src}: ${(e as Error).message}`);
       rt.log({ case: name, error: (e as Error).message.split("\n")[0] });
     }
+    progress.tick({ case: name });
   }
+  progress.done();
   rt.artifacts.publish("predictions", outDir);
   rt.logger.info(`${records.length - failed.length} of ${records.length} cases written to ${outDir}`);
   if (failed.length) {

@@ -20,9 +20,9 @@ import type { ChainSource } from "../data/chain-source.js";
 import { DataLoader } from "../data/loader.js";
 import { type LoaderConfig, loaderSchema } from "../data/loader-config.js";
 import { type CaseOverlay, writeTrainReport } from "../report/train-report.js";
+import { Progress } from "../run/progress.js";
 import { Checkpointer } from "./checkpoint.js";
 import { clipByGlobalNorm } from "./clip.js";
-import { Progress } from "./progress.js";
 import { perClassTable, segmentationValidation } from "./seg-validation.js";
 import { StepGraph, type StepNodeConfig, stepGraphSchema } from "./step-graph.js";
 
@@ -210,7 +210,11 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
     caseWorst?: CaseOverlay;
     perClass?: Record<string, number | null>;
   } = {};
-  const progress = new Progress(rt.logger, totalIters, state.iteration);
+  const progress = new Progress(rt.logger, totalIters, {
+    unit: "iter",
+    fields: ["loss", "lr"],
+    initial: state.iteration,
+  });
   // fixed tensors (e.g. a sin-cos position embedding) are variables too, but not trained
   const trainable = [...model.params].filter(([, v]) => v.trainable);
   const vars = trainable.map(([, v]) => v);
@@ -263,7 +267,7 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
       state.iteration = it + 1;
       if (state.iteration % c.log_every === 0)
         rt.log({ epoch: epoch + 1, iteration: state.iteration, lr: optimizer.lr, ...scalars });
-      progress.tick(scalars[c.objective], optimizer.lr);
+      progress.tick({ loss: scalars[c.objective]?.toPrecision(4) ?? "-", lr: optimizer.lr.toExponential(2) });
       if (sel?.unit === "iteration" && state.iteration % sel.every === 0) {
         if (await validateAndSelect()) break outer;
       }
