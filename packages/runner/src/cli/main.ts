@@ -11,7 +11,6 @@ import {
   type Diagnostic,
   diagnosticsToJson,
   formatDiagnostics,
-  formatPath,
   getAt,
   isComponentKind,
   isVoxelpipeError,
@@ -286,5 +285,3 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     return 70;
   }
 }
-
-export { formatPath };
