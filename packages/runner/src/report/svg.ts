@@ -93,7 +93,7 @@ export interface Bar {
 export function barChart(title: string, bars: Bar[], o: { max?: number; width?: number } = {}): string {
   const W = o.width ?? 560;
   const row = 18;
-  const m = { l: 170, r: 60, t: 28, b: 10 };
+  const m = { l: 170, r: 130, t: 28, b: 10 };
   const H = m.t + m.b + row * bars.length;
   const vals = bars.flatMap((b) => (b.value === null ? [] : [b.value + (b.err ?? 0)]));
   const max = o.max ?? Math.max(1e-9, ...vals);
