@@ -171,6 +171,42 @@ function holesFor(
   return sampleHoles(inner, first.shape, spec);
 }
 
+/**
+ * The dict wrapper both hole transforms share: MONAI's draw order (the wrapper's prob, then the inner
+ * transform's prob and holes), one set of holes for all keys, `apply` per key.
+ */
+function holeTransform(
+  name: string,
+  args: {
+    keys: string[];
+    allow_missing_keys: boolean;
+    seed?: number;
+    holes: number;
+    spatial_size: number | number[];
+    max_holes?: number | null;
+    max_spatial_size?: number | number[] | null;
+    prob: number;
+  },
+  apply: (vol: Volume, holes: Hole[], inner: RandomState) => Volume,
+) {
+  const streams = streamSource(args.seed);
+  return makeTransform(name, true, (sample, rng) => {
+    const keys = presentKeys(sample, args.keys, args.allow_missing_keys, name);
+    const { wrapper, inner } = streams(rng);
+    const spec = {
+      holes: args.holes,
+      spatialSize: args.spatial_size,
+      maxHoles: args.max_holes,
+      maxSpatialSize: args.max_spatial_size,
+    };
+    const holes = holesFor(name, sample, keys, spec, wrapper, inner, args.prob);
+    if (!holes) return sample;
+    const out = { ...sample };
+    for (const k of keys) out[k] = apply(volumeAt(sample, k, name), holes, inner);
+    return out;
+  });
+}
+
 export const RandCoarseDropoutDef = defineTransform({
   name: "RandCoarseDropout",
   description:
@@ -185,32 +221,11 @@ export const RandCoarseDropoutDef = defineTransform({
       .describe("null: uniform in [min, max) of the whole image; a number: constant; [low, high]: uniform"),
   }),
   create: (args) => {
-    const streams = streamSource(args.seed);
     if (args.max_holes != null && args.max_holes < args.holes)
       argError(`RandCoarseDropout: max_holes (${args.max_holes}) < holes (${args.holes})`);
-    return makeTransform("RandCoarseDropout", true, (sample, rng) => {
-      const keys = presentKeys(sample, args.keys, args.allow_missing_keys, "RandCoarseDropout");
-      const { wrapper, inner } = streams(rng);
-      const spec = {
-        holes: args.holes,
-        spatialSize: args.spatial_size,
-        maxHoles: args.max_holes,
-        maxSpatialSize: args.max_spatial_size,
-      };
-      const holes = holesFor("RandCoarseDropout", sample, keys, spec, wrapper, inner, args.prob);
-      if (!holes) return sample;
-      const out = { ...sample };
-      for (const k of keys) {
-        out[k] = coarseDropout(
-          volumeAt(sample, k, "RandCoarseDropout"),
-          holes,
-          args.dropout_holes,
-          args.fill_value,
-          inner,
-        );
-      }
-      return out;
-    });
+    return holeTransform("RandCoarseDropout", args, (vol, holes, inner) =>
+      coarseDropout(vol, holes, args.dropout_holes, args.fill_value, inner),
+    );
   },
 });
 
@@ -218,22 +233,5 @@ export const RandCoarseShuffleDef = defineTransform({
   name: "RandCoarseShuffle",
   description: "Local pixel shuffling inside random boxes, per channel (MONAI RandCoarseShuffled).",
   args: z.object(holeArgs),
-  create: (args) => {
-    const streams = streamSource(args.seed);
-    return makeTransform("RandCoarseShuffle", true, (sample, rng) => {
-      const keys = presentKeys(sample, args.keys, args.allow_missing_keys, "RandCoarseShuffle");
-      const { wrapper, inner } = streams(rng);
-      const spec = {
-        holes: args.holes,
-        spatialSize: args.spatial_size,
-        maxHoles: args.max_holes,
-        maxSpatialSize: args.max_spatial_size,
-      };
-      const holes = holesFor("RandCoarseShuffle", sample, keys, spec, wrapper, inner, args.prob);
-      if (!holes) return sample;
-      const out = { ...sample };
-      for (const k of keys) out[k] = coarseShuffle(volumeAt(sample, k, "RandCoarseShuffle"), holes, inner);
-      return out;
-    });
-  },
+  create: (args) => holeTransform("RandCoarseShuffle", args, (vol, holes, inner) => coarseShuffle(vol, holes, inner)),
 });
