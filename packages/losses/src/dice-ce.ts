@@ -2,7 +2,15 @@ import * as tf from "@tensorflow/tfjs-core";
 import { bceWithLogitsLoss, crossEntropyLoss } from "./cross-entropy.js";
 import { type DiceLossOptions, diceLoss } from "./dice.js";
 import { fusedSoftmaxDiceCE, fusedTarget } from "./fused-softmax.js";
-import { channelsOf, fmtShape, oneHotLabels, requireChannelLast, requireSameSpatial, shapeError } from "./shapes.js";
+import {
+  channelsOf,
+  fmtShape,
+  oneHotLabels,
+  requireChannelLast,
+  requireOneHotable,
+  requireSameSpatial,
+  shapeError,
+} from "./shapes.js";
 
 /** MONAI `DiceCELoss` arguments (monai-semantics §4.3); reduction is "mean" or "sum" only, as in MONAI. */
 export interface DiceCELossOptions extends Omit<DiceLossOptions, "reduction" | "weight"> {
@@ -50,15 +58,7 @@ export function diceCELossParts(input: tf.Tensor, target: tf.Tensor, opts: DiceC
       `target ${fmtShape(target)}`,
     );
   }
-  if (opts.to_onehot_y && c > 1 && tc !== 1) {
-    shapeError(
-      name,
-      "to_onehot_y needs integer labels with one channel",
-      "target [B, S0, S1, S2, 1]",
-      `target ${fmtShape(target)}`,
-      "a target that is already one-hot needs to_onehot_y: false",
-    );
-  }
+  requireOneHotable(name, opts.to_onehot_y, input, target);
   const lambdaDice = opts.lambda_dice ?? 1;
   const lambdaCe = opts.lambda_ce ?? 1;
   if (lambdaDice < 0 || lambdaCe < 0) {

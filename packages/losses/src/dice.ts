@@ -8,6 +8,7 @@ import {
   type LossReduction,
   oneHotLabels,
   requireChannelLast,
+  requireOneHotable,
   requireSameSpatial,
   shapeError,
   sumVoxels,
@@ -58,15 +59,7 @@ export function diceLoss(input: tf.Tensor, target: tf.Tensor, opts: DiceLossOpti
   const warn = opts.warn ?? (() => {});
   const nPred = channelsOf(input);
   const tc = channelsOf(target);
-  if (opts.to_onehot_y && nPred > 1 && tc !== 1) {
-    shapeError(
-      name,
-      "to_onehot_y needs integer labels with one channel",
-      "target [B, S0, S1, S2, 1]",
-      `target ${fmtShape(target)}`,
-      "a target that is already one-hot needs to_onehot_y: false",
-    );
-  }
+  requireOneHotable(name, opts.to_onehot_y, input, target);
   if (
     opts.fused !== false &&
     opts.softmax &&

@@ -52,6 +52,24 @@ export function requireSameSpatial(loss: string, input: tf.Tensor, target: tf.Te
  * Integer class labels `[B, ..., 1]` → one-hot float32 `[B, ..., C]` (MONAI `one_hot`: labels are truncated
  * to integers; `tf.oneHot` on int32 has a forward kernel on every backend and labels need no gradient).
  */
+/** to_onehot_y turns integer labels [B, S..., 1] into one-hot: a target with more channels is a config error */
+export function requireOneHotable(
+  loss: string,
+  toOnehotY: boolean | undefined,
+  input: tf.Tensor,
+  target: tf.Tensor,
+): void {
+  if (toOnehotY && channelsOf(input) > 1 && channelsOf(target) !== 1) {
+    shapeError(
+      loss,
+      "to_onehot_y needs integer labels with one channel",
+      "target [B, S0, S1, S2, 1]",
+      `target ${fmtShape(target)}`,
+      "a target that is already one-hot needs to_onehot_y: false",
+    );
+  }
+}
+
 export function oneHotLabels(labels: tf.Tensor, numClasses: number): tf.Tensor {
   return tf.tidy(() => {
     const flat = tf.cast(tf.reshape(labels, [-1]), "int32");
