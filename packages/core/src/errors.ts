@@ -50,6 +50,14 @@ export const Codes = {
   runtime: "VP200",
   data: "VP210",
   nonFinite: "VP220",
+  /** --resume: the run directory was made with another configuration (fingerprint differs) */
+  runMismatch: "VP230",
+  /** another live process holds the run directory's lock */
+  runLocked: "VP231",
+  /** a file declares more data than the configured limit allows (memory bound) */
+  tooLarge: "VP240",
+  /** evaluate: a prediction or label is not a segmentation (non-integer values, too many labels) */
+  notSegmentation: "VP250",
 } as const;
 
 export class VoxelpipeError extends Error {
