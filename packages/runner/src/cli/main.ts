@@ -75,10 +75,18 @@ export function buildProgram(io: CliIO): Command {
     .addOption(new Option("--backend <backend>", "tensor backend").choices(["auto", ...backendNames]))
     .option("--runs-dir <dir>", "where run directories go", "runs")
     .option("--resume", "continue the latest interrupted run of each stage", false)
+    .option("--new-on-change", "with --resume: start a new run for a stage whose configuration changed", false)
     .action(
       async (
         file: string,
-        o: { stage?: string; set: string[]; backend?: BackendChoice; runsDir: string; resume: boolean },
+        o: {
+          stage?: string;
+          set: string[];
+          backend?: BackendChoice;
+          runsDir: string;
+          resume: boolean;
+          newOnChange: boolean;
+        },
       ) => {
         const registries = builtinRegistries();
         const p = await compileOrReport(file, o.set, registries, io, false);
@@ -87,6 +95,7 @@ export function buildProgram(io: CliIO): Command {
           backend: o.backend,
           runsDir: resolve(io.cwd, o.runsDir),
           resume: o.resume,
+          onChange: o.newOnChange ? "new" : "refuse",
           logger: createLogger({ write: (_l, line) => io.err(line) }),
         });
         for (const r of results) io.out(`${r.name}: ${r.skipped ? "already finished in" : "run directory"} ${r.dir}`);

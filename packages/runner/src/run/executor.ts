@@ -27,7 +27,10 @@ import {
 } from "@voxelpipe/core";
 import { stringify } from "yaml";
 import { environment } from "./env.js";
+import { mismatchError, readFingerprint, stageFingerprint, writeFingerprint } from "./fingerprint.js";
+import { RunLock } from "./lock.js";
 import { MetricsLog } from "./metrics-log.js";
+import { checkpointState, keptByResume } from "./resume-point.js";
 import { latestRunDir, newRunDir } from "./run-dir.js";
 
 export interface RunOptions {
@@ -36,6 +39,12 @@ export interface RunOptions {
   backend?: BackendChoice;
   runsDir?: string;
   resume?: boolean;
+  /**
+   * with `resume`: what to do with a stage whose latest run was made with another configuration
+   * (its fingerprint differs): "refuse" (default, a VP230 diagnostic listing the differing keys)
+   * or "new" (start a new run directory for it)
+   */
+  onChange?: "refuse" | "new";
   logger?: Logger;
 }
 
@@ -90,22 +99,60 @@ export async function runPipeline(
   }
 
   const results: StageResult[] = [];
+  let currentName = "";
   for (const name of selected) {
-    const stage = p.stages.get(name)!;
+    currentName = name;
     const log = logger.child(name);
+    const fp = stageFingerprint(p, name, registries, outputs);
     let dir: string | undefined;
+    let lock: RunLock | undefined;
+    let resumed = false;
     if (opts.resume) {
       dir = latestRunDir(runsDir, p.name, name);
-      if (dir && existsSync(join(dir, OUTPUTS_FILE))) {
-        const done = JSON.parse(readFileSync(join(dir, OUTPUTS_FILE), "utf8"));
-        outputs.set(name, done);
-        log.info(`already finished in ${dir}; skipping`);
-        results.push({ name, dir, outputs: done, skipped: true });
-        continue;
+      const old = dir ? readFingerprint(dir) : undefined;
+      if (dir && old?.hash !== fp.hash) {
+        const err = mismatchError(dir, name, old, fp);
+        if (opts.onChange !== "new") throw err;
+        log.warn(`${err.diagnostics[0].message}${err.diagnostics[0].got ?? ""}\nstarting a new run (--new-on-change)`);
+        dir = undefined;
       }
-      if (dir) log.info(`resuming in ${dir}`);
+      const finished = (d: string): boolean => {
+        if (!existsSync(join(d, OUTPUTS_FILE))) return false;
+        const done = JSON.parse(readFileSync(join(d, OUTPUTS_FILE), "utf8"));
+        outputs.set(name, done);
+        log.info(`already finished in ${d}; skipping`);
+        results.push({ name, dir: d, outputs: done, skipped: true });
+        return true;
+      };
+      if (dir && finished(dir)) continue;
+      if (dir) {
+        lock = RunLock.acquire(dir);
+        // finished by the process that held the lock a moment ago?
+        if (finished(dir)) {
+          lock.release();
+          continue;
+        }
+        resumed = true;
+        log.info(`resuming in ${dir}`);
+      }
     }
-    dir ??= newRunDir(runsDir, p.name, name);
+    if (!dir) {
+      dir = newRunDir(runsDir, p.name, name);
+      lock = RunLock.acquire(dir);
+      writeFingerprint(dir, fp);
+    }
+    try {
+      results.push(await runStage(dir, resumed));
+    } finally {
+      lock?.release();
+    }
+  }
+  return results;
+
+  async function runStage(dir: string, resuming: boolean): Promise<StageResult> {
+    const name = currentName;
+    const stage = p.stages.get(name)!;
+    const log = logger.child(name);
     const published: Record<string, string> = {};
     const artifacts: ArtifactStore = {
       dir,
@@ -118,6 +165,18 @@ export async function runPipeline(
     writeFileSync(join(dir, "pipeline.resolved.yaml"), stringify(p.value));
     writeFileSync(join(dir, "env.json"), `${JSON.stringify(environment(p, registries, backend), null, 2)}\n`);
     const metrics = new MetricsLog(join(dir, "metrics.jsonl"));
+    if (resuming) {
+      // the log goes back to what the restored state had written: the records up to the last
+      // checkpoint, none without one; a torn last line (killed mid-write, disk full) is dropped
+      const state = checkpointState(dir);
+      const r = metrics.keep(keptByResume(state));
+      if (r.torn) log.warn(`metrics.jsonl ended in a torn line; dropped it`);
+      log.info(
+        state
+          ? `metrics.jsonl rewound to the checkpoint at iteration ${state.iteration}: ${r.kept} records kept, ${r.dropped} dropped`
+          : `no checkpoint to resume from: the stage starts over (${r.dropped} records dropped)`,
+      );
+    }
     const resolver = new ComponentResolver({
       container,
       root: p.value,
@@ -163,9 +222,8 @@ export async function runPipeline(
     await stage.def.run(config as never, rt);
     outputs.set(name, published);
     writeFileAtomicSync(join(dir, OUTPUTS_FILE), `${JSON.stringify(published, null, 2)}\n`);
-    results.push({ name, dir, outputs: published });
+    return { name, dir, outputs: published };
   }
-  return results;
 }
 
 /**
