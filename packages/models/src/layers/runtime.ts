@@ -6,6 +6,8 @@ export interface Runtime {
   training: boolean;
   /** a fresh deterministic seed for one dropout mask */
   dropoutSeed(): number;
+  /** recompute block activations in the backward pass instead of keeping them (memory for time) */
+  checkpoint?: boolean;
 }
 
 export const INFERENCE: Runtime = { training: false, dropoutSeed: () => 0 };

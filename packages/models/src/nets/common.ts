@@ -24,6 +24,8 @@ export interface Network extends Model {
   readonly config: Record<string, unknown>;
   /** per-parameter layout (for MONAI import/export) and trainability */
   readonly paramInfo: ReadonlyMap<string, ParamInfo>;
+  /** recompute block activations in the backward instead of keeping them (see layers/checkpoint.ts) */
+  setGradientCheckpointing(on: boolean): void;
 }
 
 /**
@@ -37,6 +39,8 @@ export abstract class NetworkBase implements Network {
   readonly paramInfo: Map<string, ParamInfo>;
   protected readonly store: ParamStore;
   private readonly dropoutRng: RandomState;
+  /** recompute each block's activations in the backward pass (layers/checkpoint.ts) */
+  protected gradientCheckpointing = false;
 
   constructor(rng: RandomState) {
     this.store = ParamStore.create(rng);
@@ -48,8 +52,17 @@ export abstract class NetworkBase implements Network {
 
   abstract apply(x: tf.Tensor, opts?: { training?: boolean }): tf.Tensor;
 
+  setGradientCheckpointing(on: boolean): void {
+    this.gradientCheckpointing = on;
+  }
+
   protected runtime(training = false): Runtime {
-    return { training, dropoutSeed: () => this.dropoutRng.nextUint32() };
+    return { training, dropoutSeed: () => this.dropoutRng.nextUint32(), checkpoint: this.gradientCheckpointing };
+  }
+
+  /** the variables whose names start with `prefix` (one block's parameters, for checkpointing) */
+  protected paramsUnder(prefix: string): tf.Variable[] {
+    return [...this.params].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v);
   }
 
   /** x must be channel-last [B, ...spatial, C] with the configured spatial size and channels. */

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { RandomState, z } from "@voxelpipe/core";
+import { checkpoint } from "../layers/checkpoint.js";
 import { UnetOutBlock } from "../layers/unet-blocks.js";
 import { UnetrBasicBlock, UnetrPrUpBlock, UnetrUpBlock } from "../layers/unetr-blocks.js";
 import { NetworkBase, sizeArg, triple } from "./common.js";
@@ -101,16 +102,19 @@ export class UNETR extends NetworkBase {
     const cfg = this.vit.cfg;
     const xin = this.checkInput(x, cfg.imgSize, cfg.inChannels);
     const rt = this.runtime(opts.training);
+    // with checkpointing on, each encoder/decoder stage keeps only its inputs for the backward
+    const stage = <T extends tf.Tensor>(name: string, fn: (...xs: tf.Tensor[]) => T, ...xs: tf.Tensor[]): T =>
+      checkpoint(rt, (_r, ...ys) => fn(...ys), xs, this.paramsUnder(`${name}.`));
     return tf.tidy(() => {
       const { out: vitOut, hidden } = this.vit.forward(xin, rt);
-      const enc1 = this.encoder1.apply(xin);
-      const enc2 = this.encoder2.apply(this.projFeat(hidden[UNETR_SKIPS[0]]));
-      const enc3 = this.encoder3.apply(this.projFeat(hidden[UNETR_SKIPS[1]]));
-      const enc4 = this.encoder4.apply(this.projFeat(hidden[UNETR_SKIPS[2]]));
-      const dec3 = this.decoder5.apply(this.projFeat(vitOut), enc4);
-      const dec2 = this.decoder4.apply(dec3, enc3);
-      const dec1 = this.decoder3.apply(dec2, enc2);
-      const out = this.decoder2.apply(dec1, enc1);
+      const enc1 = stage("encoder1", (t) => this.encoder1.apply(t), xin);
+      const enc2 = stage("encoder2", (t) => this.encoder2.apply(this.projFeat(t)), hidden[UNETR_SKIPS[0]]);
+      const enc3 = stage("encoder3", (t) => this.encoder3.apply(this.projFeat(t)), hidden[UNETR_SKIPS[1]]);
+      const enc4 = stage("encoder4", (t) => this.encoder4.apply(this.projFeat(t)), hidden[UNETR_SKIPS[2]]);
+      const dec3 = stage("decoder5", (t, s) => this.decoder5.apply(this.projFeat(t), s), vitOut, enc4);
+      const dec2 = stage("decoder4", (t, s) => this.decoder4.apply(t, s), dec3, enc3);
+      const dec1 = stage("decoder3", (t, s) => this.decoder3.apply(t, s), dec2, enc2);
+      const out = stage("decoder2", (t, s) => this.decoder2.apply(t, s), dec1, enc1);
       return { logits: this.out.apply(out), vitOut: vitOut as tf.Tensor3D, hidden };
     });
   }

@@ -3,6 +3,7 @@ import { Linear } from "../layers/linear.js";
 import { LayerNorm } from "../layers/norms.js";
 import { PatchEmbedding, type PosEmbedType, type ProjType } from "../layers/patch-embedding.js";
 import type { Runtime } from "../layers/runtime.js";
+import { checkpoint } from "../layers/checkpoint.js";
 import { TransformerBlock } from "../layers/transformer-block.js";
 import type { Triple } from "../ops/patch-ops.js";
 import type { ParamStore } from "../params/param-store.js";
@@ -77,6 +78,8 @@ export interface ViTEncoderOutput {
 export class ViTEncoder {
   readonly patchEmbedding: PatchEmbedding;
   readonly blocks: TransformerBlock[] = [];
+  /** each block's variables (passed through activation checkpointing) */
+  private readonly blockParams: tf.Variable[][] = [];
   readonly norm: LayerNorm;
   readonly clsToken: tf.Variable | undefined;
   readonly head: { linear: Linear; tanh: boolean } | undefined;
@@ -90,7 +93,12 @@ export class ViTEncoder {
       throw new Error(`hidden_size (${cfg.hiddenSize}) should be divisible by num_heads (${cfg.numHeads})`);
     }
     this.patchEmbedding = new PatchEmbedding(ps.child("patch_embedding"), cfg);
-    for (let i = 0; i < cfg.numLayers; i++) this.blocks.push(new TransformerBlock(ps.child(`blocks.${i}`), cfg));
+    for (let i = 0; i < cfg.numLayers; i++) {
+      const bs = ps.child(`blocks.${i}`);
+      const before = new Set(ps.vars.keys());
+      this.blocks.push(new TransformerBlock(bs, cfg));
+      this.blockParams.push([...ps.vars].filter(([k]) => !before.has(k)).map(([, v]) => v));
+    }
     this.norm = new LayerNorm(ps.child("norm"), cfg.hiddenSize);
     if (cfg.classification) {
       this.clsToken = ps.add("cls_token", [1, 1, cfg.hiddenSize], { kind: "zeros" });
@@ -109,8 +117,8 @@ export class ViTEncoder {
         h = tf.concat([cls, h], 1) as tf.Tensor3D;
       }
       const hidden: tf.Tensor3D[] = [];
-      for (const blk of this.blocks) {
-        h = blk.apply(h, rt) as tf.Tensor3D;
+      for (const [i, blk] of this.blocks.entries()) {
+        h = checkpoint(rt, (r, t) => blk.apply(t, r) as tf.Tensor3D, [h], this.blockParams[i]);
         hidden.push(h);
       }
       let out: tf.Tensor = this.norm.apply(h);
