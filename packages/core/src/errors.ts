@@ -29,7 +29,15 @@ export const Codes = {
   yamlSyntax: "VP001",
   fileNotFound: "VP002",
   fileInvalid: "VP003",
+  /** `extends:` / pipeline argument that is not a regular .yaml/.yml file under the size cap */
+  notPipelineFile: "VP004",
+  /** a run directory or output cannot be written (disk full, read-only, permissions) */
+  cannotWrite: "VP005",
   pipelineStructure: "VP010",
+  /** `__proto__`, `constructor` or `prototype` as a key or path segment */
+  forbiddenKey: "VP012",
+  /** a config crossed one of the limits in config/limits.ts */
+  limitExceeded: "VP013",
   unknownComponent: "VP100",
   ambiguousComponent: "VP101",
   duplicateComponent: "VP102",
@@ -44,12 +52,20 @@ export const Codes = {
   missingNeeds: "VP132",
   interpolation: "VP140",
   plugin: "VP150",
+  /** a plugin outside the pipeline's project tree, not allowed by a flag */
+  untrustedPlugin: "VP151",
   override: "VP160",
   stepGraph: "VP170",
   backend: "VP180",
+  /** a sweep metric that no stage publishes */
+  unknownMetric: "VP190",
   runtime: "VP200",
+  /** an error thrown inside a component (construction or call), with its name and config path */
+  componentFailed: "VP201",
   data: "VP210",
   nonFinite: "VP220",
+  /** some variants of a sweep failed (each is in the summary with its diagnostic) */
+  sweepFailed: "VP240",
   /** --resume: the run directory was made with another configuration (fingerprint differs) */
   runMismatch: "VP230",
   /** another live process holds the run directory's lock */

@@ -5,9 +5,10 @@ import type { Registries } from "../sdk/registry.js";
 import type { StageDefinition } from "../sdk/stage.js";
 import { didYouMean } from "../suggest.js";
 import { interpolate, unknownPath } from "./interpolate.js";
-import { loadPipeline } from "./load.js";
+import { ConfigLimits, forbiddenKeyDiagnostic, isForbiddenKey, limitDiagnostic } from "./limits.js";
+import { FATAL_CODES, loadPipeline } from "./load.js";
 import { formatPath, getAt, isPlainObject, type Path, parsePath } from "./paths.js";
-import { loadPlugins } from "./plugins.js";
+import { loadPlugins, type PluginTrust } from "./plugins.js";
 import { looseStage, pipelineSchema, stageCommon } from "./schema.js";
 import { isReference, validationSlots } from "./slots.js";
 import type { LocationMap, SourceTexts } from "./source.js";
@@ -40,6 +41,10 @@ export interface CompiledPipeline {
 export interface CompileOptions {
   overrides?: readonly string[];
   registries: Registries;
+  /** size cap of each pipeline file in bytes (default: VOXELPIPE_MAX_PIPELINE_BYTES, else 1 MiB) */
+  maxFileBytes?: number;
+  /** which plugin paths outside the project tree the user allowed (default: none) */
+  trust?: PluginTrust;
 }
 
 /**
@@ -51,18 +56,19 @@ export async function compilePipeline(
   file: string,
   opts: CompileOptions,
 ): Promise<{ pipeline?: CompiledPipeline; diagnostics: Diagnostic[]; texts: SourceTexts }> {
-  const raw = loadPipeline(file, opts.overrides ?? []);
+  const raw = loadPipeline(file, opts.overrides ?? [], { maxFileBytes: opts.maxFileBytes });
   const diagnostics = [...raw.diagnostics];
   const { texts, locs } = raw;
-  if (diagnostics.some((d) => d.code === "VP001" || d.code === "VP002"))
-    return { diagnostics: sortDiagnostics(diagnostics), texts };
+  if (diagnostics.some((d) => FATAL_CODES.has(d.code))) return { diagnostics: sortDiagnostics(diagnostics), texts };
 
   const interp = interpolate(raw.value, locs);
   diagnostics.push(...interp.diagnostics);
+  if (interp.diagnostics.some((d) => d.code === Codes.limitExceeded))
+    return { diagnostics: sortDiagnostics(diagnostics), texts };
   const value = interp.value;
   const baseDir = dirname(raw.file);
 
-  diagnostics.push(...(await loadPlugins(value.plugins, baseDir, opts.registries, locs)));
+  diagnostics.push(...(await loadPlugins(value.plugins, baseDir, opts.registries, locs, opts.trust ?? {})));
 
   // top level (stages checked individually below)
   const top = pipelineSchema(looseStage).safeParse(value, { reportInput: true });
@@ -216,6 +222,20 @@ function checkReferences(
   const checkOne = (ref: string, site: Path) => {
     const target = parsePath(ref.slice(1));
     const loc = locs.nearest(site)?.value;
+    if (target.length > ConfigLimits.maxPathSegments) {
+      diagnostics.push(
+        limitDiagnostic("maxPathSegments", `${ref.slice(0, 40)}... has ${target.length} segments`, {
+          loc,
+          path: formatPath(site),
+        }),
+      );
+      return;
+    }
+    const bad = target.find(isForbiddenKey);
+    if (bad !== undefined) {
+      diagnostics.push(forbiddenKeyDiagnostic(String(bad), "reference path segment", loc, formatPath(site)));
+      return;
+    }
     if (target[0] === "stages" && target[2] === "outputs") {
       const s = String(target[1]);
       const st = stages.get(s);
@@ -269,7 +289,24 @@ function checkReferences(
         return;
       }
       seen.push(key);
+      if (seen.length > ConfigLimits.maxReferenceChain) {
+        diagnostics.push(
+          limitDiagnostic(
+            "maxReferenceChain",
+            `${ref} starts a chain of more than ${ConfigLimits.maxReferenceChain} references`,
+            {
+              loc,
+              path: formatPath(site),
+            },
+          ),
+        );
+        return;
+      }
       cur = parsePath(r.value.slice(1));
+      if (cur.some(isForbiddenKey)) {
+        diagnostics.push(forbiddenKeyDiagnostic(String(cur.find(isForbiddenKey)), "reference path segment", loc, key));
+        return;
+      }
     }
   };
   walk(root, []);

@@ -9,6 +9,9 @@ export function displayFile(file: string, cwd = process.cwd()): string {
   return r && !r.startsWith("..") ? r : file;
 }
 
+/** Lines longer than this are shown as a window around the reported column. */
+const FRAME_WIDTH = 120;
+
 /** Two lines of context before the error line, the line itself, and a caret under the spot. */
 export function codeFrame(text: string, line: number, col: number, length = 1): string {
   const lines = text.split(/\r?\n/);
@@ -16,12 +19,21 @@ export function codeFrame(text: string, line: number, col: number, length = 1): 
   const last = Math.min(lines.length, line);
   const width = String(last).length;
   const out: string[] = [];
+  // a window of FRAME_WIDTH characters that holds the column (minified or hostile one-line files)
+  const start = Math.max(0, Math.min(col - 1 - 20, (lines[line - 1] ?? "").length - FRAME_WIDTH));
+  const clip = (l: string): string => {
+    if (l.length <= FRAME_WIDTH) return l; // short context lines are shown whole
+    const s = Math.min(start, l.length);
+    return `${s > 0 ? "…" : ""}${l.slice(s, s + FRAME_WIDTH)}${l.length > s + FRAME_WIDTH ? "…" : ""}`;
+  };
   for (let n = first; n <= last; n++) {
-    out.push(`${String(n).padStart(width)} | ${lines[n - 1] ?? ""}`);
+    out.push(`${String(n).padStart(width)} | ${clip(lines[n - 1] ?? "")}`);
     if (n === line) {
-      const avail = Math.max(1, (lines[n - 1] ?? "").length - (col - 1));
+      const shift = start > 0 ? start - 1 : 0; // "…" takes one column
+      const c = col - shift;
+      const avail = Math.max(1, Math.min((lines[n - 1] ?? "").length - (col - 1), FRAME_WIDTH - (c - 1)));
       out.push(
-        `${" ".repeat(width)} | ${" ".repeat(Math.max(0, col - 1))}${"^".repeat(Math.max(1, Math.min(length, avail)))}`,
+        `${" ".repeat(width)} | ${" ".repeat(Math.max(0, c - 1))}${"^".repeat(Math.max(1, Math.min(length, avail)))}`,
       );
     }
   }

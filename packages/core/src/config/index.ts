@@ -2,6 +2,7 @@ export * from "./compile.js";
 export * from "./format.js";
 export * from "./interpolate.js";
 export * from "./json-schema.js";
+export * from "./limits.js";
 export * from "./load.js";
 export * from "./merge.js";
 export * from "./paths.js";

@@ -1,5 +1,6 @@
 import { Codes, type Diagnostic } from "../errors.js";
 import { didYouMean } from "../suggest.js";
+import { ConfigLimits, forbiddenKeyDiagnostic, isForbiddenKey, limitDiagnostic, measureValue } from "./limits.js";
 import { formatPath, getAt, isPlainObject, type Path, parsePath } from "./paths.js";
 import type { LocationMap } from "./source.js";
 
@@ -17,9 +18,46 @@ export function interpolate(
 ): { value: Record<string, unknown>; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const done = new Map<string, unknown>();
+  // what copies may cost in total (expansion bombs): nodes copied whole, characters embedded
+  let nodeBudget = ConfigLimits.maxNodes;
+  let charBudget = ConfigLimits.maxInterpolatedChars;
+  let stopped = false;
+  const stop = (d: Diagnostic) => {
+    if (!stopped) diagnostics.push(d);
+    stopped = true;
+  };
 
   const lookup = (target: string, site: Path, stack: string[]): { ok: boolean; value?: unknown } => {
+    if (stopped) return { ok: false };
     const path = parsePath(target);
+    const siteLoc = locs.nearest(site)?.value;
+    if (path.length > ConfigLimits.maxPathSegments) {
+      stop(
+        limitDiagnostic("maxPathSegments", `\${...} path has ${path.length} segments`, {
+          loc: siteLoc,
+          path: formatPath(site),
+        }),
+      );
+      return { ok: false };
+    }
+    const bad = path.find(isForbiddenKey);
+    if (bad !== undefined) {
+      diagnostics.push(forbiddenKeyDiagnostic(String(bad), "path segment", siteLoc, formatPath(site)));
+      return { ok: false };
+    }
+    if (stack.length >= ConfigLimits.maxReferenceChain) {
+      stop(
+        limitDiagnostic(
+          "maxReferenceChain",
+          `\${} chain longer than ${ConfigLimits.maxReferenceChain} steps (${stack
+            .slice(0, 3)
+            .map((k) => "${" + k + "}")
+            .join(" -> ")} -> ...)`,
+          { loc: siteLoc, path: formatPath(site) },
+        ),
+      );
+      return { ok: false };
+    }
     const key = formatPath(path);
     if (stack.includes(key)) {
       diagnostics.push({
@@ -46,10 +84,29 @@ export function interpolate(
     const whole = WHOLE.exec(s);
     if (whole) {
       const r = lookup(whole[1].trim(), path, stack);
-      return r.ok ? structuredClone(r.value) : s;
+      if (!r.ok || stopped) return s;
+      if (r.value !== null && typeof r.value === "object") {
+        const n = measureValue(r.value, nodeBudget).nodes;
+        nodeBudget -= n;
+        if (nodeBudget < 0) {
+          stop(
+            limitDiagnostic(
+              "maxNodes",
+              `\${} copies make the config larger than ${ConfigLimits.maxNodes.toLocaleString("en-US")} values`,
+              {
+                loc: locs.nearest(path)?.value,
+                path: formatPath(path),
+              },
+            ),
+          );
+          return s;
+        }
+        return structuredClone(r.value);
+      }
+      return r.value;
     }
     if (!s.includes("${")) return s;
-    return s.replace(EMBEDDED, (m, esc: string, target: string) => {
+    const out = s.replace(EMBEDDED, (m, esc: string, target: string) => {
       if (esc) return m.slice(1); // $${x} → literal ${x}
       const r = lookup(target.trim(), path, stack);
       if (!r.ok) return m;
@@ -65,9 +122,25 @@ export function interpolate(
       }
       return String(r.value);
     });
+    charBudget -= out.length - s.length;
+    if (charBudget < 0) {
+      stop(
+        limitDiagnostic(
+          "maxInterpolatedChars",
+          `\${} writes more than ${ConfigLimits.maxInterpolatedChars.toLocaleString("en-US")} characters`,
+          {
+            loc: locs.nearest(path)?.value,
+            path: formatPath(path),
+          },
+        ),
+      );
+      return s;
+    }
+    return out;
   };
 
   const visit = (v: unknown, path: Path, stack: string[]): unknown => {
+    if (stopped) return v;
     if (typeof v === "string") return visitString(v, path, stack);
     if (Array.isArray(v)) return v.map((x, i) => visit(x, [...path, i], stack));
     if (isPlainObject(v)) {
@@ -78,7 +151,27 @@ export function interpolate(
     return v;
   };
 
-  const value = visit(root, [], []) as Record<string, unknown>;
+  let value: Record<string, unknown>;
+  try {
+    value = visit(root, [], []) as Record<string, unknown>;
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    // chains of copies nested in nested values: too deep to follow
+    stop(limitDiagnostic("maxDepth", `\${} copies nest deeper than the interpreter can follow`, {}));
+    return { value: root, diagnostics };
+  }
+  if (!stopped) {
+    const m = measureValue(value);
+    if (m.depth > ConfigLimits.maxDepth) {
+      const at = m.deepestPath ?? [];
+      stop(
+        limitDiagnostic("maxDepth", `after \${} copies the config nests deeper than ${ConfigLimits.maxDepth} levels`, {
+          loc: locs.nearest(at)?.value,
+          path: formatPath(at),
+        }),
+      );
+    }
+  }
   return { value, diagnostics };
 }
 

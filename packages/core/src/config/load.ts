@@ -1,8 +1,23 @@
 import { dirname, resolve } from "node:path";
-import { Codes, type Diagnostic } from "../errors.js";
+import { Codes, type Diagnostic, type SourceLocation } from "../errors.js";
+import { ConfigLimits, forbiddenKeyDiagnostic, isForbiddenKey, limitDiagnostic, measureValue } from "./limits.js";
 import { deepMerge } from "./merge.js";
-import { isPlainObject, type Path, parsePath } from "./paths.js";
+import { formatPath, isPlainObject, type Path, parsePath } from "./paths.js";
 import { LocationMap, parseYamlWithLocations, readYamlFile, type SourceTexts } from "./source.js";
+
+export interface LoadOptions {
+  /** size cap of each pipeline file in bytes (default: VOXELPIPE_MAX_PIPELINE_BYTES, else 1 MiB) */
+  maxFileBytes?: number;
+}
+
+/** Diagnostics after which nothing else about the pipeline is worth checking. */
+export const FATAL_CODES: ReadonlySet<string> = new Set([
+  Codes.yamlSyntax,
+  Codes.fileNotFound,
+  Codes.notPipelineFile,
+  Codes.forbiddenKey,
+  Codes.limitExceeded,
+]);
 
 /** A pipeline after `extends` and `--set` overrides, before interpolation and validation. */
 export interface RawPipeline {
@@ -14,11 +29,11 @@ export interface RawPipeline {
 }
 
 /** Load a pipeline file with everything it extends, then apply `--set path=value` overrides (parsed as YAML). */
-export function loadPipeline(file: string, overrides: readonly string[] = []): RawPipeline {
+export function loadPipeline(file: string, overrides: readonly string[] = [], opts: LoadOptions = {}): RawPipeline {
   const texts: SourceTexts = new Map();
   const diagnostics: Diagnostic[] = [];
   const abs = resolve(file);
-  const merged = loadWithExtends(abs, [], texts, diagnostics);
+  const merged = loadWithExtends(abs, [], texts, diagnostics, opts);
   let value = isPlainObject(merged.value) ? merged.value : {};
   if (!isPlainObject(merged.value) && diagnostics.length === 0) {
     diagnostics.push({
@@ -29,6 +44,7 @@ export function loadPipeline(file: string, overrides: readonly string[] = []): R
   }
   const locs = merged.locs;
   overrides.forEach((text, i) => {
+    if (diagnostics.some((d) => FATAL_CODES.has(d.code))) return;
     const r = applyOverride(value, text, i, texts);
     if ("diagnostic" in r) diagnostics.push(r.diagnostic);
     else {
@@ -45,10 +61,18 @@ function loadWithExtends(
   chain: string[],
   texts: SourceTexts,
   diagnostics: Diagnostic[],
+  opts: LoadOptions,
+  /** where the parent file names this one (its `extends` entry), for problems reading it */
+  from?: { loc?: SourceLocation; path: string },
 ): { value: unknown; locs: LocationMap } {
-  const parsed = readYamlFile(file);
-  if (!parsed.diagnostics.some((d) => d.code === Codes.fileNotFound)) texts.set(file, parsed.text);
-  diagnostics.push(...parsed.diagnostics);
+  const parsed = readYamlFile(file, { maxBytes: opts.maxFileBytes, what: from ? "extended file" : "pipeline file" });
+  const unread = parsed.diagnostics.find(
+    (d) => d.code === Codes.fileNotFound || d.code === Codes.notPipelineFile || parsed.text === "",
+  );
+  if (!unread) texts.set(file, parsed.text);
+  // a file that could not be read is reported where the parent names it
+  if (from && unread) diagnostics.push(...parsed.diagnostics.map((d) => ({ ...d, loc: from.loc, path: from.path })));
+  else diagnostics.push(...parsed.diagnostics);
   if (parsed.diagnostics.length) return { value: {}, locs: new LocationMap() };
   const own = parsed.value;
   if (!isPlainObject(own) || own.extends === undefined) return { value: own, locs: parsed.locs };
@@ -66,7 +90,17 @@ function loadWithExtends(
   }
   let base: unknown = {};
   const locs = new LocationMap();
-  for (const rel of list as string[]) {
+  if (chain.length + 1 >= ConfigLimits.maxExtendsDepth) {
+    diagnostics.push(
+      limitDiagnostic("maxExtendsDepth", `\`extends\` chain longer than ${ConfigLimits.maxExtendsDepth} files`, {
+        loc: extLoc,
+        path: "extends",
+        got: [...chain, file].join(" -> "),
+      }),
+    );
+    return { value: {}, locs };
+  }
+  for (const [i, rel] of (list as string[]).entries()) {
     const target = resolve(dirname(file), rel);
     if (chain.includes(target) || target === file) {
       diagnostics.push({
@@ -77,7 +111,11 @@ function loadWithExtends(
       });
       continue;
     }
-    const r = loadWithExtends(target, [...chain, file], texts, diagnostics);
+    const at = typeof own.extends === "string" ? ["extends"] : ["extends", i];
+    const r = loadWithExtends(target, [...chain, file], texts, diagnostics, opts, {
+      loc: parsed.locs.get(at)?.value ?? extLoc,
+      path: formatPath(at),
+    });
     base = deepMerge(base, r.value);
     locs.overlay(r.locs);
   }
@@ -107,14 +145,30 @@ function applyOverride(
       },
     };
   }
-  const path = parsePath(text.slice(0, eq).trim());
+  const pathText = text.slice(0, eq).trim();
+  const keyLoc = { file: pseudo, line: 1, col: 1, length: eq };
+  const path = parsePath(pathText);
+  if (path.length === 0) {
+    return { diagnostic: { code: Codes.override, message: `override "${text}" has an empty path`, loc: keyLoc } };
+  }
+  if (path.length > ConfigLimits.maxPathSegments) {
+    return {
+      diagnostic: limitDiagnostic("maxPathSegments", `override path has ${path.length} segments`, {
+        loc: keyLoc,
+        value: ConfigLimits.maxPathSegments,
+      }),
+    };
+  }
+  const bad = path.find(isForbiddenKey);
+  if (bad !== undefined) return { diagnostic: forbiddenKeyDiagnostic(String(bad), "path segment", keyLoc, pathText) };
   const parsed = parseYamlWithLocations(text.slice(eq + 1), pseudo, path);
   if (parsed.diagnostics.length) {
+    const d = parsed.diagnostics[0];
     return {
       diagnostic: {
-        ...parsed.diagnostics[0],
-        code: Codes.override,
-        message: `in override "${text}": ${parsed.diagnostics[0].message}`,
+        ...d,
+        code: d.code === Codes.yamlSyntax ? Codes.override : d.code,
+        message: `in override "${text}": ${d.message}`,
       },
     };
   }
@@ -122,26 +176,71 @@ function applyOverride(
   const locs = new LocationMap();
   const top = {
     value: { file: pseudo, line: 1, col: eq + 2, length: Math.max(1, text.length - eq - 1) },
-    key: { file: pseudo, line: 1, col: 1, length: eq },
+    key: keyLoc,
   };
   locs.set(path, top);
   const value = structuredClone(root);
+  // walk the path over own properties only; a list takes an existing index or the one just past its end
   let cur: Record<string, unknown> | unknown[] = value;
-  for (let i = 0; i < path.length - 1; i++) {
+  for (let i = 0; i < path.length; i++) {
     const s = path[i];
-    const next = (cur as Record<string, unknown>)[s as string];
+    const isLast = i === path.length - 1;
+    const here = formatPath(path.slice(0, i + 1));
+    if (Array.isArray(cur)) {
+      if (typeof s !== "number" || s > cur.length) {
+        return {
+          diagnostic: {
+            code: Codes.override,
+            message:
+              typeof s !== "number"
+                ? `override "${pathText}": ${formatPath(path.slice(0, i)) || "the top level"} is a list, "${s}" is not an index`
+                : `override "${pathText}": index ${s} is past the end of ${formatPath(path.slice(0, i))} (${cur.length} item${cur.length === 1 ? "" : "s"})`,
+            loc: keyLoc,
+            path: here,
+            expected: `an index from 0 to ${cur.length - 1} (an existing item) or ${cur.length} (append)`,
+            got: JSON.stringify(s),
+            hint: "list indices are whole numbers counted from 0; negative indices are not supported",
+          },
+        };
+      }
+      if (isLast) {
+        if (parsed.value === null) cur.splice(s, 1);
+        else cur[s] = parsed.value;
+        break;
+      }
+      const next = cur[s];
+      if (typeof next !== "object" || next === null) {
+        const created = typeof path[i + 1] === "number" ? [] : {};
+        cur[s] = created;
+        cur = created;
+      } else cur = next as Record<string, unknown>;
+      continue;
+    }
+    const key = String(s);
+    if (isLast) {
+      // the one merge rule applies here too: null removes the key
+      if (parsed.value === null) delete cur[key];
+      else cur[key] = parsed.value;
+      break;
+    }
+    const next = Object.hasOwn(cur, key) ? cur[key] : undefined;
     if (typeof next !== "object" || next === null) {
       const created = typeof path[i + 1] === "number" ? [] : {};
-      (cur as Record<string, unknown>)[s as string] = created;
+      cur[key] = created;
       cur = created;
     } else cur = next as Record<string, unknown>;
   }
-  const last = path[path.length - 1];
-  if (last === undefined) {
-    return { diagnostic: { code: Codes.override, message: `override "${text}" has an empty path`, loc: top.key } };
+  const m = measureValue(value);
+  if (m.depth > ConfigLimits.maxDepth) {
+    return {
+      diagnostic: limitDiagnostic(
+        "maxDepth",
+        `override "${pathText}" nests deeper than ${ConfigLimits.maxDepth} levels`,
+        {
+          loc: keyLoc,
+        },
+      ),
+    };
   }
-  // the one merge rule applies here too: null removes the key
-  if (parsed.value === null) delete (cur as Record<string, unknown>)[last as string];
-  else (cur as Record<string, unknown>)[last as string] = parsed.value;
   return { value, path, locs };
 }

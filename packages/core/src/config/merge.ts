@@ -1,3 +1,4 @@
+import { isForbiddenKey } from "./limits.js";
 import { isPlainObject } from "./paths.js";
 
 /**
@@ -12,8 +13,9 @@ export function deepMerge(base: unknown, over: unknown): unknown {
   if (isPlainObject(over) && isPlainObject(base) && over[REPLACE_KEY] !== true) {
     const out: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(over)) {
+      if (isForbiddenKey(k)) continue; // refused (and reported) when the YAML was parsed
       if (v === null) delete out[k];
-      else out[k] = k in base ? deepMerge(base[k], v) : stripReplace(v);
+      else out[k] = Object.hasOwn(base, k) ? deepMerge(base[k], v) : stripReplace(v);
     }
     return out;
   }
@@ -24,7 +26,7 @@ function stripReplace(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(stripReplace);
   if (isPlainObject(v)) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (k !== REPLACE_KEY) out[k] = stripReplace(x);
+    for (const [k, x] of Object.entries(v)) if (k !== REPLACE_KEY && !isForbiddenKey(k)) out[k] = stripReplace(x);
     return out;
   }
   return v;

@@ -1,7 +1,16 @@
-import { readFileSync } from "node:fs";
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { basename } from "node:path";
+import { type Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { Codes, type Diagnostic, type SourceLocation } from "../errors.js";
-import { type Path, pathKey } from "./paths.js";
+import {
+  ConfigLimits,
+  forbiddenKeyDiagnostic,
+  isForbiddenKey,
+  limitDiagnostic,
+  maxFileBytes,
+  measureValue,
+} from "./limits.js";
+import { formatPath, type Path, pathKey } from "./paths.js";
 
 /** Where each config path came from: the value's position and, for mapping entries, the key's. */
 export interface PathLocation {
@@ -57,11 +66,39 @@ export interface ParsedYaml {
 /** Parse YAML text keeping the position of every key and value. YAML tags that would build objects are refused. */
 export function parseYamlWithLocations(text: string, file: string, base: Path = []): ParsedYaml {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, schema: "core" });
   const diagnostics: Diagnostic[] = [];
+  const none = (): ParsedYaml => ({ file, text, value: null, locs: new LocationMap(), diagnostics });
+  const at = (offset: number, end?: number): SourceLocation => {
+    const p = lc.linePos(offset);
+    const len = end !== undefined ? Math.max(1, end - offset) : 1;
+    return { file, line: p.line, col: p.col, length: len };
+  };
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, schema: "core" });
+  } catch (e) {
+    // the parser recurses per nesting level: far too deep a document overflows its stack
+    if (e instanceof RangeError) {
+      diagnostics.push(
+        limitDiagnostic("maxDepth", `nesting deeper than ${ConfigLimits.maxDepth} levels`, {
+          loc: { file, line: 1, col: 1 },
+        }),
+      );
+      return none();
+    }
+    throw e;
+  }
   // only the first syntax error: the ones after it are usually echoes of it
   for (const e of doc.errors.slice(0, 1)) {
     const pos = lc.linePos(e.pos[0]);
+    if (/call stack/i.test(e.message)) {
+      diagnostics.push(
+        limitDiagnostic("maxDepth", `nesting deeper than ${ConfigLimits.maxDepth} levels`, {
+          loc: { file, line: pos.line, col: pos.col },
+        }),
+      );
+      continue;
+    }
     diagnostics.push({
       code: Codes.yamlSyntax,
       message: `YAML syntax error: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`,
@@ -69,12 +106,50 @@ export function parseYamlWithLocations(text: string, file: string, base: Path = 
       hint: "check indentation, brackets and quotes near this position",
     });
   }
+  if (diagnostics.length) return none();
+  // structure first, without recursion: depth, forbidden keys, the first alias (for the alias limit)
+  let firstAlias: SourceLocation | undefined;
+  const todo: { node: unknown; depth: number; path: Path }[] = [{ node: doc.contents, depth: base.length, path: base }];
+  while (todo.length && diagnostics.length === 0) {
+    const { node, depth, path } = todo.pop()!;
+    const range = (node as Node | null)?.range;
+    if (isAlias(node) && !firstAlias && range) firstAlias = at(range[0], range[1]);
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth >= ConfigLimits.maxDepth) {
+      diagnostics.push(
+        limitDiagnostic("maxDepth", `nesting deeper than ${ConfigLimits.maxDepth} levels`, {
+          loc: range ? at(range[0], range[1]) : { file, line: 1, col: 1 },
+          path: formatPath(path),
+        }),
+      );
+      break;
+    }
+    if (isMap(node)) {
+      for (const item of node.items) {
+        if (!isPair(item)) continue;
+        const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
+        const keyRange = (item.key as Node | null)?.range;
+        if (isForbiddenKey(key)) {
+          diagnostics.push(
+            forbiddenKeyDiagnostic(
+              key,
+              "key",
+              keyRange ? at(keyRange[0], keyRange[1]) : undefined,
+              formatPath([...path, key]),
+            ),
+          );
+          break;
+        }
+        if (isMap(item.key) || isSeq(item.key)) todo.push({ node: item.key, depth: depth + 1, path });
+        todo.push({ node: item.value, depth: depth + 1, path: [...path, key] });
+      }
+    } else
+      node.items.forEach((item, i) => {
+        todo.push({ node: item, depth: depth + 1, path: [...path, i] });
+      });
+  }
+  if (diagnostics.length) return none();
   const locs = new LocationMap();
-  const at = (offset: number, end?: number): SourceLocation => {
-    const p = lc.linePos(offset);
-    const len = end !== undefined ? Math.max(1, end - offset) : 1;
-    return { file, line: p.line, col: p.col, length: len };
-  };
   const walk = (node: Node | null | undefined, path: Path): void => {
     if (!node) return;
     if (node.range) {
@@ -102,45 +177,126 @@ export function parseYamlWithLocations(text: string, file: string, base: Path = 
       });
     }
   };
-  if (diagnostics.length === 0) walk(doc.contents as Node, base);
-  let value: unknown = null;
-  if (diagnostics.length === 0) {
-    // custom tags (e.g. !!js/function) are not in the core schema: yaml reports them as warnings
-    for (const w of doc.warnings) {
-      const pos = lc.linePos(w.pos[0]);
-      diagnostics.push({
-        code: Codes.yamlSyntax,
-        message: `YAML: ${w.message.split("\n")[0]}`,
-        loc: { file, line: pos.line, col: pos.col },
-        hint: "voxelpipe pipelines are plain data: tags and anchors that execute or construct objects are not supported",
-      });
-    }
-    value = doc.toJS({ maxAliasCount: 100 });
+  walk(doc.contents as Node, base);
+  // custom tags (e.g. !!js/function) are not in the core schema: yaml reports them as warnings
+  for (const w of doc.warnings) {
+    const pos = lc.linePos(w.pos[0]);
+    diagnostics.push({
+      code: Codes.yamlSyntax,
+      message: `YAML: ${w.message.split("\n")[0]}`,
+      loc: { file, line: pos.line, col: pos.col },
+      hint: "voxelpipe pipelines are plain data: tags and anchors that execute or construct objects are not supported",
+    });
+  }
+  if (diagnostics.length) return { file, text, value: null, locs, diagnostics };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: ConfigLimits.maxAliases });
+  } catch (e) {
+    const msg = (e as Error).message ?? String(e);
+    diagnostics.push(
+      /alias/i.test(msg)
+        ? limitDiagnostic("maxAliases", `aliases expand to more than ${ConfigLimits.maxAliases} copies`, {
+            loc: firstAlias ?? { file, line: 1, col: 1 },
+          })
+        : {
+            code: Codes.yamlSyntax,
+            message: `YAML: ${msg.split("\n")[0]}`,
+            loc: firstAlias ?? { file, line: 1, col: 1 },
+          },
+    );
+    return { file, text, value: null, locs, diagnostics };
+  }
+  // aliases can nest a copy inside a copy: measure what came out
+  const m = measureValue(value, ConfigLimits.maxNodes);
+  if (m.depth + base.length > ConfigLimits.maxDepth || m.nodes > ConfigLimits.maxNodes) {
+    const deep = m.depth + base.length > ConfigLimits.maxDepth;
+    diagnostics.push(
+      deep
+        ? limitDiagnostic("maxDepth", `nesting deeper than ${ConfigLimits.maxDepth} levels`, {
+            loc: firstAlias ?? { file, line: 1, col: 1 },
+          })
+        : limitDiagnostic("maxNodes", `more than ${ConfigLimits.maxNodes.toLocaleString("en-US")} values`, {
+            loc: firstAlias ?? { file, line: 1, col: 1 },
+          }),
+    );
+    return { file, text, value: null, locs, diagnostics };
   }
   return { file, text, value, locs, diagnostics };
 }
 
-export function readYamlFile(file: string): ParsedYaml {
+export interface ReadOptions {
+  /** the file size cap (default: maxFileBytes()) */
+  maxBytes?: number;
+  /** what the file is, for messages: "pipeline file" or "extended file" */
+  what?: string;
+}
+
+const YAML_EXT = /\.ya?ml$/i;
+
+/**
+ * Read and parse one pipeline file. Only a regular file with a .yaml/.yml extension, at most
+ * `maxBytes` long, is read (a device, FIFO, folder or /etc/passwd is refused before reading, so
+ * its content can never appear in a code frame).
+ */
+export function readYamlFile(file: string, opts: ReadOptions = {}): ParsedYaml {
+  const what = opts.what ?? "pipeline file";
+  const cap = maxFileBytes(opts.maxBytes);
+  const refuse = (d: Omit<Diagnostic, "loc">): ParsedYaml => ({
+    file,
+    text: "",
+    value: null,
+    locs: new LocationMap(),
+    diagnostics: [{ ...d, loc: { file, line: 1, col: 1 } }],
+  });
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    const st = statSync(file);
+    if (!st.isFile()) {
+      return refuse({
+        code: Codes.notPipelineFile,
+        message: `${what} ${file} is not a regular file`,
+        expected: "a .yaml or .yml file",
+        got: st.isDirectory() ? "a folder" : "a device, pipe or socket",
+      });
+    }
+    if (!YAML_EXT.test(file)) {
+      return refuse({
+        code: Codes.notPipelineFile,
+        message: `${what} ${file} is not a YAML file`,
+        expected: "a file ending in .yaml or .yml",
+        got: JSON.stringify(basename(file)),
+        hint: "pipelines (and the files they extend) are YAML files with a .yaml or .yml extension",
+      });
+    }
+    if (st.size > cap) return refuse(sizeDiagnostic(what, file, st.size, cap));
+    // read at most cap + 1 bytes, whatever the file does meanwhile
+    const fd = openSync(file, "r");
+    try {
+      const buf = Buffer.alloc(Math.min(st.size, cap) + 1);
+      let n = 0;
+      for (let r = 1; r > 0 && n < buf.length; n += r) r = readSync(fd, buf, n, buf.length - n, n);
+      if (n > cap) return refuse(sizeDiagnostic(what, file, n, cap));
+      text = buf.subarray(0, n).toString("utf8");
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    return {
-      file,
-      text: "",
-      value: null,
-      locs: new LocationMap(),
-      diagnostics: [
-        {
-          code: Codes.fileNotFound,
-          message: err.code === "ENOENT" ? `pipeline file not found: ${file}` : `cannot read ${file}: ${err.message}`,
-          loc: { file, line: 1, col: 1 },
-          hint:
-            err.code === "ENOENT" ? "check the path (relative paths resolve against the current directory)" : undefined,
-        },
-      ],
-    };
+    return refuse({
+      code: Codes.fileNotFound,
+      message: err.code === "ENOENT" ? `${what} not found: ${file}` : `cannot read ${file}: ${err.message}`,
+      hint: err.code === "ENOENT" ? "check the path (relative paths resolve against the current directory)" : undefined,
+    });
   }
   return parseYamlWithLocations(text, file);
+}
+
+function sizeDiagnostic(what: string, file: string, size: number, cap: number): Omit<Diagnostic, "loc"> {
+  const d = limitDiagnostic("maxFileBytes", `${what} ${file} is larger than ${cap.toLocaleString("en-US")} bytes`, {
+    value: cap,
+    got: `${size.toLocaleString("en-US")}${size > cap + 1 ? "" : "+"} bytes`,
+  });
+  const { loc: _loc, ...rest } = d;
+  return rest;
 }
