@@ -8,6 +8,16 @@ export {
 export { caseName, ioComponents, LoadImage, SaveImage, saveImagePath } from "./load-save.js";
 export { type NiftiDtype, SUPPORTED_DTYPES } from "./nifti-dtypes.js";
 export type { NiftiHeaderMeta } from "./nifti-header.js";
+export {
+  checkDeclaredBytes,
+  defaultMaxImageBytes,
+  formatBytes,
+  MAX_IMAGE_BYTES_ENV,
+  maxImageBytes,
+  parseByteSize,
+  setMaxImageBytes,
+  setNiftiWarningHandler,
+} from "./nifti-limits.js";
 export { parseNifti, type ReadNiftiOptions, readNifti, readNiftiSync } from "./nifti-read.js";
 export { encodeNifti, type WriteNiftiOptions, writeNifti, writeNiftiSync } from "./nifti-write.js";
 export { channelLastToFortran, fortranToChannelLast } from "./transpose.js";

@@ -55,7 +55,12 @@ export interface ParsedNiftiHeader {
   affineSource: "sform" | "qform" | "pixdim";
   /** scaling to apply (slope, inter), or null when none (slope 0/NaN/Inf, or exactly 1 and 0) */
   scale: { slope: number; inter: number } | null;
+  /** what was fixed as nibabel fixes it (e.g. "sform_code 127 not valid; treated as 0") */
+  warnings: string[];
 }
+
+/** valid qform/sform codes: nibabel's `xform_codes` (0 unknown, 1 scanner, 2 aligned, 3 talairach, 4 mni, 5 template) */
+export const VALID_XFORM_CODES: readonly number[] = [0, 1, 2, 3, 4, 5];
 
 export const NIFTI1_HEADER_SIZE = 348;
 export const NIFTI2_HEADER_SIZE = 540;
@@ -176,6 +181,16 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): ParsedNifti
     cal_max: h.cal_max,
     dim_info: h.dim_info,
   };
+
+  // ---- transform codes: nibabel's header check sets an unknown qform/sform code to 0 (with a
+  // warning), so its transform is ignored; trusting it would give another (e.g. flipped) affine
+  const warnings: string[] = [];
+  for (const key of ["qform_code", "sform_code"] as const) {
+    if (!VALID_XFORM_CODES.includes(meta[key])) {
+      warnings.push(`${source}: ${key} ${meta[key]} not valid; treated as 0 (as nibabel and MONAI do)`);
+      meta[key] = 0;
+    }
+  }
 
   // ---- dimensions
   const ndim = dim[0];
@@ -355,7 +370,7 @@ export function parseNiftiHeader(bytes: Uint8Array, source: string): ParsedNifti
     }
   }
 
-  return { meta, dtype, shape, channels, elements, dataOffset, dataBytes, affine, affineSource, scale };
+  return { meta, dtype, shape, channels, elements, dataOffset, dataBytes, affine, affineSource, scale, warnings };
 }
 
 function checkMagic(bytes: Uint8Array, version: 1 | 2, source: string): void {

@@ -4,7 +4,13 @@ import { resolve } from "node:path";
 import type { Volume, VoxelArray } from "@voxelpipe/core";
 import { fsError, invalidFile } from "./nifti-errors.js";
 import { gunzipAll, gunzipAllSync, gunzipPrefix, isGzip } from "./nifti-gzip.js";
-import { HEADER_PREFIX_BYTES, NIFTI1_HEADER_SIZE, type ParsedNiftiHeader, parseNiftiHeader } from "./nifti-header.js";
+import {
+  HEADER_PREFIX_BYTES,
+  NIFTI1_HEADER_SIZE,
+  type ParsedNiftiHeader,
+  parseNiftiHeader as parseHeaderOnly,
+} from "./nifti-header.js";
+import { checkDeclaredBytes, niftiWarning } from "./nifti-limits.js";
 import { fortranToChannelLast, scaleInto } from "./transpose.js";
 
 export interface ReadNiftiOptions {
@@ -30,6 +36,21 @@ function truncatedData(h: ParsedNiftiHeader, have: number, source: string, compr
       hint: "the file is incomplete (interrupted download/copy?) or its header dims/datatype are wrong",
     },
   );
+}
+
+/**
+ * The header of a file about to be read: its warnings reach the user, and the voxel data it
+ * declares is checked against the memory limit before anything is allocated or inflated.
+ */
+function parseNiftiHeader(bytes: Uint8Array, source: string, uncompressedSize?: number): ParsedNiftiHeader {
+  const h = parseHeaderOnly(bytes, source);
+  for (const w of h.warnings) niftiWarning(w);
+  // an uncompressed file too short for what it declares is truncated, whatever its size
+  if (uncompressedSize !== undefined && uncompressedSize < h.dataOffset + h.dataBytes)
+    truncatedData(h, uncompressedSize, source, false);
+  const dims = h.meta.dim.slice(1, h.meta.dim[0] + 1).join("×");
+  checkDeclaredBytes(source, h.dataBytes, `dim ${dims} of ${h.dtype.name}`);
+  return h;
 }
 
 function isDirectory(source: string) {
@@ -87,6 +108,7 @@ function decodeVoxels(h: ParsedNiftiHeader, data: Uint8Array, source: string, op
       originalDtype: dtype.name,
       pixdim: h.meta.pixdim.slice(),
       affineSource: h.affineSource,
+      ...(h.warnings.length ? { warnings: h.warnings } : {}),
       nifti: h.meta,
     },
   };
@@ -94,8 +116,7 @@ function decodeVoxels(h: ParsedNiftiHeader, data: Uint8Array, source: string, op
 
 /** Decode a whole uncompressed file held in memory. */
 function decodeUncompressed(bytes: Uint8Array, source: string, opts: ReadNiftiOptions): Volume {
-  const h = parseNiftiHeader(bytes, source);
-  if (bytes.length < h.dataOffset + h.dataBytes) truncatedData(h, bytes.length, source, false);
+  const h = parseNiftiHeader(bytes, source, bytes.length);
   return decodeVoxels(h, bytes.subarray(h.dataOffset, h.dataOffset + h.dataBytes), source, opts);
 }
 
@@ -152,8 +173,7 @@ export function readNiftiSync(path: string, opts: ReadNiftiOptions = {}): Volume
       readFully(fd, all, 0);
       return parseNifti(all, source, opts);
     }
-    const h = parseNiftiHeader(head, source);
-    if (size < h.dataOffset + h.dataBytes) truncatedData(h, size, source, false);
+    const h = parseNiftiHeader(head, source, size);
     const data = new Uint8Array(h.dataBytes);
     readFully(fd, data, h.dataOffset);
     return decodeVoxels(h, data, source, opts);
@@ -193,8 +213,7 @@ export async function readNifti(path: string, opts: ReadNiftiOptions = {}): Prom
       if (full.length < h.dataOffset + h.dataBytes) truncatedData(h, full.length, source, true);
       return decodeVoxels(h, full.subarray(h.dataOffset, h.dataOffset + h.dataBytes), source, opts);
     }
-    const h = parseNiftiHeader(head, source);
-    if (stat.size < h.dataOffset + h.dataBytes) truncatedData(h, stat.size, source, false);
+    const h = parseNiftiHeader(head, source, stat.size);
     const data = new Uint8Array(h.dataBytes);
     await readFullyAsync(handle, data, h.dataOffset);
     return decodeVoxels(h, data, source, opts);
