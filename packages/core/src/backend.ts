@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { configureWasmThreads, type WasmThreads, wasmThreadsStatus } from "./engine/wasm-threads.js";
 import { Codes, VoxelpipeError } from "./errors.js";
 import type { Logger } from "./logger.js";
 
@@ -11,7 +12,17 @@ export const backendNames = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as c
 export type BackendName = (typeof backendNames)[number];
 export type BackendChoice = BackendName | "auto";
 
-const loaders: Record<BackendName, () => Promise<string>> = {
+export interface SelectBackendOptions {
+  /**
+   * wasm only: XNNPACK threads, a count or "auto" (`os.availableParallelism()`, at most 8). More
+   * than 1 loads tfjs-backend-wasm's threaded build (see engine/wasm-threads.ts), falling back to
+   * the single-thread build with a logged reason when it cannot start. Default: tfjs's own loader
+   * (1 thread in Node).
+   */
+  threads?: WasmThreads;
+}
+
+const loaders: Record<BackendName, (opts: SelectBackendOptions, logger?: Logger) => Promise<string>> = {
   // the node bindings register the "tensorflow" backend on import
   "tensorflow-gpu": async () => {
     await import(/* @vite-ignore */ "@tensorflow/tfjs-node-gpu" as string);
@@ -21,8 +32,9 @@ const loaders: Record<BackendName, () => Promise<string>> = {
     await import(/* @vite-ignore */ "@tensorflow/tfjs-node" as string);
     return "tensorflow";
   },
-  wasm: async () => {
+  wasm: async (opts, logger) => {
     await import("@tensorflow/tfjs-backend-wasm");
+    if (opts.threads !== undefined) await configureWasmThreads(opts.threads, { logger });
     return "wasm";
   },
   cpu: async () => {
@@ -37,6 +49,8 @@ export interface BackendSelection {
   tfBackend: string;
   /** why each earlier candidate was skipped */
   skipped: { name: BackendName; reason: string }[];
+  /** wasm with `threads` set: the threads in use, and why not more (fallback) */
+  threads?: { requested: number; actual: number; fallback?: string };
 }
 
 function shortReason(e: unknown): string {
@@ -46,18 +60,24 @@ function shortReason(e: unknown): string {
 }
 
 /** Select and initialise a backend; logs the choice and why others were skipped. */
-export async function selectBackend(choice: BackendChoice = "auto", logger?: Logger): Promise<BackendSelection> {
+export async function selectBackend(
+  choice: BackendChoice = "auto",
+  logger?: Logger,
+  options: SelectBackendOptions = {},
+): Promise<BackendSelection> {
   const order: BackendName[] = choice === "auto" ? [...backendNames] : [choice];
   const skipped: BackendSelection["skipped"] = [];
   // PROD silences tfjs's "install tfjs-node" banner; we log the backend choice ourselves
   tf.env().set("PROD", true);
   for (const name of order) {
     try {
-      const id = await loaders[name]();
+      const id = await loaders[name](options, logger);
       const ok = await tf.setBackend(id);
       if (!ok) throw new Error(`tf.setBackend("${id}") returned false`);
       await tf.ready();
-      const sel = { name, tfBackend: tf.getBackend(), skipped };
+      const sel: BackendSelection = { name, tfBackend: tf.getBackend(), skipped };
+      const st = name === "wasm" && options.threads !== undefined ? wasmThreadsStatus() : undefined;
+      if (st) sel.threads = { requested: st.requested, actual: st.threads, fallback: st.fallback };
       if (logger) {
         const why = skipped.map((s) => `${s.name}: ${s.reason}`).join("; ");
         logger.info(`backend: ${name}${why ? ` (skipped ${why})` : ""}`);

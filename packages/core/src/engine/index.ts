@@ -23,6 +23,15 @@ export {
   wasmKernelFixesInstalled,
   wasmKernelFixNames,
 } from "./wasm-kernels.js";
+export {
+  configureWasmThreads,
+  resolveWasmThreads,
+  WASM_MAX_THREADS,
+  type WasmThreads,
+  type WasmThreadsOptions,
+  type WasmThreadsStatus,
+  wasmThreadsStatus,
+} from "./wasm-threads.js";
 
 import { registerGradients } from "./gradients.js";
 

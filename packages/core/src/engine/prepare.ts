@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type GradientRegistration, registerGradients } from "./gradients.js";
 import { installWasmKernelFixes, wasmKernelFixNames } from "./wasm-kernels.js";
+import { type WasmThreadsStatus, wasmThreadsStatus } from "./wasm-threads.js";
 
 export interface BackendPreparation {
   /** the tfjs backend id prepared */
@@ -12,6 +13,8 @@ export interface BackendPreparation {
   kernelFixes: string[];
   /** tfjs-core gradients registered (once per process; see gradients.ts) */
   gradients: GradientRegistration;
+  /** wasm: the build and XNNPACK threads it runs with (see configureWasmThreads), when known */
+  wasmThreads?: WasmThreadsStatus;
 }
 
 /**
@@ -25,7 +28,8 @@ export function prepareBackend(name: string = tf.getBackend()): BackendPreparati
   const gradients = registerGradients();
   if (name === "wasm") {
     installWasmKernelFixes();
-    return { backend: name, kernelFixes: [...wasmKernelFixNames], gradients };
+    const wasmThreads = wasmThreadsStatus();
+    return { backend: name, kernelFixes: [...wasmKernelFixNames], gradients, ...(wasmThreads ? { wasmThreads } : {}) };
   }
   return { backend: name, kernelFixes: [], gradients };
 }
