@@ -65,7 +65,7 @@ export const Codes = {
   data: "VP210",
   nonFinite: "VP220",
   /** some variants of a sweep failed (each is in the summary with its diagnostic) */
-  sweepFailed: "VP240",
+  sweepFailed: "VP270",
   /** --resume: the run directory was made with another configuration (fingerprint differs) */
   runMismatch: "VP230",
   /** another live process holds the run directory's lock */
