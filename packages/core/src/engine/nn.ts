@@ -5,6 +5,7 @@
  * built from ops whose gradients are right on cpu and wasm.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { instanceNormFused } from "./fused-norm.js";
 
 /** GELU, exact form 0.5·x·(1 + erf(x/√2)) (PyTorch nn.GELU() default, not the tanh approximation). */
 export function gelu<T extends tf.Tensor>(x: T): T {
@@ -27,13 +28,11 @@ export function layerNorm<T extends tf.Tensor>(x: T, gamma?: tf.Tensor1D, beta?:
 
 /**
  * InstanceNorm3d(affine=False, track_running_stats=False): per sample and channel over the
- * spatial axes of a channel-last [B, S0, S1, S2, C] tensor, biased variance, eps 1e-5.
+ * spatial axes of a channel-last [B, S0, S1, S2, C] tensor, biased variance, eps 1e-5. One op with
+ * its own gradient (fused-norm.ts); with a LeakyReLU after it use instanceNormLeakyRelu.
  */
 export function instanceNorm(x: tf.Tensor5D, eps = 1e-5): tf.Tensor5D {
-  return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, [1, 2, 3], true);
-    return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))) as tf.Tensor5D;
-  });
+  return instanceNormFused(x, eps);
 }
 
 /** LeakyReLU with PyTorch's default slope 0.01 (tf.leakyRelu defaults to 0.2). */

@@ -7,6 +7,14 @@ import { Codes, VoxelpipeError } from "../errors.js";
 import { conv3dStride1, type Pads3, type Stride1Form } from "./conv-stride1.js";
 import { convTranspose3dPatch, patchConv3d as patchConv3dImpl, pointwiseConv3d } from "./patch-conv.js";
 
+// the fused instance norm (+ LeakyReLU) ops, re-exported with the conv ops (engine namespace)
+export {
+  instanceNormActBackward,
+  instanceNormActForward,
+  instanceNormFused,
+  instanceNormLeakyRelu,
+} from "./fused-norm.js";
+
 export type Triple = [number, number, number];
 
 /**

@@ -29,6 +29,7 @@ import {
   util,
 } from "@tensorflow/tfjs-core";
 import { Codes, VoxelpipeError } from "../errors.js";
+import { channelSums } from "./fused-norm.js";
 
 /** The parts of tfjs-backend-wasm's BackendWasm (4.22) the fixes use; checked at install time. */
 interface WasmModuleLike {
@@ -363,6 +364,149 @@ function broadcastIndex(outShape: number[], shape: number[]): (i: number) => num
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sum / Mean
+
+/**
+ * Merges adjacent axes that are both reduced or both kept and drops size-1 axes: e.g. [2,48,48,48,14]
+ * over axes 0..3 → groups [221184 (reduced), 14 (kept)].
+ */
+function reductionGroups(shape: number[], axes: number[]): { size: number; reduced: boolean }[] {
+  const groups: { size: number; reduced: boolean }[] = [];
+  shape.forEach((n, i) => {
+    if (n === 1) return;
+    const reduced = axes.includes(i);
+    const g = groups.at(-1);
+    if (g && g.reduced === reduced) g.size *= n;
+    else groups.push({ size: n, reduced });
+  });
+  return groups;
+}
+
+/**
+ * Σ over the reduced groups of src, accumulated in float64 (out.length = product of kept groups).
+ * The last group is the contiguous inner loop: kept → out[o + k] += src[off + k]; reduced → a
+ * contiguous run summed into out[o].
+ */
+function sumGroups(src: Float32Array, groups: { size: number; reduced: boolean }[], out: Float64Array): void {
+  const n = groups.length;
+  if (n === 0) {
+    out[0] += src[0];
+    return;
+  }
+  const last = groups[n - 1];
+  const inner = last.size;
+  if (!last.reduced && groups[n - 2].reduced && (n === 2 || (n === 3 && !groups[0].reduced))) {
+    // [R, K] → [K] and [K1, R, K2] → [K1, K2] (bias and loss gradients): 8 channels at a time in locals
+    const blocks = n === 3 ? groups[0].size : 1;
+    const run = groups[n - 2].size * inner;
+    for (let j = 0; j < blocks; j++) {
+      channelSums(src, null, j * run, (j + 1) * run, inner, null, 0, out.subarray(j * inner, (j + 1) * inner), null);
+    }
+    return;
+  }
+  // output strides of the outer groups (0 for reduced ones)
+  const outStride = new Array<number>(n).fill(0);
+  let acc = last.reduced ? 1 : inner;
+  for (let d = n - 2; d >= 0; d--) {
+    if (!groups[d].reduced) {
+      outStride[d] = acc;
+      acc *= groups[d].size;
+    }
+  }
+  const outer = src.length / inner;
+  const idx = new Array<number>(n).fill(0);
+  let o = 0;
+  for (let r = 0, off = 0; r < outer; r++, off += inner) {
+    if (last.reduced) {
+      let s = 0;
+      for (let k = 0; k < inner; k++) s += src[off + k];
+      out[o] += s;
+    } else {
+      for (let k = 0; k < inner; k++) out[o + k] += src[off + k];
+    }
+    // odometer over the outer groups
+    for (let d = n - 2; d >= 0; d--) {
+      idx[d]++;
+      o += outStride[d];
+      if (idx[d] < groups[d].size) break;
+      o -= groups[d].size * outStride[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+/**
+ * Sum and Mean of float32 tensors. The stock kernels reduce only inner axes: any other reduction first
+ * goes through the backend's own transpose (rank 5: the per-element generic loop). When the reduced axes
+ * are the innermost ones (after merging) the stock C kernel is used as is; otherwise one pass over the
+ * input, in memory order, accumulating in float64.
+ */
+function reduce(kind: "Sum" | "Mean", args: KernelArgs): TensorInfo {
+  const { x } = args.inputs;
+  const { backend } = args;
+  const stock = () => original(kind === "Sum" ? tf.Sum : tf.Mean)(args as never) as TensorInfo;
+  if (x.dtype !== "float32") return stock();
+  const axes = util.parseAxisParam(args.attrs.axis as number | number[], x.shape);
+  const groups = reductionGroups(x.shape, axes);
+  const innerOnly = groups.length <= 1 || (groups.length === 2 && groups[1].reduced);
+  if (innerOnly || util.sizeFromShape(x.shape) === 0) return stock();
+  const [outShape, reduceShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+  const shape = args.attrs.keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
+  const out = backend.makeOutput(shape, "float32");
+  const acc = new Float64Array(util.sizeFromShape(outShape));
+  sumGroups(backend.typedArrayFromHeap(x) as Float32Array, groups, acc);
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  if (kind === "Mean") {
+    const count = util.sizeFromShape(reduceShape);
+    for (let i = 0; i < acc.length; i++) dst[i] = acc[i] / count;
+  } else dst.set(acc);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concat
+
+/**
+ * The stock kernel copies each input row with `subarray` + `set` (two allocations per row: slow when
+ * rows are short, e.g. a channel concat of [B,D,H,W,16] tensors). Ours copies runs of ≥ 32 elements
+ * with `set` and shorter runs element by element, input by input.
+ */
+function concat(args: KernelArgs): TensorInfo {
+  const inputs = args.inputs as unknown as TensorInfo[];
+  const { backend } = args;
+  const dtype = inputs[0].dtype;
+  if (dtype === "string" || dtype === "complex64") return original(tf.Concat)(args as never) as TensorInfo;
+  const axis = util.parseAxisParam(args.attrs.axis as number, inputs[0].shape)[0];
+  tf.backend_util.assertParamsConsistent(
+    inputs.map((t) => t.shape),
+    axis,
+  );
+  const outShape = tf.backend_util.computeOutShape(
+    inputs.map((t) => t.shape),
+    axis,
+  );
+  const out = backend.makeOutput(outShape, dtype);
+  const parts = inputs.filter((t) => util.sizeFromShape(t.shape) > 0);
+  if (util.sizeFromShape(outShape) === 0 || parts.length === 0) return out;
+  const outer = util.sizeFromShape(outShape.slice(0, axis));
+  const rowOut = util.sizeFromShape(outShape.slice(axis));
+  const dst = backend.typedArrayFromHeap(out);
+  let col = 0;
+  for (const t of parts) {
+    const src = backend.typedArrayFromHeap(t);
+    const run = util.sizeFromShape(t.shape.slice(axis));
+    if (outer === 1) dst.set(src, col);
+    else if (run >= 32) {
+      for (let r = 0; r < outer; r++) dst.set(src.subarray(r * run, (r + 1) * run), r * rowOut + col);
+    } else {
+      for (let r = 0, s = 0, o = col; r < outer; r++, o += rowOut) for (let j = 0; j < run; j++) dst[o + j] = src[s++];
+    }
+    col += run;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // install / uninstall
 
 const fixes: [string, KernelFunc][] = [
@@ -371,6 +515,9 @@ const fixes: [string, KernelFunc][] = [
   [tf.Unpack, unpack as unknown as KernelFunc],
   [tf.BatchMatMul, batchMatMul as unknown as KernelFunc],
   [tf.Transpose, transpose as unknown as KernelFunc],
+  [tf.Sum, ((a: KernelArgs) => reduce("Sum", a)) as unknown as KernelFunc],
+  [tf.Mean, ((a: KernelArgs) => reduce("Mean", a)) as unknown as KernelFunc],
+  [tf.Concat, concat as unknown as KernelFunc],
 ];
 
 /** Names of the wasm kernels that installWasmKernelFixes replaces. */

@@ -32,3 +32,11 @@ export class LayerNorm {
 export function instanceNorm(x: tf.Tensor, eps = NORM_EPS): tf.Tensor {
   return engine.instanceNorm(x as tf.Tensor5D, eps);
 }
+
+/**
+ * InstanceNorm3d(affine=False) followed by LeakyReLU(0.01) (MONAI dynunet's norm → act), as one op
+ * with its own gradient: the backward keeps only the output and 1/σ per (sample, channel).
+ */
+export function instanceNormLeakyRelu(x: tf.Tensor, slope = 0.01, eps = NORM_EPS): tf.Tensor {
+  return engine.instanceNormLeakyRelu(x, slope, eps);
+}

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { ParamStore } from "../params/param-store.js";
 import { leakyRelu } from "./activations.js";
 import { Conv3d } from "./convs.js";
-import { instanceNorm } from "./norms.js";
+import { instanceNorm, instanceNormLeakyRelu } from "./norms.js";
 
 /** The norms UNETR's blocks support. MONAI also offers batch/group norms; not ported yet. */
 export type NormName = "instance";
@@ -26,7 +26,7 @@ export class UnetResBlock {
 
   apply(x: tf.Tensor): tf.Tensor5D {
     return tf.tidy(() => {
-      let out = leakyRelu(instanceNorm(this.conv1.apply(x)));
+      let out = instanceNormLeakyRelu(this.conv1.apply(x));
       out = instanceNorm(this.conv2.apply(out));
       const residual = this.conv3 ? instanceNorm(this.conv3.apply(x)) : x;
       return leakyRelu(tf.add(out, residual)) as tf.Tensor5D;
@@ -46,8 +46,8 @@ export class UnetBasicBlock {
 
   apply(x: tf.Tensor): tf.Tensor5D {
     return tf.tidy(() => {
-      const out = leakyRelu(instanceNorm(this.conv1.apply(x)));
-      return leakyRelu(instanceNorm(this.conv2.apply(out))) as tf.Tensor5D;
+      const out = instanceNormLeakyRelu(this.conv1.apply(x));
+      return instanceNormLeakyRelu(this.conv2.apply(out)) as tf.Tensor5D;
     });
   }
 }
