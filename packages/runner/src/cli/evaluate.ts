@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Codes, VoxelpipeError } from "@voxelpipe/core";
+import { setMaxImageBytes } from "@voxelpipe/transforms";
 import type { Command } from "commander";
 import { parse } from "yaml";
 import { type EvaluationMetric, evaluateFiles, evaluationMetrics } from "../evaluate/evaluate.js";
@@ -58,6 +59,12 @@ export function registerEvaluate(program: Command, io: CliIO): void {
       "--map <file>",
       "remap values of both sides first (unlisted values → 0): { value: new } or { orig_labels, target_labels }",
     )
+    .option("--map-pred <file>", "remap the predictions' values only (instead of --map for that side)")
+    .option("--map-label <file>", "remap the labels' values only (instead of --map for that side)")
+    .option(
+      "--max-image-bytes <size>",
+      "refuse files declaring more voxel data than this (e.g. 2GiB; default VOXELPIPE_MAX_IMAGE_BYTES, else 1/16 of memory)",
+    )
     .option("--metrics <list>", `comma-separated: ${evaluationMetrics.join(", ")}`, "dice,hd95")
     .option("--nsd-tolerance <mm>", "surface Dice tolerance", Number, 2)
     .option("--out <dir>", "write evaluation.csv and evaluation.json here", "evaluation")
@@ -68,6 +75,9 @@ export function registerEvaluate(program: Command, io: CliIO): void {
         label: string;
         labels?: string;
         map?: string;
+        mapPred?: string;
+        mapLabel?: string;
+        maxImageBytes?: string;
         metrics: string;
         nsdTolerance: number;
         out: string;
@@ -82,11 +92,14 @@ export function registerEvaluate(program: Command, io: CliIO): void {
             expected: evaluationMetrics.join(", "),
           });
         }
+        if (o.maxImageBytes !== undefined) setMaxImageBytes(o.maxImageBytes);
         const r = await evaluateFiles({
           pred: resolve(io.cwd, o.pred),
           label: resolve(io.cwd, o.label),
           names: o.labels ? readNames(resolve(io.cwd, o.labels)) : undefined,
           map: o.map ? readMap(resolve(io.cwd, o.map)) : undefined,
+          mapPred: o.mapPred ? readMap(resolve(io.cwd, o.mapPred)) : undefined,
+          mapLabel: o.mapLabel ? readMap(resolve(io.cwd, o.mapLabel)) : undefined,
           metrics,
           nsdTolerance: o.nsdTolerance,
         });

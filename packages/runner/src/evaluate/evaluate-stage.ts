@@ -23,6 +23,14 @@ export const evaluateStage = defineStage({
         .optional()
         .describe('class value → organ name, e.g. { "1": spleen }'),
       map: z.record(z.string(), z.number().int()).optional().describe("remap values of both sides first; unlisted → 0"),
+      map_pred: z
+        .record(z.string(), z.number().int())
+        .optional()
+        .describe("remap the predictions' values only (instead of `map`); unlisted → 0"),
+      map_label: z
+        .record(z.string(), z.number().int())
+        .optional()
+        .describe("remap the labels' values only (instead of `map`); unlisted → 0"),
       metrics: z.array(z.enum(evaluationMetrics)).default(["dice", "hd95"]),
       nsd_tolerance: z.number().positive().default(2).describe("surface Dice tolerance (mm)"),
     }),
@@ -37,6 +45,8 @@ interface EvaluateConfig {
   label_key: string;
   class_names?: Record<string, string>;
   map?: Record<string, number>;
+  map_pred?: Record<string, number>;
+  map_label?: Record<string, number>;
   metrics: EvaluationMetric[];
   nsd_tolerance: number;
 }
@@ -68,6 +78,8 @@ async function evaluate(c: EvaluateConfig, rt: StageRuntime): Promise<void> {
     pairs,
     names,
     map: c.map,
+    mapPred: c.map_pred,
+    mapLabel: c.map_label,
     metrics: c.metrics,
     nsdTolerance: c.nsd_tolerance,
   });
@@ -84,6 +96,6 @@ async function evaluate(c: EvaluateConfig, rt: StageRuntime): Promise<void> {
     meta: `evaluation of ${r.cases.length} cases (${c.metrics.join(", ")}); predictions ${pred}`,
     result: r,
     images,
-    map: c.map,
+    map: c.map_label ?? c.map,
   });
 }

@@ -16,6 +16,9 @@ export interface EvaluateOptions {
   names?: Record<string, string>;
   /** value remapping applied to both prediction and label before scoring; values not listed become 0 */
   map?: Record<string, number>;
+  /** remapping of the predictions only / the labels only (instead of `map` for that side) */
+  mapPred?: Record<string, number>;
+  mapLabel?: Record<string, number>;
   metrics?: EvaluationMetric[];
   /** surface Dice tolerance in mm (one for all classes) */
   nsdTolerance?: number;
@@ -29,19 +32,76 @@ export interface EvaluationResult {
   mean: Partial<Record<EvaluationMetric, OrganValues & { mean: number | null }>>;
   /** organ names in class order */
   organs: string[];
+  /** per metric: how many organs the mean is over (those with a value in some case) */
+  counted: Partial<Record<EvaluationMetric, number>>;
 }
 
-function asLabelMap(v: Volume, map: Record<string, number> | undefined): Int32Array {
-  const out = new Int32Array(v.data.length / v.channels);
+/** without a label set (`names`), a label map with more distinct values than this is not a segmentation */
+export const MAX_CLASSES_WITHOUT_NAMES = 512;
+/** how far from an integer a stored label value may be (float32 label maps) */
+const INTEGER_TOLERANCE = 1e-4;
+
+function notSegmentation(v: Volume, side: "pred" | "label", message: string, got: string): VoxelpipeError {
+  return new VoxelpipeError({
+    code: Codes.notSegmentation,
+    message: `${v.meta.source} (--${side}) is not a segmentation: ${message}`,
+    loc: { file: String(v.meta.source), line: 1, col: 1 },
+    expected: "a label map: one channel of non-negative integer class values",
+    got,
+    hint: `is it an image (e.g. the CT) instead of a label map? check --${side}; to score other class values, remap them with --map-${side} (or --map for both sides)`,
+  });
+}
+
+/**
+ * One channel of non-negative integers, remapped, with at most `maxClasses` distinct values after
+ * the map (background included); anything else is refused (VP250) before any metric runs.
+ */
+function asLabelMap(
+  v: Volume,
+  map: Record<string, number> | undefined,
+  side: "pred" | "label",
+  maxClasses: number,
+  names: Record<string, string> | undefined,
+): Int32Array {
   if (v.channels !== 1) {
     throw new VoxelpipeError({
       code: Codes.data,
       message: `${v.meta.source}: a label map must have one channel, it has ${v.channels}`,
     });
   }
+  const out = new Int32Array(v.data.length);
+  const lut = map ? new Map(Object.entries(map).map(([k, x]) => [Number(k), x])) : undefined;
+  const seen = new Set<number>();
+  let lastIn = Number.NaN;
+  let lastOut = 0;
+  const [, s1, s2] = v.shape;
+  const at = (i: number) => `voxel (${Math.floor(i / (s1 * s2))}, ${Math.floor(i / s2) % s1}, ${i % s2})`;
   for (let i = 0; i < out.length; i++) {
-    const x = Math.round(v.data[i]);
-    out[i] = map ? (map[String(x)] ?? 0) : x;
+    const raw = v.data[i];
+    if (raw === lastIn) {
+      out[i] = lastOut; // runs of the same value (background) are the common case
+      continue;
+    }
+    const x = Math.round(raw);
+    if (!(Math.abs(raw - x) <= INTEGER_TOLERANCE))
+      throw notSegmentation(v, side, `value ${raw} at ${at(i)} is not an integer`, String(raw));
+    if (x < 0) throw notSegmentation(v, side, `value ${x} at ${at(i)} is negative`, String(x));
+    const y = lut ? (lut.get(x) ?? 0) : x;
+    if (!seen.has(y)) {
+      seen.add(y);
+      if (seen.size > maxClasses) {
+        const first = [...seen].sort((a, b) => a - b).slice(0, 8);
+        throw notSegmentation(
+          v,
+          side,
+          `it has more than ${maxClasses} distinct values${names ? ` (the label set has ${maxClasses - 1} classes + background)` : ""}`,
+          `${seen.size}+ distinct values: ${first.join(", ")}, ...`,
+        );
+      }
+    }
+    lastIn = raw;
+    lastOut = y;
+    out[i] = y;
   }
   return out;
 }
@@ -75,18 +135,38 @@ export async function evaluateFiles(o: EvaluateOptions): Promise<EvaluationResul
         .filter((c) => c > 0)
         .sort((a, b) => a - b)
     : undefined;
-  const loaded: { p: Int32Array; l: Int32Array; vol: Volume; pair: (typeof pairs)[number] }[] = [];
+  // only the label maps and the grid are kept, not the volumes (memory: one Int32Array per side)
+  const loaded: {
+    p: Int32Array;
+    l: Int32Array;
+    vol: Pick<Volume, "shape" | "affine">;
+    pair: (typeof pairs)[number];
+  }[] = [];
+  // a label set allows its classes + background (+ values outside it, scored as nothing, up to its size)
+  const maxClasses = o.names ? Math.max(1, classes?.length ?? 0) + 1 : MAX_CLASSES_WITHOUT_NAMES;
   for (const [i, pair] of pairs.entries()) {
     o.onCase?.(i + 1, pairs.length, pair.pred);
     const [pv, lv] = await Promise.all([readNifti(pair.pred), readNifti(pair.label)]);
     checkGrid(pv, lv);
-    loaded.push({ p: asLabelMap(pv, o.map), l: asLabelMap(lv, o.map), vol: lv, pair });
+    loaded.push({
+      p: asLabelMap(pv, o.mapPred ?? o.map, "pred", maxClasses, o.names),
+      l: asLabelMap(lv, o.mapLabel ?? o.map, "label", maxClasses, o.names),
+      vol: { shape: lv.shape, affine: lv.affine },
+      pair,
+    });
   }
   if (!classes) {
     const present = new Set<number>();
     for (const { p, l } of loaded)
       for (const arr of [p, l]) for (let i = 0; i < arr.length; i++) if (arr[i] > 0) present.add(arr[i]);
     classes = [...present].sort((a, b) => a - b);
+    if (!classes.length) {
+      throw new VoxelpipeError({
+        code: Codes.data,
+        message: `nothing to score: the ${loaded.length === 1 ? "prediction and label are" : `${loaded.length} predictions and labels are all`} background (0) only`,
+        hint: "name the classes to score with --labels (they are then reported as absent), or check the files",
+      });
+    }
   }
   const numClasses = Math.max(0, ...classes) + 1;
   const organs = classes.map((c) => o.names?.[String(c)] ?? String(c));
@@ -124,6 +204,7 @@ export async function evaluateFiles(o: EvaluateOptions): Promise<EvaluationResul
     cases.push({ pred: pair.pred, label: pair.label, metrics: row });
   }
   const mean: EvaluationResult["mean"] = {};
+  const counted: EvaluationResult["counted"] = {};
   for (const m of metrics) {
     const out: OrganValues & { mean: number | null } = { mean: null };
     const perOrgan: number[] = [];
@@ -134,6 +215,7 @@ export async function evaluateFiles(o: EvaluateOptions): Promise<EvaluationResul
     }
     out.mean = perOrgan.length ? perOrgan.reduce((a, b) => a + b, 0) / perOrgan.length : null;
     mean[m] = out;
+    counted[m] = perOrgan.length;
   }
-  return { cases, mean, organs };
+  return { cases, mean, organs, counted };
 }

@@ -16,7 +16,10 @@ export function evaluationTables(r: EvaluationResult): string {
       const v = Object.values(c.metrics[m] ?? {}).filter((x): x is number => typeof x === "number");
       return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
     });
-    rows.push([`mean (${r.organs.length} organs)`, ...caseMeans.map((v) => fmt(m, v)), fmt(m, r.mean[m]?.mean)]);
+    // the mean is over the organs that have a value (present in prediction or label of some case)
+    const n = r.counted?.[m] ?? r.organs.length;
+    const label = `mean (${n} organ${n === 1 ? "" : "s"}${n < r.organs.length ? ` present of ${r.organs.length}` : ""})`;
+    rows.push([label, ...caseMeans.map((v) => fmt(m, v)), fmt(m, r.mean[m]?.mean)]);
     const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
     const line = (cells: string[]) =>
       cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");

@@ -17,6 +17,7 @@ import { invertSpatial, writeNifti } from "@voxelpipe/transforms";
 import { applyChain } from "../data/chain.js";
 import { niftiStem } from "../evaluate/pairing.js";
 import { Progress } from "../run/progress.js";
+import { expectedGeometry, geometryWarnings } from "./geometry.js";
 import { allowMissingKeys, datasetRecords, inputRecords } from "./inputs.js";
 import { imageOf, labelVolume, predictLogits, probabilityVolume } from "./predict.js";
 
@@ -93,6 +94,7 @@ async function infer(c: InferConfig, rt: StageRuntime): Promise<void> {
   const chain = firstRandom < 0 ? built : built.slice(0, firstRandom);
   if (firstRandom >= 0)
     rt.logger.info(`using the ${chain.length} deterministic transforms before the first random one`);
+  const geometry = expectedGeometry(entries.slice(0, chain.length), rt.deref);
 
   let records: Sample[];
   if (c.input) records = await inputRecords(resolve(rt.baseDir, c.input), c.split, c.image_key);
@@ -110,6 +112,7 @@ async function infer(c: InferConfig, rt: StageRuntime): Promise<void> {
     try {
       const [sample] = applyChain(record, chain, rt.rng, 0, i);
       const image = imageOf(sample, c.image_key, name);
+      for (const w of geometryWarnings(name, image, geometry)) rt.logger.warn(w);
       const logits = await predictLogits(model, inferer, image);
       try {
         const applied = image.meta.applied ?? [];

@@ -4,8 +4,9 @@ import { Codes, VoxelpipeError } from "@voxelpipe/core";
 /**
  * Memory bounds for image files, checked from the header before anything large is allocated or
  * inflated. The limit is on a file's declared voxel data (dims × channels × bytes per voxel):
- * `VOXELPIPE_MAX_IMAGE_BYTES` (bytes, or with a unit: 512MiB, 2GiB, 1.5GB), else an eighth of the
- * machine's memory (reading and transforming a volume holds a few copies of it), at least 256 MiB.
+ * `VOXELPIPE_MAX_IMAGE_BYTES` (bytes, or with a unit: 512MiB, 2GiB, 1.5GB), else 1/16 of the
+ * machine's memory, at least 256 MiB: reading, converting and transforming a volume (or scoring a
+ * prediction against a label) holds several copies of it at once.
  * `voxelpipe evaluate|infer --max-image-bytes` set the variable for the process (worker threads
  * inherit it).
  */
@@ -47,7 +48,7 @@ export function formatBytes(n: number): string {
 }
 
 export function defaultMaxImageBytes(): number {
-  return Math.max(MIN_DEFAULT, Math.floor(totalmem() / 8));
+  return Math.max(MIN_DEFAULT, Math.floor(totalmem() / 16));
 }
 
 /** the limit in force, and where it comes from */
@@ -65,7 +66,7 @@ export function maxImageBytes(): { bytes: number; from: string } {
     }
     return { bytes, from: MAX_IMAGE_BYTES_ENV };
   }
-  return { bytes: defaultMaxImageBytes(), from: "default: 1/8 of this machine's memory" };
+  return { bytes: defaultMaxImageBytes(), from: "default: 1/16 of this machine's memory" };
 }
 
 /** set the limit for this process and the worker threads it starts (a CLI flag's value) */
