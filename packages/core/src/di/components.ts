@@ -79,7 +79,20 @@ export class ComponentResolver {
     const { type: _t, ...rawArgs } = entry;
     const args = def.args.parse(this.resolveRefs(rawArgs, chain));
     const ctx = this.context(path, chain);
-    return (await def.create(args, ctx)) as T;
+    try {
+      return (await def.create(args, ctx)) as T;
+    } catch (e) {
+      if (e instanceof VoxelpipeError) throw e;
+      // an error thrown inside a component's constructor: name the component and where it is configured
+      const where = formatPath(path);
+      throw new VoxelpipeError({
+        code: Codes.componentFailed,
+        message: `${kind} ${reg.key} failed to build: ${String((e as Error)?.message ?? e).split("\n")[0]}`,
+        path: where,
+        loc: this.o.locs?.nearest(path)?.value,
+        hint: `check the arguments of ${reg.key} (voxelpipe describe ${reg.key})`,
+      });
+    }
   }
 
   /** replace `@path` values inside args: stage outputs become their value, config paths their (copied) value */

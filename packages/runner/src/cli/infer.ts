@@ -10,6 +10,7 @@ import {
 import type { Command } from "commander";
 import { builtinRegistries } from "../registries.js";
 import { runPipeline } from "../run/executor.js";
+import { addLoadFlags, type LoadFlags, loadOptions } from "./args.js";
 import type { CliIO } from "./io.js";
 
 export const CLI_INFER_STAGE = "infer-cli";
@@ -74,7 +75,7 @@ export function cliInferStage(
   };
 }
 
-interface InferCliOptions {
+interface InferCliOptions extends LoadFlags {
   checkpoint: string;
   checkpointFormat: "voxelpipe" | "monai";
   input: string;
@@ -90,10 +91,9 @@ interface InferCliOptions {
 export function registerInfer(
   program: Command,
   io: CliIO,
-  report: (file: string, overrides: string[]) => Promise<never>,
+  report: (file: string, overrides: string[], flags: LoadFlags) => Promise<never>,
 ): void {
-  program
-    .command("infer")
+  addLoadFlags(program.command("infer"))
     .description(
       "predict label maps with a checkpoint: the pipeline's preprocessing, sliding window, argmax, written on each input's grid",
     )
@@ -118,12 +118,13 @@ export function registerInfer(
     .action(async (file: string, o: InferCliOptions) => {
       const registries = builtinRegistries();
       const path = resolve(io.cwd, file);
-      const first = await compilePipeline(path, { overrides: o.set, registries: builtinRegistries() });
-      if (!first.pipeline) return report(path, o.set);
+      const load = loadOptions(o, io.cwd);
+      const first = await compilePipeline(path, { overrides: o.set, registries: builtinRegistries(), ...load });
+      if (!first.pipeline) return report(path, o.set, o);
       const { stage } = cliInferStage(first.pipeline.value, o, io.cwd);
       const overrides = [...o.set, `stages.${CLI_INFER_STAGE}=${JSON.stringify(stage)}`];
-      const r = await compilePipeline(path, { overrides, registries });
-      if (!r.pipeline) return report(path, overrides);
+      const r = await compilePipeline(path, { overrides, registries, ...load });
+      if (!r.pipeline) return report(path, overrides, o);
       const results = await runPipeline(r.pipeline, registries, {
         stage: CLI_INFER_STAGE,
         backend: o.backend,

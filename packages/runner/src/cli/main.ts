@@ -5,6 +5,7 @@ import {
   backendNames,
   Codes,
   type CompiledPipeline,
+  ConfigLimits,
   compilePipeline,
   componentKinds,
   createLogger,
@@ -13,6 +14,7 @@ import {
   formatDiagnostics,
   getAt,
   isComponentKind,
+  isForbiddenKey,
   isVoxelpipeError,
   loadPipeline,
   parsePath,
@@ -26,6 +28,8 @@ import { Command, CommanderError, Option } from "commander";
 import { stringify } from "yaml";
 import { builtinRegistries } from "../registries.js";
 import { runPipeline } from "../run/executor.js";
+import { removeEmptyRunDirs, runDirMark, writeError } from "../run/run-dir.js";
+import { addLoadFlags, intArg, type LoadFlags, loadOptions } from "./args.js";
 import { argRows, table } from "./describe.js";
 import { registerEvaluate } from "./evaluate.js";
 import { registerInfer } from "./infer.js";
@@ -42,8 +46,9 @@ async function compileOrReport(
   registries: Registries,
   io: CliIO,
   json: boolean,
+  flags: Partial<LoadFlags> = {},
 ): Promise<CompiledPipeline> {
-  const r = await compilePipeline(resolve(io.cwd, file), { overrides, registries });
+  const r = await compilePipeline(resolve(io.cwd, file), { overrides, registries, ...loadOptions(flags, io.cwd) });
   if (r.pipeline) return r.pipeline;
   throw new ReportedDiagnostics(r.diagnostics, r.texts, json);
 }
@@ -66,13 +71,12 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, "")), writeErr: (s) => io.err(s.replace(/\n$/, "")) })
     .exitOverride();
 
-  program
-    .command("run")
-    .description("validate a pipeline, then run its stages in dependency order")
+  addLoadFlags(program.command("run").description("validate a pipeline, then run its stages in dependency order"))
     .argument("<pipeline>", "pipeline YAML file")
     .option("--stage <name>", "run only this stage (upstream outputs come from their latest runs)")
     .option("--set <path=value>", "override a config value (YAML value); repeatable", collect, [])
     .addOption(new Option("--backend <backend>", "tensor backend").choices(["auto", ...backendNames]))
+    .option("--threads <n>", "CPU threads to use: a number or auto (every core); overrides the pipeline's threads:")
     .option("--runs-dir <dir>", "where run directories go", "runs")
     .option("--resume", "continue the latest interrupted run of each stage", false)
     .option("--new-on-change", "with --resume: start a new run for a stage whose configuration changed", false)
@@ -83,16 +87,18 @@ export function buildProgram(io: CliIO): Command {
           stage?: string;
           set: string[];
           backend?: BackendChoice;
+          threads?: string;
           runsDir: string;
           resume: boolean;
           newOnChange: boolean;
-        },
+        } & LoadFlags,
       ) => {
         const registries = builtinRegistries();
-        const p = await compileOrReport(file, o.set, registries, io, false);
+        const p = await compileOrReport(file, o.set, registries, io, false, o);
         const results = await runPipeline(p, registries, {
           stage: o.stage,
           backend: o.backend,
+          threads: o.threads === undefined || o.threads === "auto" ? o.threads : intArg("--threads", 1)(o.threads),
           runsDir: resolve(io.cwd, o.runsDir),
           resume: o.resume,
           onChange: o.newOnChange ? "new" : "refuse",
@@ -102,36 +108,49 @@ export function buildProgram(io: CliIO): Command {
       },
     );
 
-  program
-    .command("validate")
-    .description("check a pipeline (structure, components, arguments, references, stage graph) without running it")
+  addLoadFlags(
+    program
+      .command("validate")
+      .description("check a pipeline (structure, components, arguments, references, stage graph) without running it"),
+  )
     .argument("<pipeline>", "pipeline YAML file")
     .option("--set <path=value>", "override a config value; repeatable", collect, [])
     .option("--json", "print the result as JSON", false)
-    .action(async (file: string, o: { set: string[]; json: boolean }) => {
-      const p = await compileOrReport(file, o.set, builtinRegistries(), io, o.json);
+    .action(async (file: string, o: { set: string[]; json: boolean } & LoadFlags) => {
+      const p = await compileOrReport(file, o.set, builtinRegistries(), io, o.json, o);
       if (o.json) io.out(JSON.stringify(diagnosticsToJson([], io.cwd)));
       else io.out(`${file}: ok (${p.order.length} stage${p.order.length === 1 ? "" : "s"}: ${p.order.join(" → ")})`);
     });
 
-  program
-    .command("print")
-    .description("print a pipeline after extends and --set (with --resolved: after ${} interpolation, validated)")
+  addLoadFlags(
+    program
+      .command("print")
+      .description("print a pipeline after extends and --set (with --resolved: after ${} interpolation, validated)"),
+  )
     .argument("<pipeline>", "pipeline YAML file")
     .option("--resolved", "interpolate and validate first", false)
     .option("--path <path>", "print only this dotted path")
     .option("--set <path=value>", "override a config value; repeatable", collect, [])
     .option("--json", "print JSON instead of YAML", false)
-    .action(async (file: string, o: { resolved: boolean; path?: string; set: string[]; json: boolean }) => {
+    .action(async (file: string, o: { resolved: boolean; path?: string; set: string[]; json: boolean } & LoadFlags) => {
       let value: unknown;
-      if (o.resolved) value = (await compileOrReport(file, o.set, builtinRegistries(), io, o.json)).value;
+      if (o.resolved) value = (await compileOrReport(file, o.set, builtinRegistries(), io, o.json, o)).value;
       else {
-        const raw = loadPipeline(resolve(io.cwd, file), o.set);
+        const raw = loadPipeline(resolve(io.cwd, file), o.set, loadOptions(o, io.cwd));
         if (raw.diagnostics.length) throw new ReportedDiagnostics(raw.diagnostics, raw.texts, o.json);
         value = raw.value;
       }
       if (o.path) {
-        const r = getAt(value, parsePath(o.path));
+        const path = parsePath(o.path);
+        if (path.some(isForbiddenKey) || path.length > ConfigLimits.maxPathSegments) {
+          throw new VoxelpipeError({
+            code: Codes.invalidValue,
+            message: `--path "${o.path.slice(0, 80)}" is not a config path`,
+            path: "--path",
+            expected: `at most ${ConfigLimits.maxPathSegments} segments, none of __proto__, constructor, prototype`,
+          });
+        }
+        const r = getAt(value, path);
         if (!r.found) {
           throw new VoxelpipeError({ code: Codes.danglingReference, message: `no value at "${o.path}"`, path: o.path });
         }
@@ -140,14 +159,12 @@ export function buildProgram(io: CliIO): Command {
       io.out(o.json ? JSON.stringify(value, null, 2) : stringify(value));
     });
 
-  program
-    .command("list")
-    .description(`list registered components (kinds: ${componentKinds.join(", ")})`)
+  addLoadFlags(program.command("list").description(`list registered components (kinds: ${componentKinds.join(", ")})`))
     .argument("[kind]", "only this kind")
     .option("--pipeline <file>", "also load the plugins this pipeline names")
     .option("--json", "print JSON", false)
-    .action(async (kind: string | undefined, o: { pipeline?: string; json: boolean }) => {
-      const registries = await registriesFor(o.pipeline, io);
+    .action(async (kind: string | undefined, o: { pipeline?: string; json: boolean } & LoadFlags) => {
+      const registries = await registriesFor(o.pipeline, io, o);
       if (kind && !isComponentKind(kind)) {
         throw new VoxelpipeError({
           code: Codes.invalidValue,
@@ -184,15 +201,13 @@ export function buildProgram(io: CliIO): Command {
       );
     });
 
-  program
-    .command("describe")
-    .description("show a component's arguments: types, defaults and docs")
+  addLoadFlags(program.command("describe").description("show a component's arguments: types, defaults and docs"))
     .argument("<component>", "name or namespace/Name")
     .option("--kind <kind>", "the component kind, when the name exists in several")
     .option("--pipeline <file>", "also load the plugins this pipeline names")
     .option("--json", "print JSON", false)
-    .action(async (name: string, o: { kind?: string; pipeline?: string; json: boolean }) => {
-      const registries = await registriesFor(o.pipeline, io);
+    .action(async (name: string, o: { kind?: string; pipeline?: string; json: boolean } & LoadFlags) => {
+      const registries = await registriesFor(o.pipeline, io, o);
       const kinds = o.kind ? [o.kind] : componentKinds;
       const hits = kinds.flatMap((k) => (isComponentKind(k) ? registries.of(k).candidates(name) : []));
       if (hits.length !== 1) {
@@ -242,17 +257,23 @@ export function buildProgram(io: CliIO): Command {
       if (rows.some((r) => r.required)) io.out("\n* required");
     });
 
-  program
-    .command("schema")
-    .description("write the JSON Schema of pipeline files (for editor autocompletion via yaml-language-server)")
+  addLoadFlags(
+    program
+      .command("schema")
+      .description("write the JSON Schema of pipeline files (for editor autocompletion via yaml-language-server)"),
+  )
     .option("--out <file>", "write to this file instead of stdout")
     .option("--pipeline <file>", "also include the components of the plugins this pipeline names")
-    .action(async (o: { out?: string; pipeline?: string }) => {
-      const text = `${JSON.stringify(pipelineJsonSchema(await registriesFor(o.pipeline, io)), null, 2)}\n`;
+    .action(async (o: { out?: string; pipeline?: string } & LoadFlags) => {
+      const text = `${JSON.stringify(pipelineJsonSchema(await registriesFor(o.pipeline, io, o)), null, 2)}\n`;
       if (o.out) {
         const out = resolve(io.cwd, o.out);
-        mkdirSync(dirname(out), { recursive: true });
-        writeFileSync(out, text);
+        try {
+          mkdirSync(dirname(out), { recursive: true });
+          writeFileSync(out, text);
+        } catch (e) {
+          throw writeError(out, e);
+        }
         io.out(`wrote ${o.out}; add to a pipeline:  # yaml-language-server: $schema=<relative path to ${o.out}>`);
       } else io.out(text);
     });
@@ -260,26 +281,34 @@ export function buildProgram(io: CliIO): Command {
   registerSynth(program, io);
   registerSweep(program, io);
   registerEvaluate(program, io);
-  registerInfer(program, io, async (file, overrides) => {
-    await compileOrReport(file, overrides, builtinRegistries(), io, false);
+  registerInfer(program, io, async (file, overrides, flags) => {
+    await compileOrReport(file, overrides, builtinRegistries(), io, false, flags);
     throw new Error(`${file} failed to compile`);
   });
   return program;
 }
 
-async function registriesFor(pipeline: string | undefined, io: CliIO): Promise<Registries> {
+async function registriesFor(
+  pipeline: string | undefined,
+  io: CliIO,
+  flags: Partial<LoadFlags> = {},
+): Promise<Registries> {
   const registries = builtinRegistries();
-  if (pipeline) await compileOrReport(pipeline, [], registries, io, false);
+  if (pipeline) await compileOrReport(pipeline, [], registries, io, false, flags);
   return registries;
 }
 
 /** Run the CLI; returns the exit code (0 ok, 1 problems found, 2 usage error). */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   const program = buildProgram(io);
+  const mark = runDirMark();
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;
-  } catch (e) {
+  } catch (e0) {
+    // a failed command leaves no run directory behind that holds nothing of its run
+    removeEmptyRunDirs(mark);
+    const e = asDiagnostic(e0);
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof ReportedDiagnostics) {
       if (e.json) io.out(JSON.stringify(diagnosticsToJson(e.diagnostics, io.cwd), null, 2));
@@ -293,4 +322,28 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     io.err(`internal error: ${(e as Error).stack ?? e}`);
     return 70;
   }
+}
+
+/** system errors the user can fix (disk full, read-only or missing folders) become diagnostics naming the path */
+function asDiagnostic(e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || typeof err.code !== "string" || typeof err.syscall !== "string") return e;
+  const path = typeof err.path === "string" ? err.path : undefined;
+  if (["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM"].includes(err.code)) {
+    return writeError(
+      path ?? "(unknown path)",
+      err,
+      err.syscall.startsWith("open") || err.syscall === "write" ? "cannot write" : `cannot ${err.syscall}`,
+    );
+  }
+  if (err.code === "ENOENT" && path) {
+    return new VoxelpipeError({
+      code: Codes.fileNotFound,
+      message: `no such file or folder: ${path}`,
+      path,
+      got: `${err.syscall} failed with ENOENT`,
+      hint: "check the path (relative paths resolve against the current directory or the pipeline's folder)",
+    });
+  }
+  return e;
 }

@@ -1,11 +1,12 @@
 import { resolve } from "node:path";
-import { type BackendChoice, createLogger, loadPipeline, VoxelpipeError } from "@voxelpipe/core";
-import type { Command } from "commander";
+import { type BackendChoice, backendNames, Codes, createLogger, loadPipeline, VoxelpipeError } from "@voxelpipe/core";
+import { type Command, Option } from "commander";
 import { type GridAxis, parseGridOption, parseSeeds, type SweepSpec, specFromYaml } from "../sweep/grid.js";
 import { requireMetrics, runSweep, sweepMarkdown } from "../sweep/sweep.js";
+import { addLoadFlags, type LoadFlags, loadOptions } from "./args.js";
 import type { CliIO } from "./io.js";
 
-interface SweepCliOptions {
+interface SweepCliOptions extends LoadFlags {
   grid: string[];
   seeds?: string;
   metric: string[];
@@ -16,9 +17,11 @@ interface SweepCliOptions {
 
 /** `voxelpipe sweep`: the same pipeline over a grid of overrides × seeds, summarised as mean ± std. */
 export function registerSweep(program: Command, io: CliIO): void {
-  program
-    .command("sweep")
-    .description("run a pipeline over a grid of values × seeds (resumable) and summarise metrics as mean ± std")
+  addLoadFlags(
+    program
+      .command("sweep")
+      .description("run a pipeline over a grid of values × seeds (resumable) and summarise metrics as mean ± std"),
+  )
     .argument("<pipeline>", "pipeline YAML (its `sweep:` block gives defaults)")
     .option(
       "--grid <path=v1,v2,...>",
@@ -39,11 +42,12 @@ export function registerSweep(program: Command, io: CliIO): void {
       (v: string, p: string[]) => [...p, v],
       [],
     )
-    .option("--backend <backend>", "tensor backend")
+    .addOption(new Option("--backend <backend>", "tensor backend").choices(["auto", ...backendNames]))
     .option("--runs-dir <dir>", "where the sweep folder goes", "runs")
     .action(async (file: string, o: SweepCliOptions) => {
       const path = resolve(io.cwd, file);
-      const raw = loadPipeline(path, o.set);
+      const load = loadOptions(o, io.cwd);
+      const raw = loadPipeline(path, o.set, load);
       if (raw.diagnostics.length) throw new VoxelpipeError(raw.diagnostics);
       const fromYaml = specFromYaml(raw.value.sweep);
       const grid = new Map<string, GridAxis>((fromYaml.grid ?? []).map((a) => [a.path, a]));
@@ -63,9 +67,24 @@ export function registerSweep(program: Command, io: CliIO): void {
         runsDir: resolve(io.cwd, o.runsDir),
         backend: o.backend,
         logger: createLogger({ write: (_l, line) => io.err(line) }),
+        load,
       });
       io.out(
-        `${sweepMarkdown(r.rows, spec.metrics)}\n\nsweep: ${r.dir} (${r.ran.length} run, ${r.skipped.length} already finished)`,
+        `${sweepMarkdown(r.rows, spec.metrics)}\n\nsweep: ${r.dir} (${r.ran.length} run, ${r.skipped.length} already finished${r.failed.length ? `, ${r.failed.length} failed` : ""})`,
       );
+      if (r.failed.length) {
+        throw new VoxelpipeError({
+          code: Codes.sweepFailed,
+          message: `${r.failed.length} of ${r.ran.length + r.skipped.length + r.failed.length} sweep variants failed: ${r.failed
+            .slice(0, 3)
+            .map((f) => f.variant)
+            .join(", ")}${r.failed.length > 3 ? ", ..." : ""}`,
+          got: r.failed
+            .slice(0, 3)
+            .map((f) => `${f.variant}: ${f.diagnostics[0]?.code} ${f.diagnostics[0]?.message.split("\n")[0]}`)
+            .join("; "),
+          hint: `their diagnostics are in ${r.dir}/summary.md; re-run the same command to retry them (finished variants are skipped)`,
+        });
+      }
     });
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Codes, isPlainObject, VoxelpipeError } from "@voxelpipe/core";
+import { Codes, ConfigLimits, forbiddenKeyDiagnostic, isPlainObject, parsePath, VoxelpipeError } from "@voxelpipe/core";
 import { parse, stringify } from "yaml";
 
 /** One axis of a sweep: a config path and the values it takes (YAML values; `none` means "not set"). */
@@ -23,6 +23,41 @@ export interface Variant {
   seed: number;
   /** --set overrides that realise it */
   overrides: string[];
+}
+
+/** the most variants (grid combinations × seeds) one sweep may have */
+export const MAX_SWEEP_VARIANTS = 1000;
+
+/** a grid key is a config path: bounded, and never object machinery (`__proto__.x`) */
+export function checkGridPath(path: string, where: string): void {
+  const segs = parsePath(path);
+  if (segs.length === 0) {
+    throw new VoxelpipeError({ code: Codes.override, message: `${where}: empty config path`, path: where });
+  }
+  if (segs.length > ConfigLimits.maxPathSegments) {
+    throw new VoxelpipeError({
+      code: Codes.limitExceeded,
+      message: `${where}: config path has ${segs.length} segments`,
+      expected: `at most ${ConfigLimits.maxPathSegments} (limit maxPathSegments)`,
+      path: where,
+    });
+  }
+  const bad = segs.find((s) => s === "__proto__" || s === "constructor" || s === "prototype");
+  if (bad !== undefined)
+    throw new VoxelpipeError(forbiddenKeyDiagnostic(String(bad), "grid path segment", undefined, path));
+}
+
+function yamlOrFail(text: string, where: string): unknown {
+  try {
+    return yamlValue(text);
+  } catch (e) {
+    throw new VoxelpipeError({
+      code: Codes.override,
+      message: `${where}: value ${JSON.stringify(text.slice(0, 80))} is not valid YAML`,
+      got: (e as Error).message.split("\n")[0],
+      hint: "quote values that contain commas or brackets",
+    });
+  }
 }
 
 /** split `a,b,[c, d],{e: f}` at top-level commas */
@@ -65,21 +100,39 @@ export function parseGridOption(text: string): GridAxis {
       expected: "e.g. --grid stages.finetune.optimizer.lr=1e-4,3e-4",
     });
   }
-  const values = splitTop(text.slice(eq + 1)).map(yamlValue);
+  const path = text.slice(0, eq).trim();
+  checkGridPath(path, `--grid "${path.slice(0, 80)}"`);
+  const values = splitTop(text.slice(eq + 1)).map((v) => yamlOrFail(v, `--grid ${path}`));
   if (values.length === 0)
     throw new VoxelpipeError({ code: Codes.override, message: `--grid "${text}" lists no values` });
-  return { path: text.slice(0, eq).trim(), values };
+  return { path, values };
 }
 
 /** `0..2` (inclusive), `0,1,2` or `3` */
 export function parseSeeds(text: string): number[] {
   const range = /^(\d+)\.\.(\d+)$/.exec(text.trim());
+  const tooMany = (n: number) =>
+    new VoxelpipeError({
+      code: Codes.invalidValue,
+      message: `--seeds "${text}" names ${n} seeds`,
+      expected: `at most ${MAX_SWEEP_VARIANTS} seeds`,
+    });
   if (range) {
     const [a, b] = [Number(range[1]), Number(range[2])];
-    return Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i);
+    if (b - a + 1 > MAX_SWEEP_VARIANTS) throw tooMany(b - a + 1);
+    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || b < a) {
+      throw new VoxelpipeError({
+        code: Codes.invalidValue,
+        message: `--seeds "${text}" is not a seed range`,
+        expected: "a..b with a ≤ b, e.g. 0..2",
+      });
+    }
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
   }
-  const list = text.split(",").map((s) => Number(s.trim()));
-  if (list.some((n) => !Number.isInteger(n) || n < 0)) {
+  const parts = text.split(",");
+  if (parts.length > MAX_SWEEP_VARIANTS) throw tooMany(parts.length);
+  const list = parts.map((s) => (/^\s*\d+\s*$/.test(s) ? Number(s) : Number.NaN));
+  if (list.some((n) => !Number.isSafeInteger(n) || n < 0)) {
     throw new VoxelpipeError({
       code: Codes.invalidValue,
       message: `--seeds "${text}" is not a seed list`,
@@ -105,13 +158,15 @@ export function specFromYaml(block: unknown): Partial<SweepSpec> {
         message: "`sweep.grid` must map config paths to lists of values",
         path: "sweep.grid",
       });
-    out.grid = Object.entries(block.grid).map(([path, v]) => ({
-      path,
-      values: (Array.isArray(v) ? v : [v]).map((x) => (x === "none" ? null : x)),
-    }));
+    out.grid = Object.entries(block.grid).map(([path, v]) => {
+      checkGridPath(path, `sweep.grid."${path.slice(0, 80)}"`);
+      return { path, values: (Array.isArray(v) ? v : [v]).map((x) => (x === "none" ? null : x)) };
+    });
   }
   if (block.seeds !== undefined)
-    out.seeds = Array.isArray(block.seeds) ? block.seeds.map(Number) : parseSeeds(String(block.seeds));
+    out.seeds = Array.isArray(block.seeds)
+      ? parseSeeds(block.seeds.map(String).join(","))
+      : parseSeeds(String(block.seeds));
   if (block.metrics !== undefined)
     out.metrics = (Array.isArray(block.metrics) ? block.metrics : [block.metrics]).map(String);
   return out;
@@ -133,6 +188,15 @@ export function describeAssignment(a: Record<string, unknown>): string {
 
 /** the cartesian product of the grid, then each seed */
 export function variants(spec: SweepSpec): Variant[] {
+  const count = spec.grid.reduce((n, a) => n * a.values.length, 1) * spec.seeds.length;
+  if (count > MAX_SWEEP_VARIANTS) {
+    throw new VoxelpipeError({
+      code: Codes.invalidValue,
+      message: `the sweep has ${count} variants (grid combinations × seeds)`,
+      expected: `at most ${MAX_SWEEP_VARIANTS}`,
+      hint: "split it into several sweeps",
+    });
+  }
   let combos: Record<string, unknown>[] = [{}];
   for (const axis of spec.grid) combos = combos.flatMap((c) => axis.values.map((v) => ({ ...c, [axis.path]: v })));
   const out: Variant[] = [];

@@ -1,4 +1,4 @@
-import { Codes, type Loss, type Model, type Slots, tf, z } from "@voxelpipe/core";
+import { Codes, isVoxelpipeError, type Loss, type Model, type Slots, tf, VoxelpipeError, z } from "@voxelpipe/core";
 import { type Expr, ExprSyntaxError, evalExpr, exprNames, parseExpr } from "./expr.js";
 
 /**
@@ -93,7 +93,7 @@ export function stepGraphSchema(s: Slots, modelNames: () => string[] = () => ["m
 
 type CompiledNode =
   | { name: string; kind: "model"; model: string; inputs: string[] }
-  | { name: string; kind: "loss"; loss: Loss; inputs: string[] }
+  | { name: string; kind: "loss"; loss: Loss; inputs: string[]; type: string }
   | { name: string; kind: "expr"; expr: Expr };
 
 export class StepGraph {
@@ -110,7 +110,10 @@ export class StepGraph {
         const inputs = Array.isArray(n.in) ? n.in : [n.in];
         if (typeof n.call === "string" && !n.call.startsWith("@"))
           nodes.push({ name, kind: "model", model: n.call, inputs });
-        else nodes.push({ name, kind: "loss", loss: await buildLoss(n.call, name), inputs });
+        else {
+          const type = typeof n.call === "string" ? n.call : typeof n.call.type === "string" ? n.call.type : "loss";
+          nodes.push({ name, kind: "loss", loss: await buildLoss(n.call, name), inputs, type });
+        }
       }
     }
     return new StepGraph(nodes);
@@ -137,27 +140,72 @@ export class StepGraph {
     const get = (k: string, node: string) => {
       const t = env.get(k);
       if (!t) {
-        throw new Error(
-          `step node "${node}" reads "${k}", which is neither a batch key (${Object.keys(batch).join(", ")}) nor an earlier node`,
-        );
+        throw new VoxelpipeError({
+          code: Codes.stepGraph,
+          message: `step node "${node}" reads "${k}", which is neither a batch key (${Object.keys(batch).join(", ")}) nor an earlier node`,
+          path: `step.${node}`,
+          got: JSON.stringify(k),
+        });
       }
       return t;
     };
+    // an error thrown inside a component names the component and its step node
+    const guarded = <T>(n: CompiledNode, what: string, f: () => T): T => {
+      try {
+        return f();
+      } catch (e) {
+        if (isVoxelpipeError(e)) throw e;
+        throw new VoxelpipeError({
+          code: Codes.componentFailed,
+          message: `${what} failed: ${String((e as Error)?.message ?? e).split("\n")[0]}`,
+          path: `step.${n.name}`,
+          hint: "the inputs of this step node (shapes, dtypes, value ranges) may not be what the component expects",
+        });
+      }
+    };
     for (const n of this.nodes) {
-      if (n.kind === "model")
-        env.set(n.name, models[n.model].apply(get(n.inputs[0], n.name), { training: opts.training }));
-      else if (n.kind === "loss") env.set(n.name, n.loss.compute(n.inputs.map((k) => get(k, n.name))));
-      else {
+      if (n.kind === "model") {
+        const model = models[n.model];
+        if (!model) {
+          throw new VoxelpipeError({
+            code: Codes.stepGraph,
+            message: `step node "${n.name}" calls model "${n.model}", which this stage did not build`,
+            path: `step.${n.name}`,
+          });
+        }
+        const x = get(n.inputs[0], n.name);
         env.set(
           n.name,
-          evalExpr<tf.Tensor>(n.expr, (k) => get(k, n.name), {
-            num: (v) => tf.scalar(v),
-            add: tf.add,
-            sub: tf.sub,
-            mul: tf.mul,
-            div: tf.div,
-            neg: tf.neg,
-          }),
+          guarded(n, `model "${n.model}" (step node "${n.name}")`, () => model.apply(x, { training: opts.training })),
+        );
+      } else if (n.kind === "loss") {
+        const inputs = n.inputs.map((k) => get(k, n.name));
+        const what = `loss ${n.type} (step node "${n.name}")`;
+        const out = guarded(n, what, () => n.loss.compute(inputs));
+        if (!(out instanceof tf.Tensor) || out.rank !== 0) {
+          throw new VoxelpipeError({
+            code: Codes.componentFailed,
+            message: `${what} returned ${out instanceof tf.Tensor ? `a tensor of shape [${out.shape.join(", ")}]` : typeof out}, not a scalar`,
+            path: `step.${n.name}`,
+            expected: "a scalar tensor (shape [])",
+            got: out instanceof tf.Tensor ? `shape [${out.shape.join(", ")}]` : String(out),
+            hint: "a loss must reduce over the batch (e.g. reduction: mean)",
+          });
+        }
+        env.set(n.name, out);
+      } else {
+        env.set(
+          n.name,
+          guarded(n, `step expression "${n.name}"`, () =>
+            evalExpr<tf.Tensor>(n.expr, (k) => get(k, n.name), {
+              num: (v) => tf.scalar(v),
+              add: tf.add,
+              sub: tf.sub,
+              mul: tf.mul,
+              div: tf.div,
+              neg: tf.neg,
+            }),
+          ),
         );
       }
       if (opts.until === n.name) break;

@@ -1,0 +1,75 @@
+import { resolve } from "node:path";
+import { Codes, type CompileOptions, ConfigLimits, MAX_PIPELINE_BYTES_ENV, VoxelpipeError } from "@voxelpipe/core";
+import type { Command } from "commander";
+
+/**
+ * Option parsers and the options every pipeline-loading command shares. A bad value is a
+ * VP111 diagnostic naming the option, never an internal error.
+ */
+export function intArg(option: string, min = 0, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
+  return (v: string) => {
+    const n = /^\s*-?\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new VoxelpipeError({
+        code: Codes.invalidValue,
+        message: `${option} expects a whole number${max === Number.MAX_SAFE_INTEGER ? ` ≥ ${min}` : ` from ${min} to ${max}`}`,
+        path: option,
+        expected: max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`,
+        got: JSON.stringify(v),
+      });
+    }
+    return n;
+  };
+}
+
+export function numberArg(option: string, min = -Infinity, max = Infinity, what = "a number"): (v: string) => number {
+  return (v: string) => {
+    const n = v.trim() === "" ? Number.NaN : Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      throw new VoxelpipeError({
+        code: Codes.invalidValue,
+        message: `${option} expects ${what}`,
+        path: option,
+        expected:
+          what === "a number"
+            ? `a number${Number.isFinite(min) ? ` ≥ ${min}` : ""}${Number.isFinite(max) ? ` and ≤ ${max}` : ""}`
+            : what,
+        got: JSON.stringify(v),
+      });
+    }
+    return n;
+  };
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** the trust and size options of a command that loads pipelines */
+export interface LoadFlags {
+  allowPlugin: string[];
+  allowPluginsAnywhere: boolean;
+  maxPipelineBytes?: number;
+}
+
+export function addLoadFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      "--allow-plugin <path>",
+      "allow this plugin file or folder outside the pipeline's project tree (plugins are code); repeatable",
+      collect,
+      [],
+    )
+    .option("--allow-plugins-anywhere", "allow plugin paths anywhere on disk (only for pipelines you trust)", false)
+    .option(
+      "--max-pipeline-bytes <n>",
+      `size cap of a pipeline file and each file it extends (default ${ConfigLimits.maxFileBytes}, or $${MAX_PIPELINE_BYTES_ENV})`,
+      intArg("--max-pipeline-bytes", 1),
+    );
+}
+
+/** the compile options these flags stand for (allowed paths resolve against the working directory) */
+export function loadOptions(o: Partial<LoadFlags>, cwd: string): Pick<CompileOptions, "trust" | "maxFileBytes"> {
+  return {
+    trust: { allow: (o.allowPlugin ?? []).map((p) => resolve(cwd, p)), anywhere: !!o.allowPluginsAnywhere },
+    maxFileBytes: o.maxPipelineBytes,
+  };
+}
