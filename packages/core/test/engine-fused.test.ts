@@ -285,6 +285,17 @@ describe("wasm Sum / Mean / Concat kernels", () => {
     await tf.setBackend("wasm");
   });
 
+  it("identity (clone, tensors saved for backward) shares the buffer instead of copying it", () => {
+    const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+    const d0 = tf.backend().numDataIds();
+    const c = tf.clone(x);
+    expect(tf.backend().numDataIds()).toBe(d0);
+    x.dispose();
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 3, 4]);
+    c.dispose();
+    expect(tf.backend().numDataIds()).toBe(d0 - 1);
+  });
+
   it("agree with the stock kernels, no heap leaks", () => {
     const x = tf.randomNormal([2, 4, 3, 5, 6]);
     const run = () =>

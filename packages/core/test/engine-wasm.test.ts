@@ -56,7 +56,7 @@ describe("wasm kernel fixes", () => {
     expect(tf.getKernel(tf.BatchMatMul, "wasm")).toBe(stock);
     installWasmKernelFixes();
     expect([...wasmKernelFixNames].sort()).toEqual(
-      [tf.BatchMatMul, tf.Concat, tf.Mean, tf.Slice, tf.SplitV, tf.Sum, tf.Transpose, tf.Unpack].sort(),
+      [tf.BatchMatMul, tf.Concat, tf.Identity, tf.Mean, tf.Slice, tf.SplitV, tf.Sum, tf.Transpose, tf.Unpack].sort(),
     );
   });
 

@@ -43,6 +43,7 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object): boolean;
+  incRef(dataId: object): void;
 }
 type KernelArgs = { inputs: Record<string, TensorInfo>; attrs: Record<string, unknown>; backend: WasmBackendLike };
 
@@ -507,6 +508,23 @@ function concat(args: KernelArgs): TensorInfo {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Identity
+
+/**
+ * The stock wasm Identity COPIES its input (malloc + memcpy), and tfjs runs Identity for every
+ * `clone`, i.e. for every tensor a kernel or tf.customGrad saves for the backward pass
+ * (saveTensorsForBackwardMode keeps a clone). On wasm each saved activation was a second full-size
+ * buffer. Tensors are immutable, so ours shares the buffer (refcount + 1), like the cpu backend's
+ * Identity and wasm's own Reshape.
+ */
+function identity(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs;
+  if (x.dtype === "string") return original(tf.Identity)(args as never) as TensorInfo;
+  args.backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
+// ---------------------------------------------------------------------------------------------
 // install / uninstall
 
 const fixes: [string, KernelFunc][] = [
@@ -518,6 +536,7 @@ const fixes: [string, KernelFunc][] = [
   [tf.Sum, ((a: KernelArgs) => reduce("Sum", a)) as unknown as KernelFunc],
   [tf.Mean, ((a: KernelArgs) => reduce("Mean", a)) as unknown as KernelFunc],
   [tf.Concat, concat as unknown as KernelFunc],
+  [tf.Identity, identity as unknown as KernelFunc],
 ];
 
 /** Names of the wasm kernels that installWasmKernelFixes replaces. */
@@ -588,6 +607,7 @@ function checkBackendShape(): void {
     typeof w.makeOutput === "function" &&
     typeof w.typedArrayFromHeap === "function" &&
     typeof w.dataIdNextNumber === "number" &&
+    typeof w.incRef === "function" &&
     typeof w.dataIdMap?.get === "function" &&
     typeof w.wasm?.cwrap === "function" &&
     typeof w.wasm?.tfjs?.registerTensor === "function" &&
