@@ -9,6 +9,7 @@ const benches = [
   ["preprocess", []],
   ["hd95", []],
   ["unetr", ["--configs", "small"]],
+  ["realsize", []],
 ];
 for (const [name, args] of benches) {
   if (only.length && !only.includes(name)) continue;
