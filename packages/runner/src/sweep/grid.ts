@@ -1,6 +1,14 @@
 import { createHash } from "node:crypto";
-import { Codes, ConfigLimits, forbiddenKeyDiagnostic, isPlainObject, parsePath, VoxelpipeError } from "@voxelpipe/core";
-import { parse, stringify } from "yaml";
+import {
+  Codes,
+  ConfigLimits,
+  forbiddenKeyDiagnostic,
+  isPlainObject,
+  parsePath,
+  parseYamlWithLocations,
+  VoxelpipeError,
+} from "@voxelpipe/core";
+import { stringify } from "yaml";
 
 /** One axis of a sweep: a config path and the values it takes (YAML values; `none` means "not set"). */
 export interface GridAxis {
@@ -49,8 +57,11 @@ export function checkGridPath(path: string, where: string): void {
 
 function yamlOrFail(text: string, where: string): unknown {
   try {
-    return yamlValue(text);
+    return yamlValue(text, where);
   } catch (e) {
+    if (e instanceof VoxelpipeError) {
+      throw new VoxelpipeError(e.diagnostics.map((d) => ({ ...d, message: `${where}: ${d.message}` })));
+    }
     throw new VoxelpipeError({
       code: Codes.override,
       message: `${where}: value ${JSON.stringify(text.slice(0, 80))} is not valid YAML`,
@@ -83,11 +94,14 @@ function splitTop(text: string): string[] {
   return out.filter((s) => s.length > 0);
 }
 
-function yamlValue(text: string): unknown {
+function yamlValue(text: string, where = "--grid"): unknown {
   if (text === "none") return null;
   // a bare @reference or ${...} is a string, not YAML syntax
   if (/^[@$]/.test(text)) return text;
-  return parse(text);
+  // the same data-only YAML as pipelines: no tags, bounded aliases and nesting
+  const r = parseYamlWithLocations(text, where);
+  if (r.diagnostics.length) throw new VoxelpipeError(r.diagnostics.map((d) => ({ ...d, loc: undefined })));
+  return r.value;
 }
 
 /** `--grid path=v1,v2,...` */
