@@ -142,8 +142,8 @@ stages:
     expect(r.stderr).toContain("2 of 6 files listed under image, label are missing");
     expect(r.stderr).toContain("training[1].image");
     expect(r.stderr).toContain("training[1].label");
-    expect(existsSync(join(runs, "prep-test", "prep"))).toBe(true);
-    const root = join(runs, "prep-test", "prep");
-    expect(existsSync(join(root, readdirSync(root)[0], "preprocessed"))).toBe(false);
+    // found before the stage starts (run/preflight.ts), in the datalist: no run directory is made
+    expect(r.stderr).toMatch(/dataset\.json:\d+:\d+: training\[1\]\.image: file not found/);
+    expect(existsSync(join(runs, "prep-test", "prep"))).toBe(false);
   });
 });

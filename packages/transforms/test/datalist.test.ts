@@ -2,7 +2,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Codes, isVoxelpipeError, type VoxelpipeError } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
-import { checkDatalistFiles, fileStem, globDatalist, loadDecathlonDatalist } from "../src/io/datalist.js";
+import {
+  checkDatalistFiles,
+  fileStem,
+  globDatalist,
+  jsonValuePositions,
+  loadDecathlonDatalist,
+} from "../src/io/datalist.js";
 import { tmpDir } from "./nifti-helpers.js";
 
 function touch(...paths: string[]): void {
@@ -173,5 +179,22 @@ describe("checkDatalistFiles", () => {
     expect(e.message).toContain(`dl.json: training[1].image: file not found: ${join(dir, "i2.nii.gz")}`);
     expect(e.message).toContain(`training[2].label: not a regular file: ${join(dir, "folder.nii.gz")}`);
     expect(e.diagnostics.every((d) => d.code === Codes.data)).toBe(true);
+  });
+
+  it("a missing file of a datalist is reported at its file:line:col in the datalist", async () => {
+    const dir = tmpDir("vp-dl-pos-");
+    writeFileSync(join(dir, "a.nii.gz"), "");
+    const file = join(dir, "dataset.json");
+    writeFileSync(
+      file,
+      '{\n  "training": [\n    {"image": "a.nii.gz", "label": "a.nii.gz"},\n    { "image": "b\\u0041.nii.gz",\n      "label": ["a.nii.gz", "gone.nii.gz"] }\n  ]\n}\n',
+    );
+    const e = await caught(checkDatalistFiles(await loadDecathlonDatalist(file), ["image", "label"], file));
+    expect(e.diagnostics.slice(1).map((d) => [d.path, d.loc?.line, d.loc?.col])).toEqual([
+      ["training[1].image", 4, 16],
+      ["training[1].label[1]", 5, 29],
+    ]);
+    expect(e.message).toContain(`${file}:4:16: training[1].image: file not found: ${join(dir, "bA.nii.gz")}`);
+    expect(jsonValuePositions('{"a": [1, {"b": null}], "c": {}}').get("a[1].b")).toEqual({ line: 1, col: 17 });
   });
 });

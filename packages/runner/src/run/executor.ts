@@ -30,6 +30,7 @@ import { environment } from "./env.js";
 import { mismatchError, readFingerprint, stageFingerprint, writeFingerprint } from "./fingerprint.js";
 import { RunLock } from "./lock.js";
 import { MetricsLog } from "./metrics-log.js";
+import { assertPreflight } from "./preflight.js";
 import { checkpointState, keptByResume } from "./resume-point.js";
 import { latestRunDir, newRunDir } from "./run-dir.js";
 
@@ -82,6 +83,8 @@ export async function runPipeline(
       expected: `one of: ${p.order.join(", ")}`,
     });
   }
+  // data files and cross-component constraints of every selected stage, before anything runs
+  await assertPreflight(p, selected);
   if (opts.stage) {
     // upstream outputs come from the latest finished run of each needed stage
     for (const need of p.stages.get(opts.stage)!.needs) {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import {
   Codes,
@@ -31,7 +31,8 @@ export interface Fingerprint {
  * --set, `${}`; references to other parts of the pipeline replaced by what they point to, stage
  * outputs by their paths), the seed, every loaded plugin's name and version, and a stamp of each
  * existing file the configuration names (datalists, init checkpoints, upstream outputs): SHA-256
- * of its content up to 16 MiB, else size + mtime.
+ * of its content up to 16 MiB, else size + mtime; an upstream output folder by its entries' names,
+ * sizes and mtimes.
  */
 export function stageFingerprint(
   p: CompiledPipeline,
@@ -51,7 +52,7 @@ export function stageFingerprint(
       if (m) {
         const out = outputs.get(m[1])?.[m[2]];
         keys[path] = JSON.stringify(out ?? v);
-        if (out) files.add(out);
+        if (out && exists(out)) files.add(out);
         return;
       }
       if (seen.includes(v)) {
@@ -90,6 +91,15 @@ export function stageFingerprint(
   return { version: 1, hash, keys: sorted };
 }
 
+function exists(f: string): boolean {
+  try {
+    statSync(f);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function isFile(f: string): boolean {
   try {
     return statSync(f).isFile();
@@ -98,10 +108,23 @@ function isFile(f: string): boolean {
   }
 }
 
+/** a file: SHA-256 up to 16 MiB, else size + mtime; a folder (an upstream output): its entries' names, sizes, mtimes */
 function stamp(f: string): string {
-  const st = statSync(f);
-  if (st.size <= CONTENT_STAMP_MAX) return `sha256:${createHash("sha256").update(readFileSync(f)).digest("hex")}`;
-  return `size:${st.size},mtime:${Math.round(st.mtimeMs)}`;
+  try {
+    const st = statSync(f);
+    if (st.isDirectory()) {
+      const h = createHash("sha256");
+      for (const e of readdirSync(f).sort().slice(0, 100000)) {
+        const s = statSync(join(f, e), { throwIfNoEntry: false });
+        h.update(`${e}\0${s?.size ?? -1}\0${Math.round(s?.mtimeMs ?? 0)}\n`);
+      }
+      return `dir:${h.digest("hex")}`;
+    }
+    if (st.size <= CONTENT_STAMP_MAX) return `sha256:${createHash("sha256").update(readFileSync(f)).digest("hex")}`;
+    return `size:${st.size},mtime:${Math.round(st.mtimeMs)}`;
+  } catch (e) {
+    return `unreadable:${(e as NodeJS.ErrnoException).code ?? "?"}`;
+  }
 }
 
 export function writeFingerprint(dir: string, fp: Fingerprint): void {

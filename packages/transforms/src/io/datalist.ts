@@ -194,6 +194,13 @@ export async function checkDatalistFiles(
   keys: string[],
   source: string,
 ): Promise<void> {
+  // where each entry is in the datalist, so a missing file is reported at its file:line:col
+  let positions: Map<string, { line: number; col: number }> | undefined;
+  if (/\.json$/i.test(source) && existsSync(source)) {
+    try {
+      positions = jsonValuePositions(await readFile(source, "utf8"));
+    } catch {}
+  }
   const checks: { where: string; path: string }[] = [];
   for (const [split, list] of Object.entries(records)) {
     list.forEach((rec, i) => {
@@ -223,11 +230,13 @@ export async function checkDatalistFiles(
     results.forEach((r, i) => {
       if (r) {
         const c = batch[i];
+        const at = positions?.get(c.where);
         missing.push({
           code: Codes.data,
-          message: `${source}: ${c.where}: ${r}: ${c.path}`,
+          message: `${source}${at ? `:${at.line}:${at.col}` : ""}: ${c.where}: ${r}: ${c.path}`,
           path: c.where,
           got: c.path,
+          ...(at ? { loc: { file: source, line: at.line, col: at.col } } : {}),
         });
       }
     });
@@ -242,4 +251,68 @@ export async function checkDatalistFiles(
       ...missing,
     ]);
   }
+}
+
+/**
+ * Positions (1-based line:col) of the values of a JSON text, keyed by path as checkDatalistFiles
+ * names them (`training[3].image`, `training[3].image[1]`). The text must be valid JSON.
+ */
+export function jsonValuePositions(text: string): Map<string, { line: number; col: number }> {
+  const out = new Map<string, { line: number; col: number }>();
+  let i = 0;
+  let line = 1;
+  let lineStart = 0;
+  const ws = () => {
+    for (; i < text.length; i++) {
+      const ch = text[i];
+      if (ch === "\n") {
+        line++;
+        lineStart = i + 1;
+      } else if (ch !== " " && ch !== "\t" && ch !== "\r") break;
+    }
+  };
+  const str = (): string => {
+    const start = i;
+    for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    i++;
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  const value = (path: string, depth: number): void => {
+    ws();
+    if (depth > 64) throw new Error("too deep");
+    out.set(path, { line, col: i - lineStart + 1 });
+    const ch = text[i];
+    if (ch === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        const key = str();
+        ws();
+        i++; // :
+        value(path ? `${path}.${key}` : key, depth + 1);
+        ws();
+        if (text[i++] === "}") return;
+      }
+    } else if (ch === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return;
+      }
+      for (let n = 0; ; n++) {
+        value(`${path}[${n}]`, depth + 1);
+        ws();
+        if (text[i++] === "]") return;
+      }
+    } else if (ch === '"') str();
+    else while (i < text.length && !/[\s,\]}]/.test(text[i])) i++;
+  };
+  value("", 0);
+  return out;
 }
