@@ -551,7 +551,7 @@ export function wasmKernelFixesInstalled(): boolean {
 }
 
 /**
- * Re-registers Slice, SplitV, Unpack, BatchMatMul and Transpose for the wasm backend with the faster
+ * Re-registers Slice, SplitV, Unpack, BatchMatMul, Transpose, Sum, Mean, Concat and Identity for the wasm backend with the faster
  * user-land kernels above. Idempotent; returns true if anything was (re)installed. Needs
  * `@tensorflow/tfjs-backend-wasm` imported (its kernels registered); works before or after
  * `tf.setBackend("wasm")`.
