@@ -178,7 +178,7 @@ export function checkMetrics(p: CompiledPipeline, metrics: string[]): void {
   const publishing = stages.filter((s) => s.def.outputs.includes("summary") || s.def.outputs.includes("report"));
   const all = publishing.flatMap((s) => (METRIC_ROOTS[s.kind] ?? []).map((k) => `${s.name}.${k}`));
   for (const m of metrics) {
-    const [stage, ...rest] = parsePath(m).map(String);
+    const [stage = "", ...rest] = parsePath(m).map(String);
     const st = p.stages.get(stage);
     if (!st || !publishing.includes(st)) {
       problems.push({
