@@ -107,11 +107,13 @@ function asLabelMap(
 }
 
 /** predictions must lie on the label's grid: same shape and the same affine (to 1e-3 mm) */
-function checkGrid(p: Volume, l: Volume): void {
+type Grid = Pick<Volume, "shape" | "affine"> & { meta: { source?: unknown } };
+
+function checkGrid(p: Grid, l: Grid): void {
   const sameShape = p.shape.every((d, i) => d === l.shape[i]);
   const sameAffine = p.affine.every((a, i) => Math.abs(a - l.affine[i]) <= 1e-3);
   if (sameShape && sameAffine) return;
-  const fmt = (v: Volume) =>
+  const fmt = (v: Grid) =>
     `${v.shape.join("×")}, spacing ${spacingOf(v.affine)
       .map((s) => +s.toFixed(4))
       .join("×")} mm, origin ${[v.affine[3], v.affine[7], v.affine[11]].map((o) => +o.toFixed(3)).join(", ")}`;
@@ -146,14 +148,14 @@ export async function evaluateFiles(o: EvaluateOptions): Promise<EvaluationResul
   const maxClasses = o.names ? Math.max(1, classes?.length ?? 0) + 1 : MAX_CLASSES_WITHOUT_NAMES;
   for (const [i, pair] of pairs.entries()) {
     o.onCase?.(i + 1, pairs.length, pair.pred);
-    const [pv, lv] = await Promise.all([readNifti(pair.pred), readNifti(pair.label)]);
-    checkGrid(pv, lv);
-    loaded.push({
-      p: asLabelMap(pv, o.mapPred ?? o.map, "pred", maxClasses, o.names),
-      l: asLabelMap(lv, o.mapLabel ?? o.map, "label", maxClasses, o.names),
-      vol: { shape: lv.shape, affine: lv.affine },
-      pair,
-    });
+    // one volume in memory at a time: each becomes a label map before the next is read
+    const pv = await readNifti(pair.pred);
+    const predGrid = { shape: pv.shape, affine: pv.affine, meta: { source: pv.meta.source } };
+    const p = asLabelMap(pv, o.mapPred ?? o.map, "pred", maxClasses, o.names);
+    const lv = await readNifti(pair.label);
+    checkGrid(predGrid, lv);
+    const l = asLabelMap(lv, o.mapLabel ?? o.map, "label", maxClasses, o.names);
+    loaded.push({ p, l, vol: { shape: lv.shape, affine: lv.affine }, pair });
   }
   if (!classes) {
     const present = new Set<number>();

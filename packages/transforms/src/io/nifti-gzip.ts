@@ -1,5 +1,5 @@
 import { constants as bufferConstants } from "node:buffer";
-import { gunzip, gunzipSync, type ZlibOptions, constants as zc } from "node:zlib";
+import { createGunzip, gunzipSync, type ZlibOptions, constants as zc } from "node:zlib";
 import { invalidFile } from "./nifti-errors.js";
 
 /**
@@ -8,6 +8,9 @@ import { invalidFile } from "./nifti-errors.js";
  * file is inflated; the full inflate is then capped at what the header needs (plus slack for trailing
  * bytes), so a lying header or a gzip bomb cannot make us allocate more than that.
  */
+
+/** deflate's maximum expansion (a run of one byte): 258 bytes per 2 bits, ~1032:1 */
+const MAX_DEFLATE_RATIO = 1032;
 
 /** bytes accepted beyond what the header needs (some writers pad); more is treated as corrupt */
 const TRAILING_SLACK = 64 * 1024 * 1024;
@@ -72,17 +75,51 @@ export function gunzipAllSync(compressed: Uint8Array, needed: number, source: st
   }
 }
 
-/** Async twin of {@link gunzipAllSync}: inflates on the libuv thread pool. */
+/**
+ * Async inflate on the libuv thread pool, straight into a buffer of exactly `needed` bytes (never
+ * the output twice: no chunk list + concatenation). Bytes past the declared size are inflated only
+ * to check the stream (up to the slack, then it is an error) and are not kept. A shorter stream
+ * gives a shorter result (the caller reports it as truncated).
+ */
 export function gunzipAll(compressed: Uint8Array, needed: number, source: string): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    gunzip(compressed, fullOptions(needed), (err, out) => {
-      if (err) {
-        try {
-          inflateError(err, source, needed);
-        } catch (e) {
-          reject(e);
-        }
-      } else resolve(out);
+    let out: Uint8Array;
+    try {
+      // deflate expands at most ~1032:1, so a short stream (a lying header) never needs `needed`
+      out = new Uint8Array(Math.min(needed, compressed.length * MAX_DEFLATE_RATIO + 2 ** 20));
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    let n = 0;
+    let extra = 0;
+    let settled = false;
+    const z = createGunzip();
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      z.destroy();
+      try {
+        inflateError(err, source, needed);
+      } catch (e) {
+        reject(e);
+      }
+    };
+    z.on("data", (chunk: Buffer) => {
+      if (settled) return;
+      const take = Math.min(chunk.length, out.length - n);
+      out.set(chunk.subarray(0, take), n);
+      n += take;
+      extra += chunk.length - take;
+      if (extra > TRAILING_SLACK)
+        fail(Object.assign(new Error("more output than declared"), { code: "ERR_BUFFER_TOO_LARGE" }));
     });
+    z.on("end", () => {
+      if (settled) return;
+      settled = true;
+      resolve(n === out.length ? out : out.subarray(0, n));
+    });
+    z.on("error", fail);
+    z.end(compressed);
   });
 }
