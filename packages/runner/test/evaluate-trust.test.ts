@@ -90,4 +90,37 @@ describe("voxelpipe evaluate refuses what is not a segmentation", () => {
     const table = await evaluate(dir, pred, label, "--map-pred", mp, ...common);
     expect(table.stdout).toMatch(/mean \(2 organs present of 4\)\s+1\.000\s+1\.000/);
   });
+
+  it("--max-image-bytes: a bad size is a diagnostic; a small limit refuses a file from its header (VP240)", async () => {
+    const dir = tmp();
+    const seg = join(dir, "seg.nii.gz");
+    await writeNifti(seg, vol(labels()), { dtype: "uint8" });
+    const bad = await evaluate(dir, seg, seg, "--max-image-bytes", "lots");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("VP111");
+    const inf = await cli([
+      "infer",
+      "pipelines/example-regression.yaml",
+      "--checkpoint",
+      seg,
+      "--input",
+      seg,
+      "--output",
+      dir,
+      "--max-image-bytes",
+      "-3",
+    ]);
+    expect(inf.code).toBe(1);
+    expect(inf.stderr).toContain("--max-image-bytes");
+    const saved = process.env.VOXELPIPE_MAX_IMAGE_BYTES;
+    try {
+      const small = await evaluate(dir, seg, seg, "--max-image-bytes", "32");
+      expect(small.code).toBe(1);
+      expect(small.stderr).toContain("VP240");
+      expect(small.stderr).toContain("declares 64 B of voxel data (dim 4×4×4 of uint8), more than the 32 B limit");
+    } finally {
+      if (saved === undefined) delete process.env.VOXELPIPE_MAX_IMAGE_BYTES;
+      else process.env.VOXELPIPE_MAX_IMAGE_BYTES = saved;
+    }
+  });
 });

@@ -7,6 +7,7 @@ import {
   isPlainObject,
   VoxelpipeError,
 } from "@voxelpipe/core";
+import { setMaxImageBytes } from "@voxelpipe/transforms";
 import type { Command } from "commander";
 import { builtinRegistries } from "../registries.js";
 import { runPipeline } from "../run/executor.js";
@@ -86,6 +87,7 @@ interface InferCliOptions extends LoadFlags {
   set: string[];
   backend?: BackendChoice;
   runsDir: string;
+  maxImageBytes?: string;
 }
 
 export function registerInfer(
@@ -115,7 +117,12 @@ export function registerInfer(
     .option("--set <path=value>", "override a config value; repeatable", (v: string, p: string[]) => [...p, v], [])
     .option("--backend <backend>", "tensor backend")
     .option("--runs-dir <dir>", "where the run directory goes", "runs")
+    .option(
+      "--max-image-bytes <size>",
+      "refuse inputs declaring more voxel data than this (e.g. 2GiB; default VOXELPIPE_MAX_IMAGE_BYTES, else 1/16 of memory)",
+    )
     .action(async (file: string, o: InferCliOptions) => {
+      if (o.maxImageBytes !== undefined) setMaxImageBytes(o.maxImageBytes);
       const registries = builtinRegistries();
       const path = resolve(io.cwd, file);
       const load = loadOptions(o, io.cwd);
