@@ -43,3 +43,5 @@ try {
 } catch {
   // surfaced by prepareBackend()
 }
+
+export { installLeanBackprop, uninstallLeanBackprop } from "./lean-tape.js";

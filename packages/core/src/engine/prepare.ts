@@ -3,6 +3,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { type GradientRegistration, registerGradients } from "./gradients.js";
+import { installLeanBackprop } from "./lean-tape.js";
 import { installWasmKernelFixes, wasmKernelFixNames } from "./wasm-kernels.js";
 import { type WasmThreadsStatus, wasmThreadsStatus } from "./wasm-threads.js";
 
@@ -15,6 +16,8 @@ export interface BackendPreparation {
   gradients: GradientRegistration;
   /** wasm: the build and XNNPACK threads it runs with (see configureWasmThreads), when known */
   wasmThreads?: WasmThreadsStatus;
+  /** backpropagation frees gradients and saved tensors as it goes (lean-tape.ts) */
+  leanBackprop: boolean;
 }
 
 /**
@@ -26,10 +29,17 @@ export interface BackendPreparation {
  */
 export function prepareBackend(name: string = tf.getBackend()): BackendPreparation {
   const gradients = registerGradients();
+  const leanBackprop = installLeanBackprop();
   if (name === "wasm") {
     installWasmKernelFixes();
     const wasmThreads = wasmThreadsStatus();
-    return { backend: name, kernelFixes: [...wasmKernelFixNames], gradients, ...(wasmThreads ? { wasmThreads } : {}) };
+    return {
+      backend: name,
+      kernelFixes: [...wasmKernelFixNames],
+      gradients,
+      leanBackprop,
+      ...(wasmThreads ? { wasmThreads } : {}),
+    };
   }
-  return { backend: name, kernelFixes: [], gradients };
+  return { backend: name, kernelFixes: [], gradients, leanBackprop };
 }
