@@ -108,7 +108,7 @@ describe("voxelpipe evaluate refuses what is not a segmentation", () => {
       "--output",
       dir,
       "--max-image-bytes",
-      "-3",
+      "2 GB please",
     ]);
     expect(inf.code).toBe(1);
     expect(inf.stderr).toContain("--max-image-bytes");
