@@ -5,7 +5,11 @@ import { type Network, UNETR, ViTAutoEnc } from "../src/index.js";
 import { BACKENDS, useBackend } from "./helpers.js";
 
 /** loss and every trainable parameter's gradient of mean((net(x) − t)²) */
-function lossAndGrads(net: Network, x: tf.Tensor, target: tf.Tensor): { loss: number; grads: Map<string, Float32Array> } {
+function lossAndGrads(
+  net: Network,
+  x: tf.Tensor,
+  target: tf.Tensor,
+): { loss: number; grads: Map<string, Float32Array> } {
   const named = [...net.params].filter(([, v]) => v.trainable);
   const { value, grads } = tf.variableGrads(
     () => tf.mean(tf.square(tf.sub(net.apply(x, { training: true }), target))) as tf.Scalar,
@@ -38,7 +42,15 @@ const data = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, "
 describe.each(BACKENDS)("activation checkpointing on %s: same loss and gradients, less memory kept", (backend) => {
   it("UNETR: every parameter's gradient equals the plain backward's", async () => {
     await useBackend(backend);
-    const args = { in_channels: 1, out_channels: 3, img_size: 16, feature_size: 4, hidden_size: 24, mlp_dim: 48, num_heads: 2 };
+    const args = {
+      in_channels: 1,
+      out_channels: 3,
+      img_size: 16,
+      feature_size: 4,
+      hidden_size: 24,
+      mlp_dim: 48,
+      num_heads: 2,
+    };
     const net = new UNETR(args, new RandomState(3));
     const x = data([2, 16, 16, 16, 1], 1);
     const t = data([2, 16, 16, 16, 3], 2);
@@ -57,7 +69,16 @@ describe.each(BACKENDS)("activation checkpointing on %s: same loss and gradients
 
   it("ViTAutoEnc with dropout: the recomputation replays the forward's masks", async () => {
     await useBackend(backend);
-    const args = { in_channels: 1, img_size: 32, patch_size: 16, hidden_size: 24, mlp_dim: 48, num_heads: 2, num_layers: 3, dropout_rate: 0.3 };
+    const args = {
+      in_channels: 1,
+      img_size: 32,
+      patch_size: 16,
+      hidden_size: 24,
+      mlp_dim: 48,
+      num_heads: 2,
+      num_layers: 3,
+      dropout_rate: 0.3,
+    };
     // two identically seeded networks: their dropout streams are in the same state
     const a = new ViTAutoEnc(args, new RandomState(5));
     const b = new ViTAutoEnc(args, new RandomState(5));
@@ -76,7 +97,15 @@ describe.each(BACKENDS)("activation checkpointing on %s: same loss and gradients
   // (the cpu backend's native conv3d makes this minutes there; the bookkeeping is backend-independent)
   it.runIf(backend === "wasm")("keeps less for the backward: peak bytes of a UNETR step drop", async () => {
     await useBackend(backend);
-    const args = { in_channels: 1, out_channels: 3, img_size: 32, feature_size: 8, hidden_size: 24, mlp_dim: 48, num_heads: 2 };
+    const args = {
+      in_channels: 1,
+      out_channels: 3,
+      img_size: 32,
+      feature_size: 8,
+      hidden_size: 24,
+      mlp_dim: 48,
+      num_heads: 2,
+    };
     const net = new UNETR(args, new RandomState(3));
     const x = data([1, 32, 32, 32, 1], 1);
     const t = data([1, 32, 32, 32, 3], 2);

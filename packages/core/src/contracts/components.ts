@@ -19,11 +19,32 @@ export interface Model {
   /** forward pass on a channel-last batch [B, S0, S1, S2, C] */
   apply(x: tf.Tensor, opts?: { training?: boolean }): tf.Tensor;
   dispose(): void;
+  /** recompute activations in the backward pass instead of keeping them (optional capability) */
+  setGradientCheckpointing?(on: boolean): void;
+  /** what one sample costs in memory during training (optional; the trainer plans micro-batches with it) */
+  memoryEstimate?(opts: { checkpointing: boolean }): ModelMemory;
+}
+
+/** Bytes one training sample needs beyond the parameters, as estimated by the model. */
+export interface ModelMemory {
+  /** kept for the backward pass (activations on the gradient tape) */
+  saved: number;
+  /** the largest transient working set on top of that (a block's recomputation, a conv's buffers) */
+  workspace: number;
+  /** bytes a forward/backward pass keeps whatever its number of samples (e.g. weight copies a layer saves) */
+  fixed?: number;
 }
 
 /** A loss maps its inputs (in the order the step graph lists them) to a scalar. */
 export interface Loss {
   compute(inputs: tf.Tensor[]): tf.Scalar;
+  /**
+   * How the loss of a batch follows from its samples' losses: "mean" (the mean of per-sample
+   * losses, e.g. MONAI's DiceLoss with batch=false) or "sum". Absent when samples are coupled
+   * (ContrastiveLoss, batch Dice, a class-weighted mean cross-entropy): such a loss is computed on
+   * the whole batch at once, never split into micro-batches.
+   */
+  readonly batchReduction?: "mean" | "sum";
 }
 
 /** A streaming metric: update per batch, aggregate, reset. */
@@ -67,7 +88,15 @@ export interface Scheduler {
 
 /** Whole-volume prediction, e.g. sliding window. */
 export interface Inferer {
-  infer(x: tf.Tensor, predictor: (batch: tf.Tensor) => tf.Tensor): Promise<tf.Tensor> | tf.Tensor;
+  /**
+   * `concurrency`: how many predictor calls may be in flight at once (an asynchronous predictor,
+   * e.g. model replicas on worker threads); the result must not depend on it
+   */
+  infer(
+    x: tf.Tensor,
+    predictor: (batch: tf.Tensor) => tf.Tensor | Promise<tf.Tensor>,
+    opts?: { concurrency?: number },
+  ): Promise<tf.Tensor> | tf.Tensor;
 }
 
 /** A source of samples for a named split (training, validation, ...). */

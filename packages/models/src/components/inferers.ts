@@ -39,8 +39,8 @@ export class SlidingWindow implements Inferer {
     };
   }
 
-  infer(x: tf.Tensor, predictor: Predictor): Promise<tf.Tensor> {
-    return slidingWindowInference(x, predictor, this.options);
+  infer(x: tf.Tensor, predictor: Predictor, opts: { concurrency?: number } = {}): Promise<tf.Tensor> {
+    return slidingWindowInference(x, predictor, { ...this.options, ...opts });
   }
 }
 

@@ -19,6 +19,11 @@ export interface SlidingWindowOptions {
   sigmaScale?: number | readonly number[];
   paddingMode?: PaddingMode;
   cval?: number;
+  /**
+   * window batches predicted at once when the predictor is asynchronous (e.g. model replicas in
+   * worker threads); results are blended in window order, so the output does not depend on it
+   */
+  concurrency?: number;
 }
 
 export type Predictor = (batch: tf.Tensor) => tf.Tensor | Promise<tf.Tensor>;
@@ -217,27 +222,43 @@ export async function slidingWindowInference(
     w.map((s, i) => Math.trunc((s + roi[i]) * zoom[i])) as Triple,
   ];
 
+  // chunks of sw_batch windows; up to `concurrency` of them in flight, consumed in order
+  const chunks: number[][] = [];
+  for (let g = 0; g < total; g += swBatch) {
+    const idxs: number[] = [];
+    for (let i = g; i < Math.min(g + swBatch, total); i++) idxs.push(i);
+    chunks.push(idxs);
+  }
+  const concurrency = Math.max(1, opts.concurrency ?? 1);
+  const launched: Promise<tf.Tensor>[] = [];
+  const launch = (k: number) => {
+    const idxs = chunks[k];
+    // a chunk may mix batch items: window idx = b·nWin + w
+    const input = tf.tidy(() =>
+      tf.concat(
+        idxs.map((idx) => {
+          const b = Math.floor(idx / nWin);
+          const w = windows[idx % nWin];
+          return tf.slice(padded, [b, w[0], w[1], w[2], 0], [1, roi[0], roi[1], roi[2], cIn]);
+        }),
+        0,
+      ),
+    );
+    let p: Promise<tf.Tensor>;
+    try {
+      p = Promise.resolve(predictor(input));
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    launched[k] = p.finally(() => input.dispose());
+    launched[k].catch(() => {}); // awaited in order below; a later chunk's failure must not go unhandled
+  };
+
   try {
-    for (let g = 0; g < total; g += swBatch) {
-      const idxs: number[] = [];
-      for (let i = g; i < Math.min(g + swBatch, total); i++) idxs.push(i);
-      // a chunk may mix batch items: window idx = b·nWin + w
-      const input = tf.tidy(() =>
-        tf.concat(
-          idxs.map((idx) => {
-            const b = Math.floor(idx / nWin);
-            const w = windows[idx % nWin];
-            return tf.slice(padded, [b, w[0], w[1], w[2], 0], [1, roi[0], roi[1], roi[2], cIn]);
-          }),
-          0,
-        ),
-      );
-      let pred: tf.Tensor;
-      try {
-        pred = await predictor(input);
-      } finally {
-        input.dispose();
-      }
+    for (let k = 0; k < chunks.length; k++) {
+      for (let j = launched.length; j < Math.min(chunks.length, k + concurrency); j++) launch(j);
+      const idxs = chunks[k];
+      const pred = await launched[k];
       if (pred.rank !== 5 || pred.shape[0] !== idxs.length) {
         const got = `[${pred.shape.join(", ")}]`;
         pred.dispose();
@@ -308,6 +329,13 @@ export async function slidingWindowInference(
       });
     }
   } finally {
+    // predictions still in flight (after a failure) are released when they land
+    for (const p of launched.slice(0))
+      p?.then(
+        (t) => t.dispose(),
+        () => {},
+      );
+    await Promise.allSettled(launched);
     if (padded !== x) padded.dispose();
   }
   if (!outBuf || !countMap) fail("no windows were evaluated (empty input?)");

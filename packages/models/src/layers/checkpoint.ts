@@ -65,7 +65,12 @@ export function checkpoint<T extends tf.Tensor>(
         // walking: put it back.
         const outer = e.state.activeTape;
         try {
-          const { value, grads } = e.gradients(() => fn(replay, ...saved), [...saved, ...trainable], dy as tf.Tensor, true);
+          const { value, grads } = e.gradients(
+            () => fn(replay, ...saved),
+            [...saved, ...trainable],
+            dy as tf.Tensor,
+            true,
+          );
           value.dispose();
           return grads.map((g, i) => g ?? tf.zerosLike(i < n ? saved[i] : trainable[i - n]));
         } finally {

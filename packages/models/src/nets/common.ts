@@ -60,6 +60,13 @@ export abstract class NetworkBase implements Network {
     return { training, dropoutSeed: () => this.dropoutRng.nextUint32(), checkpoint: this.gradientCheckpointing };
   }
 
+  /** bytes of the trainable parameters under `prefix` */
+  protected paramBytes(prefix: string): number {
+    return this.paramsUnder(prefix)
+      .filter((v) => v.trainable)
+      .reduce((a, v) => a + 4 * v.size, 0);
+  }
+
   /** the variables whose names start with `prefix` (one block's parameters, for checkpointing) */
   protected paramsUnder(prefix: string): tf.Variable[] {
     return [...this.params].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v);

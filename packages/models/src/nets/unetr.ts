@@ -1,9 +1,11 @@
 import * as tf from "@tensorflow/tfjs-core";
+import type { ModelMemory } from "@voxelpipe/core";
 import { RandomState, z } from "@voxelpipe/core";
 import { checkpoint } from "../layers/checkpoint.js";
 import { UnetOutBlock } from "../layers/unet-blocks.js";
 import { UnetrBasicBlock, UnetrPrUpBlock, UnetrUpBlock } from "../layers/unetr-blocks.js";
 import { NetworkBase, sizeArg, triple } from "./common.js";
+import { unetrMemory } from "./memory.js";
 import { transformerArgs } from "./vit.js";
 import { encoderConfig, ViTEncoder } from "./vit-encoder.js";
 
@@ -116,6 +118,22 @@ export class UNETR extends NetworkBase {
       const dec1 = stage("decoder3", (t, s) => this.decoder3.apply(t, s), dec2, enc2);
       const out = stage("decoder2", (t, s) => this.decoder2.apply(t, s), dec1, enc1);
       return { logits: this.out.apply(out), vitOut: vitOut as tf.Tensor3D, hidden };
+    });
+  }
+
+  memoryEstimate(o: { checkpointing: boolean }): ModelMemory {
+    const c = this.vit.cfg;
+    return unetrMemory({
+      voxels: c.imgSize[0] * c.imgSize[1] * c.imgSize[2],
+      feature: this.config.feature_size,
+      classes: this.config.out_channels,
+      tokens: this.featSize[0] * this.featSize[1] * this.featSize[2],
+      hidden: c.hiddenSize,
+      mlp: c.mlpDim,
+      heads: c.numHeads,
+      layers: c.numLayers,
+      vitParamBytes: this.paramBytes("vit."),
+      checkpointing: o.checkpointing,
     });
   }
 

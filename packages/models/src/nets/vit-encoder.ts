@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { checkpoint } from "../layers/checkpoint.js";
 import { Linear } from "../layers/linear.js";
 import { LayerNorm } from "../layers/norms.js";
 import { PatchEmbedding, type PosEmbedType, type ProjType } from "../layers/patch-embedding.js";
 import type { Runtime } from "../layers/runtime.js";
-import { checkpoint } from "../layers/checkpoint.js";
 import { TransformerBlock } from "../layers/transformer-block.js";
 import type { Triple } from "../ops/patch-ops.js";
 import type { ParamStore } from "../params/param-store.js";

@@ -1,8 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { engine, RandomState, z } from "@voxelpipe/core";
+import { engine, type ModelMemory, RandomState, z } from "@voxelpipe/core";
 import type { Triple } from "../ops/patch-ops.js";
 import { torchDefault } from "../params/param-store.js";
 import { NetworkBase, sizeArg, triple } from "./common.js";
+import { vitAutoEncMemory } from "./memory.js";
 import { transformerArgs } from "./vit.js";
 import { encoderConfig, ViTEncoder } from "./vit-encoder.js";
 
@@ -72,6 +73,21 @@ export class ViTAutoEnc extends NetworkBase {
         this.deconv2.bias,
       );
       return { out: out as tf.Tensor5D, hidden };
+    });
+  }
+
+  memoryEstimate(o: { checkpointing: boolean }): ModelMemory {
+    const c = this.encoder.cfg;
+    const g = this.encoder.patchEmbedding.grid;
+    return vitAutoEncMemory({
+      voxels: c.imgSize[0] * c.imgSize[1] * c.imgSize[2],
+      tokens: g[0] * g[1] * g[2],
+      hidden: c.hiddenSize,
+      mlp: c.mlpDim,
+      heads: c.numHeads,
+      layers: c.numLayers,
+      vitParamBytes: this.paramBytes("patch_embedding.") + this.paramBytes("blocks.") + this.paramBytes("norm."),
+      checkpointing: o.checkpointing,
     });
   }
 
