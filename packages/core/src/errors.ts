@@ -74,6 +74,10 @@ export const Codes = {
   tooLarge: "VP240",
   /** evaluate: a prediction or label is not a segmentation (non-integer values, too many labels) */
   notSegmentation: "VP250",
+  /** a training step does not fit the backend's memory (estimated before it starts, or trapped at run time) */
+  outOfMemory: "VP260",
+  /** a train stage's execution plan is impossible (e.g. micro-batches asked of a loss that couples samples) */
+  executionPlan: "VP261",
 } as const;
 
 export class VoxelpipeError extends Error {

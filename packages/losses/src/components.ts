@@ -41,6 +41,7 @@ export const L1LossComponent = defineLoss({
   description: "Mean absolute error (torch L1Loss); inputs [prediction, target] of equal shape.",
   args: z.object({ reduction: regressionReduction }),
   create: (args): Loss => ({
+    batchReduction: args.reduction === "sum" ? "sum" : "mean",
     compute: (inputs) => {
       const [a, b] = twoInputs("L1Loss", inputs);
       return l1Loss(a, b, args.reduction === "sum" ? "sum" : "mean") as tf.Scalar;
@@ -53,6 +54,7 @@ export const MSELossComponent = defineLoss({
   description: "Mean squared error (torch MSELoss); inputs [prediction, target] of equal shape.",
   args: z.object({ reduction: regressionReduction }),
   create: (args): Loss => ({
+    batchReduction: args.reduction === "sum" ? "sum" : "mean",
     compute: (inputs) => {
       const [a, b] = twoInputs("MSELoss", inputs);
       return mseLoss(a, b, args.reduction === "sum" ? "sum" : "mean") as tf.Scalar;
@@ -113,6 +115,8 @@ export const DiceLossComponent = defineLoss({
     const warn = warnOnce((m) => ctx.logger.warn(`${ctx.path}: ${m}`));
     const { reduction, ...rest } = args;
     return {
+      // per-sample Dice terms (batch=false) are the mean/sum over [B, C]
+      batchReduction: args.batch ? undefined : reduction === "sum" ? "sum" : "mean",
       compute: (inputs) => {
         const [a, b] = twoInputs("DiceLoss", inputs);
         return diceLoss(a, b, { ...rest, reduction: reduction === "sum" ? "sum" : "mean", warn }) as tf.Scalar;
@@ -140,7 +144,10 @@ export const DiceCELossComponent = defineLoss({
   }),
   create: (args, ctx): Loss => {
     const warn = warnOnce((m) => ctx.logger.warn(`${ctx.path}: ${m}`));
+    // a class-weighted mean CE divides by Σ w over the whole batch: that couples the samples
+    const coupled = args.batch || (args.weight !== undefined && args.reduction === "mean");
     return {
+      batchReduction: coupled ? undefined : args.reduction,
       compute: (inputs) => {
         const [a, b] = twoInputs("DiceCELoss", inputs);
         return diceCELoss(a, b, { ...args, warn });

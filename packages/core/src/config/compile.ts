@@ -29,6 +29,8 @@ export interface CompiledPipeline {
   name: string;
   seed: number;
   backend: BackendChoice;
+  /** CPU threads the run may use ("auto": every core) */
+  threads: number | "auto";
   /** the whole resolved config (after extends, --set and ${} interpolation) */
   value: Record<string, unknown>;
   locs: LocationMap;
@@ -143,6 +145,7 @@ export async function compilePipeline(
       name: String(value.name),
       seed: typeof value.seed === "number" ? value.seed : 0,
       backend: (value.backend as BackendChoice | undefined) ?? "auto",
+      threads: typeof value.threads === "number" ? value.threads : "auto",
       value,
       locs,
       texts,

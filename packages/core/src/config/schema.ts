@@ -40,6 +40,10 @@ export function pipelineSchema(stage: z.ZodType) {
         .enum(["auto", ...backendNames])
         .default("auto")
         .describe("tensor backend; auto picks the best that loads"),
+      threads: z
+        .union([z.literal("auto"), z.number().int().positive()])
+        .default("auto")
+        .describe("CPU threads a run may use (model replicas, wasm threads); auto = every core"),
       vars: z.record(z.string(), z.unknown()).optional().describe("values to reuse through ${vars.x}"),
       plugins: z.array(pluginEntrySchema).optional().describe("extra plugins to load"),
       extends: z

@@ -19,6 +19,8 @@ export interface StageRuntime {
   readonly seed: number;
   readonly rng: RngStreams;
   readonly backend: string;
+  /** CPU threads this stage may use (model replicas, worker threads), resolved from `threads:` / --threads */
+  readonly threads: number;
   readonly artifacts: ArtifactStore;
   readonly baseDir: string;
   /** true when the user asked to continue an interrupted run */

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import {
   type ArtifactStore,
@@ -38,6 +39,8 @@ export interface RunOptions {
   /** run only this stage (its upstream outputs come from their latest finished runs) */
   stage?: string;
   backend?: BackendChoice;
+  /** CPU threads (overrides the pipeline's `threads:`) */
+  threads?: number | "auto";
   runsDir?: string;
   resume?: boolean;
   /**
@@ -67,6 +70,8 @@ export async function runPipeline(
   const logger = opts.logger ?? createLogger();
   const runsDir = resolve(opts.runsDir ?? process.env.VOXELPIPE_RUNS_DIR ?? "runs");
   const backend = await selectBackend(opts.backend ?? p.backend, logger);
+  const wanted = opts.threads ?? p.threads;
+  const threads = wanted === "auto" ? availableParallelism() : wanted;
   // engine fixes for the chosen backend (e.g. wasm kernel replacements), when the engine provides them
   const prepare = (engine as Record<string, unknown>).prepareBackend;
   if (typeof prepare === "function") await prepare(backend.tfBackend);
@@ -199,6 +204,7 @@ export async function runPipeline(
       seed: p.seed,
       rng: new RngStreams(p.seed).child("stage", name),
       backend: backend.tfBackend,
+      threads,
       artifacts,
       baseDir: p.baseDir,
       resume: !!opts.resume,

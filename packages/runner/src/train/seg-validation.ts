@@ -1,4 +1,4 @@
-import type { Inferer, Metric, MetricValue, Model } from "@voxelpipe/core";
+import type { Inferer, Metric, MetricValue } from "@voxelpipe/core";
 import { tf } from "@voxelpipe/core";
 import { computeDice } from "@voxelpipe/metrics";
 import type { CaseOverlay } from "../report/train-report.js";
@@ -15,7 +15,10 @@ export interface SegValidation {
  * whole, argmax over classes, then every metric updated with (prediction, ground truth).
  */
 export async function segmentationValidation(o: {
-  model: Model;
+  /** the model's prediction on a batch of windows (asynchronous when model replicas compute it) */
+  predictor: (x: tf.Tensor) => tf.Tensor | Promise<tf.Tensor>;
+  /** predictor calls in flight at once (the replicas' count) */
+  concurrency?: number;
   inferer?: Inferer;
   metrics: Metric[];
   batches: AsyncIterable<Record<string, tf.Tensor>>;
@@ -23,7 +26,7 @@ export async function segmentationValidation(o: {
   labelKey: string;
 }): Promise<SegValidation> {
   for (const m of o.metrics) m.reset();
-  const predictor = (x: tf.Tensor) => o.model.apply(x, { training: false });
+  const predictor = o.predictor;
   let best: CaseOverlay | undefined;
   let worst: CaseOverlay | undefined;
   let index = 0;
@@ -36,7 +39,9 @@ export async function segmentationValidation(o: {
         `validation batches need "${o.imageKey}" and "${o.labelKey}" (got ${Object.keys(batch).join(", ")})`,
       );
     }
-    const logits = o.inferer ? await o.inferer.infer(image, predictor) : tf.tidy(() => predictor(image));
+    const logits = o.inferer
+      ? await o.inferer.infer(image, predictor, { concurrency: o.concurrency })
+      : await predictor(image);
     const pred = tf.tidy(() => tf.expandDims(tf.argMax(logits, -1), -1));
     for (const m of o.metrics) m.update(pred, label);
     const c = caseOverlay(image, label, pred, logits.shape[logits.rank - 1], `validation case ${index++}`);

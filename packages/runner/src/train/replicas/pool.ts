@@ -1,0 +1,223 @@
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { type Logger, type Model, tf, VoxelpipeError } from "@voxelpipe/core";
+import {
+  addScalars,
+  outOfMemoryError,
+  passesOf,
+  type StepOutcome,
+  type StepRunner,
+  type StepSpec,
+} from "../step-runner.js";
+import type { FromReplica, Packed, ReplicaSource, ToReplica } from "./protocol.js";
+
+/** The compiled worker script. Tests run the sources (.ts), whose workers use the built dist/ file. */
+function workerFile(): string {
+  const here = import.meta.url;
+  const url = here.endsWith(".ts")
+    ? new URL("../../../dist/train/replicas/worker.js", here)
+    : new URL("./worker.js", here);
+  return fileURLToPath(url);
+}
+
+/** a message without the fields send() fills in */
+type Outgoing = ToReplica extends infer T ? (T extends unknown ? Omit<T, "id" | "version"> : never) : never;
+
+interface Pending {
+  resolve: (m: FromReplica) => void;
+  reject: (e: Error) => void;
+}
+
+interface Replica {
+  worker: Worker;
+  pending: Map<number, Pending>;
+  busy: number;
+  dead?: Error;
+}
+
+/**
+ * Data parallelism over model replicas: the passes (micro-batches) of a batch go to worker threads,
+ * each with its own copy of the model and, on wasm, its own heap; their gradients come back and are
+ * summed here in pass order — so the result does not depend on how many replicas ran them. The
+ * optimizer stays in this thread; after each update the weights are written to a shared buffer
+ * that replicas copy from before their next pass.
+ */
+export class ReplicaStepRunner implements StepRunner {
+  private replicas: Replica[] = [];
+  private nextId = 1;
+  private version = 0;
+  private dirty = true;
+  private readonly weights: Float32Array;
+  private readonly layout: ReplicaSource["layout"];
+  private readonly trainable: { name: string; size: number; shape: number[] }[];
+
+  private constructor(
+    private readonly model: Model,
+    private readonly spec: StepSpec,
+    private readonly oomHint: string,
+  ) {
+    this.layout = [...model.params].map(([name, v]) => ({ name, size: v.size, trainable: v.trainable }));
+    this.trainable = [...model.params]
+      .filter(([, v]) => v.trainable)
+      .map(([name, v]) => ({ name, size: v.size, shape: v.shape }));
+    const total = this.layout.reduce((a, l) => a + l.size, 0);
+    this.weights = new Float32Array(new SharedArrayBuffer(total * 4));
+  }
+
+  static async start(o: {
+    model: Model;
+    spec: StepSpec;
+    count: number;
+    source: Omit<ReplicaSource, "layout" | "weights" | "microBatch" | "reduction" | "objective">;
+    logger: Logger;
+    oomHint: string;
+  }): Promise<ReplicaStepRunner> {
+    const r = new ReplicaStepRunner(o.model, o.spec, o.oomHint);
+    const src: ReplicaSource = {
+      ...o.source,
+      objective: o.spec.objective,
+      microBatch: o.spec.microBatch,
+      reduction: o.spec.reduction,
+      layout: r.layout,
+      weights: r.weights.buffer as SharedArrayBuffer,
+    };
+    const file = workerFile();
+    const ready = Array.from({ length: o.count }, (_, i) => r.spawn(file, src, o.logger.child(`replica ${i}`)));
+    try {
+      await Promise.all(ready);
+    } catch (e) {
+      await r.close();
+      throw e;
+    }
+    return r;
+  }
+
+  private spawn(file: string, src: ReplicaSource, logger: Logger): Promise<void> {
+    const worker = new Worker(file, { workerData: src });
+    const rep: Replica = { worker, pending: new Map(), busy: 0 };
+    this.replicas.push(rep);
+    return new Promise<void>((resolveReady, rejectReady) => {
+      const fail = (e: Error) => {
+        rep.dead = e;
+        rejectReady(e);
+        for (const p of rep.pending.values()) p.reject(e);
+        rep.pending.clear();
+      };
+      worker.on("message", (m: FromReplica) => {
+        if (m.type === "log") logger[m.level](m.line);
+        else if (m.type === "ready") resolveReady();
+        else if (m.type === "init-error") fail(new VoxelpipeError(m.diagnostics));
+        else {
+          const p = rep.pending.get(m.id);
+          rep.pending.delete(m.id);
+          rep.busy--;
+          if (!p) return;
+          if (m.type === "error")
+            p.reject(
+              m.outOfMemory
+                ? outOfMemoryError("wasm heap of a model replica", m.diagnostics[0]?.message ?? "", this.oomHint)
+                : new VoxelpipeError(m.diagnostics),
+            );
+          else p.resolve(m);
+        }
+      });
+      worker.on("error", (e) => fail(outOfMemoryOr(e, this.oomHint)));
+      worker.on("exit", (code) => {
+        if (code !== 0 || rep.pending.size) fail(new Error(`model replica exited with code ${code}`));
+      });
+    });
+  }
+
+  /** send a message to the least busy live replica */
+  private send(msg: Outgoing, transfer: ArrayBuffer[]): Promise<FromReplica> {
+    const live = this.replicas.filter((r) => !r.dead);
+    if (!live.length) return Promise.reject(this.replicas[0]?.dead ?? new Error("no model replica is running"));
+    const rep = live.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const id = this.nextId++;
+    rep.busy++;
+    return new Promise((resolve, reject) => {
+      rep.pending.set(id, { resolve, reject });
+      rep.worker.postMessage({ ...msg, id, version: this.version }, transfer);
+    });
+  }
+
+  weightsChanged(): void {
+    this.dirty = true;
+  }
+
+  /** write the model's current weights to the shared buffer (replicas copy them before their next message) */
+  private publishWeights(): void {
+    if (!this.dirty) return;
+    let off = 0;
+    for (const { name, size } of this.layout) {
+      this.weights.set(this.model.params.get(name)!.dataSync() as Float32Array, off);
+      off += size;
+    }
+    this.version++;
+    this.dirty = false;
+  }
+
+  async step(batch: Record<string, tf.Tensor>): Promise<StepOutcome> {
+    this.publishWeights();
+    const passes = passesOf(batch, this.spec);
+    const whole = Object.entries(batch).map(([k, t]) => [k, t.dataSync() as Float32Array, t.shape] as const);
+    const results = passes.map((mb) => {
+      const part: Record<string, Packed> = {};
+      const transfer: ArrayBuffer[] = [];
+      for (const [k, data, shape] of whole) {
+        const per = data.length / shape[0];
+        const d = data.slice(mb.start * per, (mb.start + mb.size) * per);
+        part[k] = { shape: [mb.size, ...shape.slice(1)], data: d };
+        transfer.push(d.buffer);
+      }
+      return this.send({ type: "pass", part, weight: mb.weight }, transfer);
+    });
+    // sum in pass order, whatever order the replicas finish in
+    const scalars: Record<string, number> = {};
+    let acc: Float32Array | undefined;
+    let failure: unknown;
+    for (const r of results) {
+      try {
+        const m = (await r) as Extract<FromReplica, { type: "pass-done" }>;
+        if (failure) continue;
+        addScalars(scalars, m.scalars);
+        if (!acc) acc = m.grads;
+        else for (let i = 0; i < acc.length; i++) acc[i] += m.grads[i];
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    if (failure) throw failure;
+    const grads: Record<string, tf.Tensor> = {};
+    let off = 0;
+    for (const { name, size, shape } of this.trainable) {
+      grads[name] = tf.tensor(acc!.subarray(off, off + size), shape, "float32");
+      off += size;
+    }
+    return { scalars, grads };
+  }
+
+  /** the model's prediction on a batch of windows, computed by a replica (sliding windows spread over threads) */
+  async predict(x: tf.Tensor): Promise<tf.Tensor> {
+    this.publishWeights();
+    const data = (x.dataSync() as Float32Array).slice();
+    const m = (await this.send({ type: "predict", x: { shape: x.shape, data } }, [data.buffer])) as Extract<
+      FromReplica,
+      { type: "predict-done" }
+    >;
+    return tf.tensor(m.y.data, m.y.shape, "float32");
+  }
+
+  get size(): number {
+    return this.replicas.length;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.replicas.map((r) => r.worker.terminate()));
+    this.replicas = [];
+  }
+}
+
+function outOfMemoryOr(e: Error, hint: string): Error {
+  return /memory|Aborted/i.test(e.message) ? outOfMemoryError("model replica", e.message, hint) : e;
+}

@@ -1,0 +1,154 @@
+import {
+  Codes,
+  type Dataset,
+  type Inferer,
+  type Metric,
+  type Model,
+  type StageRuntime,
+  tf,
+  VoxelpipeError,
+} from "@voxelpipe/core";
+import type { DataLoader } from "../data/loader.js";
+import type { CaseOverlay } from "../report/train-report.js";
+import { perClassTable, segmentationValidation } from "./seg-validation.js";
+import type { StepGraph } from "./step-graph.js";
+import type { ValidateConfig } from "./train-config.js";
+
+/** The loop counters and the best-model bookkeeping that checkpoints carry. */
+export type LoopState = {
+  epoch: number;
+  iteration: number;
+  best: number | null;
+  bestAt: number | null;
+  stale: number;
+};
+
+/** what the report shows of the best validation (segmentation runs) */
+export interface BestView {
+  value?: number;
+  caseBest?: CaseOverlay;
+  caseWorst?: CaseOverlay;
+  perClass?: Record<string, number | null>;
+}
+
+/**
+ * Validation and best-model selection: segmentation metrics on whole volumes through the inferer,
+ * or the mean of a step node over the validation split; the selected value decides `best` and
+ * early stopping.
+ */
+export class Selection {
+  lastValidation: Record<string, unknown> | null = null;
+  readonly bestView: BestView = {};
+  private loader?: DataLoader;
+
+  constructor(
+    private readonly o: {
+      rt: StageRuntime;
+      config: ValidateConfig | undefined;
+      metricName: string;
+      metrics: Metric[];
+      inferer?: Inferer;
+      model: Model;
+      graph: StepGraph;
+      dataset: Dataset;
+      batchSize: number;
+      valSplit: string;
+      /** opens the validation loader on first use */
+      openLoader: () => DataLoader;
+      /** predicts a batch of windows, possibly on model replicas (then `concurrency` > 1) */
+      predictor: (x: tf.Tensor) => tf.Tensor | Promise<tf.Tensor>;
+      concurrency: number;
+      /** called when a new best is found (writes the `best` checkpoint) */
+      onBest: () => Promise<void>;
+    },
+  ) {}
+
+  /** validate, log, update `state`; returns true when early stopping says stop */
+  async run(state: LoopState): Promise<boolean> {
+    const { rt, config: sel, metricName, metrics } = this.o;
+    const v = metrics.some((m) => m.name === metricName) ? await this.segmentation(state) : await this.nodeMean();
+    const better = state.best === null || (sel!.select_best === "min" ? v < state.best : v > state.best);
+    rt.log({ epoch: state.epoch, iteration: state.iteration, [`val_${metricName}`]: v, best: better });
+    this.lastValidation = { ...this.lastValidation, iteration: state.iteration, [metricName]: v };
+    rt.logger.info(`validation ${metricName} = ${v.toPrecision(6)}${better ? " (best)" : ""}`);
+    if (better) {
+      state.best = v;
+      state.bestAt = state.iteration;
+      state.stale = 0;
+      await this.o.onBest();
+    } else state.stale += 1;
+    return !!sel!.early_stopping && state.stale >= sel!.early_stopping.patience;
+  }
+
+  async close(): Promise<void> {
+    await this.loader?.close();
+  }
+
+  private get data(): DataLoader {
+    this.loader ??= this.o.openLoader();
+    return this.loader;
+  }
+
+  /** sliding-window prediction of each validation volume; every metric logged, the selected one returned */
+  private async segmentation(state: LoopState): Promise<number> {
+    const { rt, config: sel, metricName, metrics } = this.o;
+    const { results, best, worst } = await segmentationValidation({
+      predictor: this.o.predictor,
+      concurrency: this.o.concurrency,
+      inferer: this.o.inferer,
+      metrics,
+      batches: this.data.batches({ batchSize: 1, shuffle: false, epoch: 0, keys: [sel!.image_key, sel!.label_key] }),
+      imageKey: sel!.image_key,
+      labelKey: sel!.label_key,
+    });
+    // per-class keys are class values unless the metric names them: use the dataset's class names
+    const names = this.o.dataset.labels;
+    if (names) {
+      for (const r of results.values()) {
+        if (r.detail) r.detail = Object.fromEntries(Object.entries(r.detail).map(([k, v]) => [names[k] ?? k, v]));
+      }
+    }
+    const record: Record<string, unknown> = { epoch: state.epoch, iteration: state.iteration };
+    for (const [name, r] of results) {
+      record[`val_${name}`] = r.value;
+      if (r.detail) record[`val_${name}_per_class`] = r.detail;
+    }
+    rt.log(record);
+    this.lastValidation = record;
+    const v = results.get(metricName)?.value ?? Number.NaN;
+    const bv = this.bestView;
+    const isBest = bv.value === undefined || (sel!.select_best === "min" ? v < bv.value : v > bv.value);
+    if (isBest)
+      Object.assign(bv, { value: v, caseBest: best, caseWorst: worst, perClass: results.get(metricName)?.detail });
+    rt.logger.info(`validation at epoch ${state.epoch}:\n${perClassTable(results)}`);
+    return v;
+  }
+
+  /** the mean of a step node over the validation split */
+  private async nodeMean(): Promise<number> {
+    const { rt, graph, model, metricName } = this.o;
+    let sum = 0;
+    let n = 0;
+    for await (const batch of this.data.batches({
+      batchSize: this.o.batchSize,
+      shuffle: false,
+      epoch: 0,
+      keys: graph.inputKeys,
+    })) {
+      const bs = Object.values(batch)[0]?.shape[0] ?? 1;
+      const v = tf.tidy(
+        () => graph.run(batch, { model }, { training: false, until: metricName }).get(metricName)!.dataSync()[0],
+      );
+      tf.dispose(Object.values(batch));
+      sum += v * bs;
+      n += bs;
+    }
+    if (n === 0)
+      throw new VoxelpipeError({
+        code: Codes.data,
+        message: `validation split "${this.o.valSplit}" is empty`,
+        hint: rt.where("validate"),
+      });
+    return sum / n;
+  }
+}
