@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseGridOption, parseSeeds, variants } from "../src/sweep/grid.js";
@@ -95,6 +95,81 @@ describe("voxelpipe sweep", () => {
     expect(readFileSync(join(sweepDir, "summary.csv"), "utf8").split("\n")[0]).toBe(
       "variant,stages.fit.optimizer.lr,fit.best_mean,fit.best_std,fit.best_n",
     );
+  });
+
+  it("a re-run after editing the pipeline runs the changed variants again (new numbers); unchanged ones stay skipped", async () => {
+    const dir = tmp();
+    const runs = join(dir, "runs");
+    const plugin = join(REPO, "plugins", "example");
+    const file = join(dir, "edited.yaml");
+    // each variant takes its lr from a var, so editing one var changes one variant only
+    const pipeline = (lrB: number) => `version: 1
+name: edited
+seed: 3
+plugins: [${plugin}]
+vars: { lr_a: 1.0e-3, lr_b: ${lrB} }
+stages:
+  fit:
+    kind: train
+    data: { type: SyntheticRegression, features: 3, train: 64, val: 32 }
+    model: { type: MLP, in_features: 3, hidden: [8] }
+    batch_size: 32
+    epochs: 2
+    step:
+      pred: { call: model, in: x }
+      loss: { call: { type: MSELoss }, in: [pred, y] }
+    optimizer: { type: Adam, lr: 1.0e-3 }
+    validate: { every: 1, metric: loss, select_best: min }
+`;
+    writeFileSync(file, pipeline(3e-3));
+    const args = [
+      "sweep",
+      file,
+      "--grid",
+      "stages.fit.optimizer.lr=${vars.lr_a},${vars.lr_b}",
+      "--metric",
+      "fit.best",
+      "--backend",
+      "cpu",
+      "--allow-plugin",
+      plugin,
+      "--runs-dir",
+      runs,
+    ];
+    const summary = () => {
+      const root = join(runs, "edited");
+      const sweep = readdirSync(root).find((d) => d.startsWith("sweep-"))!;
+      const j = JSON.parse(readFileSync(join(root, sweep, "summary.json"), "utf8"));
+      return j.rows.map((r: { metrics: Record<string, { mean: number }> }) => r.metrics["fit.best"].mean) as number[];
+    };
+    const first = await cli(args);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain("(2 run, 0 already finished)");
+    const [a0, b0] = summary();
+    expect(Number.isFinite(a0) && Number.isFinite(b0)).toBe(true);
+
+    const same = await cli(args);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toContain("(0 run, 2 already finished)");
+    expect(summary()).toEqual([a0, b0]);
+
+    writeFileSync(file, pipeline(3e-2));
+    const edited = await cli(args);
+    expect(edited.code, edited.stderr).toBe(0);
+    expect(edited.stdout).toContain("(1 run, 1 already finished)");
+    expect(edited.stderr).toMatch(/v00-lr=_vars\.lr_a_-seed3: finished earlier, skipped/);
+    expect(edited.stderr).toContain("stages.fit.optimizer.lr: 0.003 → 0.03");
+    const [a1, b1] = summary();
+    expect(a1).toBe(a0);
+    expect(b1).not.toBe(b0);
+    // the changed variant got a new run directory; the old one is kept
+    const sweep = readdirSync(join(runs, "edited")).find((d) => d.startsWith("sweep-"))!;
+    const variant = readdirSync(join(runs, "edited", sweep)).find((v) => v.startsWith("v01"))!;
+    expect(readdirSync(join(runs, "edited", sweep, variant, "edited", "fit"))).toHaveLength(2);
+
+    const again = await cli(args);
+    expect(again.stdout).toContain("(0 run, 2 already finished)");
+    expect(summary()).toEqual([a1, b1]);
   });
 
   it("validates every variant before running any", async () => {

@@ -17,6 +17,7 @@ import {
 import { builtinRegistries } from "../registries.js";
 import { Report } from "../report/page.js";
 import { runPipeline } from "../run/executor.js";
+import { allReusable } from "../run/reuse.js";
 import { removeEmptyRunDirs, runDirMark } from "../run/run-dir.js";
 import { describeAssignment, type SweepSpec, sweepKey, type Variant, variants } from "./grid.js";
 
@@ -54,14 +55,6 @@ export interface SweepResult {
   rows: SweepRow[];
 }
 
-/** a finished variant has every stage's outputs.json */
-function finished(dir: string, stages: string[], pipeline: string): boolean {
-  return stages.every((s) => {
-    const root = join(dir, pipeline, s);
-    return existsSync(root) && readdirSync(root).some((d) => existsSync(join(root, d, "outputs.json")));
-  });
-}
-
 /** `<stage>.<path>`: a number inside the JSON artifact (train: summary, evaluate: report) of the stage's latest run */
 export function readMetric(dir: string, pipeline: string, metric: string): number | null {
   const [stage, ...rest] = metric.split(".");
@@ -91,7 +84,8 @@ function stats(values: (number | null)[]): { mean: number | null; std: number | 
 
 /**
  * Run every variant of a sweep in its own runs folder. Every variant is validated before the first
- * one starts; a variant whose stages all finished is skipped, an interrupted one resumes; the
+ * one starts; a variant whose stages all finished with the configuration compiled now (run
+ * fingerprints) is skipped, an interrupted one resumes, a changed one runs again; the
  * summary (mean ± std over seeds) is written as markdown, CSV and JSON.
  */
 export async function runSweep(o: SweepOptions): Promise<SweepResult> {
@@ -99,7 +93,6 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   // validate everything first: one problem anywhere stops the sweep before any compute
   const problems: Diagnostic[] = [];
   let name = "";
-  let stageNames: string[] = [];
   let first: CompiledPipeline | undefined;
   for (const v of all) {
     const r = await compilePipeline(o.file, {
@@ -111,7 +104,6 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     else {
       first ??= r.pipeline;
       name = r.pipeline.name;
-      stageNames = r.pipeline.order;
     }
   }
   if (problems.length) throw new VoxelpipeError(problems);
@@ -129,22 +121,27 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const failed: SweepFailure[] = [];
   for (const [i, v] of all.entries()) {
     const vdir = join(dir, v.id);
-    if (finished(vdir, stageNames, name)) {
-      skipped.push(v.id);
-      o.logger.info(`[${i + 1}/${all.length}] ${v.id}: finished earlier, skipped`);
-      continue;
-    }
-    o.logger.info(`[${i + 1}/${all.length}] ${v.id}: ${describeAssignment(v.assignment)} seed ${v.seed}`);
     // one failing variant is recorded and the sweep goes on
     const mark = runDirMark();
     try {
       const registries = builtinRegistries();
       const r = await compilePipeline(o.file, { overrides: [...o.sets, ...v.overrides], registries, ...o.load });
       if (!r.pipeline) throw new VoxelpipeError(r.diagnostics);
+      // skipped only when every stage finished with this very configuration (its fingerprint): a
+      // pipeline edited since, or changed inputs, run the variant again
+      if (existsSync(vdir) && allReusable(r.pipeline, registries, vdir)) {
+        skipped.push(v.id);
+        o.logger.info(`[${i + 1}/${all.length}] ${v.id}: finished earlier, skipped`);
+        continue;
+      }
+      o.logger.info(`[${i + 1}/${all.length}] ${v.id}: ${describeAssignment(v.assignment)} seed ${v.seed}`);
       await runPipeline(r.pipeline, registries, {
         runsDir: vdir,
         backend: o.backend,
+        // finished matching stages are reused, interrupted ones resume; a stage whose
+        // configuration changed starts a new run directory (its latest run is what the summary reads)
         resume: existsSync(vdir),
+        onChange: "new",
         logger: o.logger.child(v.id),
       });
       ran.push(v.id);
