@@ -3,11 +3,14 @@
  * Data-loading throughput: BTCV deterministic preprocessing of a real CT and the SSL random chain on
  * 96³ crops, in the main thread and with worker threads. Build first: `npx tsc -p packages/runner`
  * (and its dependencies). Usage: node bench/preprocess.mjs [--volumes N] [--epochs E] [--workers W]
- * Prints a table (volumes/s, MB/s of output, peak RSS); asserts nothing.
+ * Prints a table (volumes/s, MB/s of output, CPU time, peak RSS); asserts nothing.
  *
  * MONAI 1.4 reference (2 threads): deterministic part 2.66 s per volume, output 243×193×168;
- * SSL random chain 24 ms per volume.
+ * SSL random chain 24 ms per volume. MONAI itself is not needed: when `python3 -c "import numpy"` works
+ * (or $PYTHON), the same SSL random chain re-implemented in numpy with MONAI's draws and array work
+ * (bench/ssl_chain_numpy.py) runs in the same benchmark run, on the same input shape, and is compared.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -124,6 +127,7 @@ async function measure(list, config, epochs) {
   const timed = [];
   for (const epoch of epochs) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage(); // the whole process: worker threads and GC included
     let n = 0;
     let bytes = 0;
     for await (const { samples } of loader.items(epoch)) {
@@ -132,7 +136,8 @@ async function measure(list, config, epochs) {
       outShape ||= samples[0].image.shape.join("×");
       sample();
     }
-    timed.push({ epoch, s: (performance.now() - t0) / 1000, n, bytes });
+    const c = process.cpuUsage(c0);
+    timed.push({ epoch, s: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6, n, bytes });
   }
   await loader.close();
   return { timed, peak, startup };
@@ -142,11 +147,13 @@ function row(what, mode, t, peakRss, startup) {
   const n = t.reduce((a, x) => a + x.n, 0);
   const s = t.reduce((a, x) => a + x.s, 0);
   const mb = t.reduce((a, x) => a + x.bytes, 0) / 1e6;
+  const cpu = t.reduce((a, x) => a + x.cpu, 0);
   rows.push({
     what,
     mode,
     volumes: n,
     "s/volume": (s / n).toFixed(3),
+    "cpu s/volume": (cpu / n).toFixed(3),
     "volumes/s": (n / s).toFixed(2),
     "MB/s": (mb / s).toFixed(1),
     "peak RSS MB": (peakRss / 1e6).toFixed(0),
@@ -166,7 +173,50 @@ for (const workers of [0, WORKERS]) {
   row("SSL random chain (cached prefix)", mode, full.timed.slice(1), full.peak, full.startup);
 }
 clearInterval(timer);
+
+/** The numpy re-implementation of MONAI's SSL random chain (bench/ssl_chain_numpy.py), same input shape. */
+function numpyChain() {
+  const py = process.env.PYTHON ?? "python3";
+  if (spawnSync(py, ["-c", "import numpy"], { stdio: "ignore" }).status !== 0) return null;
+  const shape = (outShape || "243×193×168").split("×");
+  const r = spawnSync(
+    py,
+    [join(REPO, "bench/ssl_chain_numpy.py"), "--shape", ...shape, "--volumes", String(VOLUMES * EPOCHS)],
+    {
+      encoding: "utf8",
+    },
+  );
+  if (r.status !== 0) {
+    console.log(`numpy SSL chain failed: ${r.stderr.trim().split("\n").pop()}`);
+    return null;
+  }
+  return JSON.parse(r.stdout.trim().split("\n").pop());
+}
+const np = numpyChain();
+if (np) {
+  rows.push({
+    what: `SSL random chain, numpy ${np.numpy} (MONAI-equivalent)`,
+    mode: "main thread",
+    volumes: np.volumes,
+    "s/volume": (np.ms_per_volume / 1000).toFixed(3),
+    "cpu s/volume": (np.cpu_ms_per_volume / 1000).toFixed(3),
+    "volumes/s": (1000 / np.ms_per_volume).toFixed(2),
+    "MB/s": "-",
+    "peak RSS MB": "-",
+    "worker start s": "-",
+  });
+}
 console.log(
   `deterministic output ${outShape || "?"} (MONAI: 243×193×168, 2.66 s/volume; SSL random chain 24 ms/volume)`,
 );
 console.table(rows);
+const ours = rows.find((r) => r.what.startsWith("SSL random chain (cached") && r.mode === "main thread");
+if (np && ours) {
+  const wall = np.ms_per_volume / 1000 / Number(ours["s/volume"]);
+  const cpu = np.cpu_ms_per_volume / 1000 / Number(ours["cpu s/volume"]);
+  console.log(
+    `SSL random chain, main thread, throughput vs numpy (MONAI-equivalent): ${wall.toFixed(2)}× (wall), ${cpu.toFixed(2)}× (CPU time)`,
+  );
+} else {
+  console.log("SSL random chain: numpy comparison skipped (python3 with numpy not found; set $PYTHON)");
+}

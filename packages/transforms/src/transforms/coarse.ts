@@ -18,7 +18,7 @@ import {
   streamSource,
 } from "./base.js";
 import { randomPatchStart } from "./rand-crop.js";
-import { argError, derive, presentKeys, type Shape3, volumeAt } from "./sample.js";
+import { allocLike, argError, derive, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
 export interface Hole {
   /** requested size (before clipping to the image), as MONAI draws it */
@@ -52,24 +52,38 @@ export function sampleHoles(rng: RandomState, dims: ArrayLike<number>, spec: Hol
   return out;
 }
 
-/** Visit the flat indices of a hole in C order for channel c (channel-last storage). */
-function forEachInHole(v: Volume, h: Hole, c: number, fn: (flat: number) => void): void {
-  const [, n1, n2] = v.shape;
-  const C = v.channels;
-  for (let i = h.start[0]; i < h.start[0] + h.extent[0]; i++) {
-    for (let j = h.start[1]; j < h.start[1] + h.extent[1]; j++) {
-      let p = ((i * n1 + j) * n2 + h.start[2]) * C + c;
-      for (let k = 0; k < h.extent[2]; k++, p += C) fn(p);
+/**
+ * min and max of the image as the plain compare loop gives them (`if (x < lo) lo = x`, likewise hi):
+ * NaNs ignored and, when an end is zero, the first zero seen (its sign kept). A Math.min/Math.max
+ * pass (much faster in V8) finds the same values unless it meets a NaN; a zero end is replaced by the
+ * first zero of the image; with NaNs the compare loop decides.
+ */
+export function minMax(a: ArrayLike<number>): [number, number] {
+  const n = a.length;
+  if (n > 0) {
+    let lo = a[0];
+    let hi = lo;
+    for (let i = 1; i < n; i++) {
+      const x = a[i];
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
+    if (!Number.isNaN(lo) && !Number.isNaN(hi)) {
+      if (lo === 0 || hi === 0) {
+        let i = 0;
+        while (a[i] !== 0) i++;
+        if (lo === 0) lo = a[i];
+        if (hi === 0) hi = a[i];
+      }
+      return [lo, hi];
     }
   }
-}
-
-function minMax(a: ArrayLike<number>): [number, number] {
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] < lo) lo = a[i];
-    if (a[i] > hi) hi = a[i];
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
   }
   return [lo, hi];
 }
@@ -80,7 +94,8 @@ export type FillValue = number | [number, number] | null;
 /**
  * MONAI RandCoarseDropout._transform_holes. dropoutHoles=true fills each box (inner cutout);
  * false fills everything and copies the boxes' original values back (outer cutout). Uniform fills
- * are drawn from `rng` per voxel in MONAI's order. Output keeps the input dtype (float32 images).
+ * are drawn from `rng` per voxel in MONAI's order (per hole, channel-major, C order within the box:
+ * one batched `fillUniform` per box row). Output keeps the input dtype (float32 images).
  */
 export function coarseDropout(
   v: Volume,
@@ -91,43 +106,131 @@ export function coarseDropout(
 ): Volume {
   const range: [number, number] | null = fill === null ? minMax(v.data) : Array.isArray(fill) ? fill : null;
   const C = v.channels;
+  const [, n1, n2] = v.shape;
+  const src = v.data;
   if (dropoutHoles) {
-    const data = v.data.slice();
+    const data = src.slice();
     for (const h of holes) {
+      const [s0, s1, s2] = h.start;
+      const [e0, e1, e2] = h.extent;
       for (let c = 0; c < C; c++) {
-        forEachInHole(v, h, c, (p) => {
-          data[p] = range ? rng.uniform(range[0], range[1]) : (fill as number);
-        });
+        for (let i = s0; i < s0 + e0; i++) {
+          for (let j = s1; j < s1 + e1; j++) {
+            const p = ((i * n1 + j) * n2 + s2) * C + c;
+            if (range) rng.fillUniform(data, range[0], range[1], p, e2, C);
+            else for (let k = 0, q = p; k < e2; k++, q += C) data[q] = fill as number;
+          }
+        }
       }
     }
     return derive(v, { data });
   }
-  const data = v.data.slice();
-  if (range) {
-    const n = v.shape[0] * v.shape[1] * v.shape[2];
-    for (let c = 0; c < C; c++) for (let i = 0; i < n; i++) data[i * C + c] = rng.uniform(range[0], range[1]);
-  } else {
+  // outer cutout: every voxel is overwritten, so a fresh array (no copy of the input)
+  const data = allocLike(src, src.length);
+  const n0 = v.shape[0];
+  if (!range) {
     data.fill(fill as number);
+    const row = n2 * C;
+    for (const h of holes) {
+      const [s0, s1, s2] = h.start;
+      const [e0, e1, e2] = h.extent;
+      for (let i = s0; i < s0 + e0; i++) {
+        for (let j = s1; j < s1 + e1; j++) {
+          const p = (i * n1 + j) * row + s2 * C;
+          for (let q = p; q < p + e2 * C; q++) data[q] = src[q];
+        }
+      }
+    }
+    return derive(v, { data });
   }
-  for (const h of holes)
-    for (let c = 0; c < C; c++)
-      forEachInHole(v, h, c, (p) => {
-        data[p] = v.data[p];
-      });
+  // MONAI draws uniform noise for the whole image (channel-major, C order), then copies the boxes'
+  // original values back. Per image row, the union of the boxes crossing it is a few merged
+  // [from, to) runs: their voxels take the original values and their draws are skipped (the stream
+  // advances exactly as if drawn); the rest of the row is filled with the draws in order.
+  const [lo, hi] = range;
+  const runs = new Int32Array(2 * holes.length + 2);
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < n0; i++) {
+      for (let j = 0; j < n1; j++) {
+        const nr = rowRuns(holes, i, j, runs);
+        const p0 = (i * n1 + j) * n2 * C + c;
+        let k = 0;
+        for (let r = 0; r < nr; r += 2) {
+          const from = runs[r];
+          const to = runs[r + 1];
+          if (from > k) rng.fillUniform(data, lo, hi, p0 + k * C, from - k, C);
+          rng.skipDoubles(to - from);
+          for (let q = p0 + from * C; q < p0 + to * C; q += C) data[q] = src[q];
+          k = to;
+        }
+        if (k < n2) rng.fillUniform(data, lo, hi, p0 + k * C, n2 - k, C);
+      }
+    }
+  }
   return derive(v, { data });
 }
 
-/** MONAI RandCoarseShuffle._transform_holes: per hole, per channel, numpy shuffle of the C-order box. */
+/**
+ * The union of the holes' [start, start + extent) along the last axis over image row (i, j), as sorted,
+ * merged [from, to) pairs written to `runs`; returns the number of entries (2 per run).
+ */
+function rowRuns(holes: Hole[], i: number, j: number, runs: Int32Array): number {
+  let n = 0;
+  for (const h of holes) {
+    if (i < h.start[0] || i >= h.start[0] + h.extent[0] || j < h.start[1] || j >= h.start[1] + h.extent[1]) continue;
+    const from = h.start[2];
+    const to = from + h.extent[2];
+    if (to <= from) continue;
+    // insertion by start, then merge with overlapping / touching neighbours
+    let r = n;
+    while (r > 0 && runs[r - 2] > from) {
+      runs[r] = runs[r - 2];
+      runs[r + 1] = runs[r - 1];
+      r -= 2;
+    }
+    runs[r] = from;
+    runs[r + 1] = to;
+    n += 2;
+  }
+  let m = 0;
+  for (let r = 0; r < n; r += 2) {
+    if (m > 0 && runs[r] <= runs[m - 1]) {
+      if (runs[r + 1] > runs[m - 1]) runs[m - 1] = runs[r + 1];
+    } else {
+      runs[m] = runs[r];
+      runs[m + 1] = runs[r + 1];
+      m += 2;
+    }
+  }
+  return m;
+}
+
+/**
+ * MONAI RandCoarseShuffle._transform_holes: per hole, per channel, numpy shuffle of the C-order box
+ * (gathered into a scratch array of the image's dtype, shuffled, scattered back).
+ */
 export function coarseShuffle(v: Volume, holes: Hole[], rng: RandomState): Volume {
   const data = v.data.slice();
-  const work = { data, shape: v.shape, channels: v.channels } as Volume;
+  const C = v.channels;
+  const [, n1, n2] = v.shape;
   for (const h of holes) {
-    for (let c = 0; c < v.channels; c++) {
-      const idx: number[] = [];
-      forEachInHole(work, h, c, (p) => idx.push(p));
-      const vals = idx.map((p) => data[p]);
-      rng.shuffle(vals);
-      for (let t = 0; t < idx.length; t++) data[idx[t]] = vals[t];
+    const [s0, s1, s2] = h.start;
+    const [e0, e1, e2] = h.extent;
+    const box = allocLike(data, e0 * e1 * e2);
+    for (let c = 0; c < C; c++) {
+      let t = 0;
+      for (let i = s0; i < s0 + e0; i++) {
+        for (let j = s1; j < s1 + e1; j++) {
+          for (let k = 0, q = ((i * n1 + j) * n2 + s2) * C + c; k < e2; k++, q += C) box[t++] = data[q];
+        }
+      }
+      rng.shuffle(box);
+      t = 0;
+      for (let i = s0; i < s0 + e0; i++) {
+        for (let j = s1; j < s1 + e1; j++) {
+          for (let k = 0, q = ((i * n1 + j) * n2 + s2) * C + c; k < e2; k++, q += C) data[q] = box[t++];
+        }
+      }
     }
   }
   return derive(v, { data });
