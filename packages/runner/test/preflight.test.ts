@@ -4,7 +4,7 @@ import { compilePipeline } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
 import { builtinRegistries } from "../src/registries.js";
 import { preflight } from "../src/run/preflight.js";
-import { REPO, tmp } from "./helpers.js";
+import { cli, REPO, tmp } from "./helpers.js";
 
 const PIPELINE = join(REPO, "pipelines", "unetr-btcv-finetune.yaml");
 
@@ -67,5 +67,43 @@ describe("preflight: what a run would only find out late is reported before any 
         .split("\n")
         .findIndex((l) => l.includes("type: Datalist")) + 1;
     expect(ds[0].loc?.line).toBe(line);
+  });
+  it("voxelpipe validate runs these checks: data files (unless --no-data-checks) and the constraints (always)", async () => {
+    const dir = tmp();
+    mkdirSync(join(dir, "imagesTr"));
+    writeFileSync(join(dir, "imagesTr", "a.nii.gz"), "");
+    const dl = join(dir, "dataset.json");
+    writeFileSync(
+      dl,
+      JSON.stringify({ training: [{ image: "imagesTr/a.nii.gz" }, { image: "imagesTr/b.nii.gz" }] }, null, 1),
+    );
+    const file = join("pipelines", "preprocess-synth.yaml");
+    const missing = JSON.parse((await cli(["validate", file, "--set", `vars.datalist=${dl}`, "--json"])).stdout);
+    expect(missing.ok).toBe(false);
+    const at = missing.errors.find((e: { path: string }) => e.path === "training[1].image");
+    expect(at).toMatchObject({ code: "VP210", file: dl, line: 7, col: 13 });
+    expect(at.message).toContain(`file not found: ${join(dir, "imagesTr", "b.nii.gz")}`);
+    const skipped = await cli(["validate", file, "--set", `vars.datalist=${dl}`, "--no-data-checks"]);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(skipped.stdout).toContain("ok (1 stage: preprocess) (data files not checked)");
+    writeFileSync(join(dir, "imagesTr", "b.nii.gz"), "");
+    const ok = await cli(["validate", file, "--set", `vars.datalist=${dl}`]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe(`${file}: ok (1 stage: preprocess)\n`);
+
+    // cross-component constraints are checked with or without data checks, located in the override
+    for (const flags of [[], ["--no-data-checks"]]) {
+      const r = await cli([
+        "validate",
+        join("pipelines", "demo.yaml"),
+        "--set",
+        "stages.finetune.step.loss.call.weight=[1, 1, 1]",
+        ...flags,
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("error[VP111]: DiceCELoss has 3 class weights, the model (UNETR) has out_channels 14");
+      expect(r.stderr).toContain("--> --set #1");
+      expect(r.stderr).toContain("1 problem found");
+    }
   });
 });

@@ -28,6 +28,7 @@ import { Command, CommanderError, Option } from "commander";
 import { stringify } from "yaml";
 import { builtinRegistries } from "../registries.js";
 import { runPipeline } from "../run/executor.js";
+import { preflight } from "../run/preflight.js";
 import { removeEmptyRunDirs, runDirMark, writeError } from "../run/run-dir.js";
 import { addLoadFlags, intArg, type LoadFlags, loadOptions } from "./args.js";
 import { argRows, table } from "./describe.js";
@@ -111,15 +112,35 @@ export function buildProgram(io: CliIO): Command {
   addLoadFlags(
     program
       .command("validate")
-      .description("check a pipeline (structure, components, arguments, references, stage graph) without running it"),
+      .description(
+        "check a pipeline without running it: structure, components, arguments, references, stage graph, then what a run would check before its first stage (data files, loss weights / num_classes / roi vs the model)",
+      ),
   )
     .argument("<pipeline>", "pipeline YAML file")
     .option("--set <path=value>", "override a config value; repeatable", collect, [])
+    .option(
+      "--no-data-checks",
+      "skip the data file checks (datalists exist and parse, the images they list exist, init checkpoints exist), e.g. on a machine without the data",
+    )
     .option("--json", "print the result as JSON", false)
-    .action(async (file: string, o: { set: string[]; json: boolean } & LoadFlags) => {
+    .action(async (file: string, o: { set: string[]; json: boolean; dataChecks: boolean } & LoadFlags) => {
       const p = await compileOrReport(file, o.set, builtinRegistries(), io, o.json, o);
+      // the run's preflight: cross-component constraints always, data files unless --no-data-checks
+      const problems = [
+        ...(o.dataChecks
+          ? (await preflight(p, p.order, { constraints: false })).map((d) => ({
+              ...d,
+              hint: `${d.hint ? `${d.hint}; ` : ""}to check everything but data files: voxelpipe validate --no-data-checks`,
+            }))
+          : []),
+        ...(await preflight(p, p.order, { data: false })),
+      ];
+      if (problems.length) throw new ReportedDiagnostics(problems, p.texts, o.json);
       if (o.json) io.out(JSON.stringify(diagnosticsToJson([], io.cwd)));
-      else io.out(`${file}: ok (${p.order.length} stage${p.order.length === 1 ? "" : "s"}: ${p.order.join(" → ")})`);
+      else
+        io.out(
+          `${file}: ok (${p.order.length} stage${p.order.length === 1 ? "" : "s"}: ${p.order.join(" → ")})${o.dataChecks ? "" : " (data files not checked)"}`,
+        );
     });
 
   addLoadFlags(

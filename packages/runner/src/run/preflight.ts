@@ -23,8 +23,15 @@ import { checkDatalistFiles, loadDecathlonDatalist } from "@voxelpipe/transforms
  *   the background when include_background is false), metric num_classes vs out_channels, the
  *   validation inferer's roi_size vs the model's img_size.
  * Problems are diagnostics located at the config value (file:line:col) or inside the datalist.
+ * `data: false` leaves out the file checks (datalists, listed images, init checkpoints): for
+ * `voxelpipe validate --no-data-checks` on a machine without the data.
  */
-export async function preflight(p: CompiledPipeline, stages: readonly string[] = p.order): Promise<Diagnostic[]> {
+export async function preflight(
+  p: CompiledPipeline,
+  stages: readonly string[] = p.order,
+  opts: PreflightOptions = {},
+): Promise<Diagnostic[]> {
+  const { data = true, constraints = true } = opts;
   const out: Diagnostic[] = [];
   const checked = new Set<string>();
   const at = (path: (string | number)[]) => p.locs.nearest(path)?.value;
@@ -43,7 +50,7 @@ export async function preflight(p: CompiledPipeline, stages: readonly string[] =
     if (!stage) continue;
     const base: (string | number)[] = ["stages", name];
     // ---- data files
-    for (const { entry, path } of components(stage.config, base, deref)) {
+    for (const { entry, path } of data ? components(stage.config, base, deref) : []) {
       if (!isType(entry, "Datalist") || typeof entry.datalist !== "string" || isReference(entry.datalist)) continue;
       const file = resolve(p.baseDir, entry.datalist);
       if (checked.has(file)) continue;
@@ -78,7 +85,7 @@ export async function preflight(p: CompiledPipeline, stages: readonly string[] =
       }
     }
     // ---- init checkpoints given as plain paths (an upstream output is checked when it is made)
-    for (const { entry, path } of components(stage.config, base, deref)) {
+    for (const { entry, path } of data ? components(stage.config, base, deref) : []) {
       const init = deref(entry.init);
       const from = isPlainObject(init) ? init.from : undefined;
       if (typeof from !== "string" || isReference(from) || stage.needs.length) continue;
@@ -92,9 +99,16 @@ export async function preflight(p: CompiledPipeline, stages: readonly string[] =
           hint: "relative paths resolve against the pipeline file's directory; or take it from a stage: @stages.<s>.outputs.best",
         });
     }
-    if (stage.kind === "train") out.push(...trainChecks(stage.config, base, deref, at));
+    if (constraints && stage.kind === "train") out.push(...trainChecks(stage.config, base, deref, at));
   }
   return out;
+}
+
+export interface PreflightOptions {
+  /** check data files: datalists exist and parse, listed images exist, init checkpoints exist (default true) */
+  data?: boolean;
+  /** check cross-component constraints of train stages (default true) */
+  constraints?: boolean;
 }
 
 /** throw every preflight problem at once */
