@@ -11,6 +11,7 @@ import {
   runContainer,
   selectBackend,
 } from "@voxelpipe/core";
+import { readNifti, writeNifti } from "@voxelpipe/transforms";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
 import { builtinRegistries } from "../src/registries.js";
@@ -56,6 +57,27 @@ async function expectRendersInChromium(file: string): Promise<void> {
   expect(dom).toContain("<svg");
 }
 
+/** the same image stored LPS: i and j reversed, the affine's first two columns negated (same world positions) */
+function lpsCopy<V extends { data: ArrayLike<number>; shape: number[]; channels: number; affine: ArrayLike<number> }>(
+  v: V,
+): V {
+  const [n0, n1, n2] = v.shape;
+  const C = v.channels;
+  const data = new (v.data.constructor as new (n: number) => Float32Array)(v.data.length);
+  for (let i = 0; i < n0; i++)
+    for (let j = 0; j < n1; j++)
+      for (let k = 0; k < n2; k++)
+        for (let c = 0; c < C; c++)
+          data[(((n0 - 1 - i) * n1 + (n1 - 1 - j)) * n2 + k) * C + c] = v.data[((i * n1 + j) * n2 + k) * C + c];
+  const a = Float64Array.from(v.affine);
+  for (let r = 0; r < 3; r++) {
+    a[r * 4 + 3] += a[r * 4] * (n0 - 1) + a[r * 4 + 1] * (n1 - 1);
+    a[r * 4] = -a[r * 4];
+    a[r * 4 + 1] = -a[r * 4 + 1];
+  }
+  return { ...v, data, affine: a };
+}
+
 function outputsOf(runs: string, stage: string): Record<string, string> {
   const root = join(runs, "tiny-e2e", stage);
   const dir = readdirSync(root).sort().pop()!;
@@ -91,6 +113,64 @@ describe("end to end: synth → SSL → transfer → fine-tune → infer → eva
 
     const preds = readdirSync(outputsOf(runs, "predict").predictions);
     expect(preds.sort()).toEqual(["case_0006_seg.nii.gz", "case_0007_seg.nii.gz"]);
+
+    // inference fits its training geometry: the checkpoint records the training chain's Orientation,
+    // and an LPS copy of a case gets the RAS original's labels (the chain reorients both to RAS)
+    const best = outputsOf(runs, "finetune").best;
+    expect(JSON.parse((await readSafetensors(best)).metadata.voxelpipe).geometry).toEqual({ axcodes: "RAS" });
+    const datalist = JSON.parse(readFileSync(outputsOf(runs, "data").datalist, "utf8"));
+    const ct = join(dirname(outputsOf(runs, "data").datalist), datalist.test[0].image);
+    const inDir = join(tmp(), "in");
+    const ras = await readNifti(ct);
+    await writeNifti(join(inDir, "ras.nii.gz"), ras);
+    await writeNifti(join(inDir, "lps.nii.gz"), lpsCopy(ras));
+    const agreement = async (sets: string[]) => {
+      const out = join(tmp(), "out");
+      const inf = await cli([
+        "infer",
+        TINY,
+        "--checkpoint",
+        best,
+        "--input",
+        inDir,
+        "--output",
+        out,
+        "--runs-dir",
+        runs,
+        "--backend",
+        "wasm",
+        ...sets,
+      ]);
+      expect(inf.code, inf.stderr).toBe(0);
+      const a = await readNifti(join(out, "ras_seg.nii.gz"));
+      const b = await readNifti(join(out, "lps_seg.nii.gz"));
+      expect([...b.affine].map((x) => x + 0)).toEqual([...lpsCopy(ras).affine].map((x) => x + 0)); // -0 → 0
+      const back = lpsCopy(b).data; // LPS → RAS grid again
+      let fg = 0;
+      let same = 0;
+      for (let i = 0; i < a.data.length; i++) {
+        if (a.data[i] === 0 && back[i] === 0) continue;
+        fg++;
+        if (a.data[i] === back[i]) same++;
+      }
+      expect(fg).toBeGreaterThan(0.05 * a.data.length); // the model predicts organs, not only background
+      return { agree: same / fg, stderr: inf.stderr };
+    };
+    const fits = await agreement([]);
+    expect(fits.agree).toBe(1); // measured: exactly equal (the flip is exact, so is Orientation's)
+    expect(fits.stderr).not.toMatch(/orientation|Orientation/);
+    // without Orientation in the infer chain: warned about (against the checkpoint), and the labels differ
+    const bare = await agreement([
+      "--set",
+      "stages.finetune.transforms.val=[{type: LoadImage, keys: [image, label]}, {type: ScaleIntensityRange, keys: [image], a_min: -175, a_max: 250, b_min: 0.0, b_max: 1.0, clip: true}]",
+    ]);
+    expect(bare.stderr).toContain(
+      "the model was trained on RAS inputs (checkpoint geometry), the infer transforms have no Orientation",
+    );
+    expect(bare.stderr).toContain(
+      "lps: orientation after preprocessing is LPS, the checkpoint's training chain Orientation gives RAS",
+    );
+    expect(bare.agree).toBeLessThan(0.9); // measured: 0.36 of the foreground (1 with Orientation)
 
     // the transfer, exactly as the YAML declares it: every encoder tensor equal, the decoder untouched
     await selectBackend("cpu");

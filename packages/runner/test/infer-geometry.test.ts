@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expectedGeometry, geometryWarnings } from "../src/infer/geometry.js";
+import { chainMismatch, expectedGeometry, geometryWarnings } from "../src/infer/geometry.js";
 
 const vol = (affine: number[], original = affine) => ({
   data: new Float32Array(8),
@@ -39,5 +39,18 @@ describe("infer warns when an input's geometry after preprocessing is not what t
     expect(w).toHaveLength(2);
     expect(w[0]).toContain("orientation after preprocessing is LPS, the pipeline's Orientation gives RAS");
     expect(w[1]).toContain("spacing after preprocessing is 1×1×1 mm, the pipeline's Spacing gives 1.5×1.5×2 mm");
+  });
+  it("the checkpoint's training geometry against the infer chain: silent when equal, a warning per difference", () => {
+    const trained = { axcodes: "RAS", pixdim: [1.5, 1.5, 2], from: "checkpoint" as const };
+    expect(chainMismatch(trained, { axcodes: "RAS", pixdim: [1.5, 1.5, 2.001] })).toEqual([]);
+    expect(chainMismatch({ from: "checkpoint" }, {})).toEqual([]);
+    const w = chainMismatch(trained, { axcodes: "LPS" });
+    expect(w).toEqual([
+      "the model was trained on RAS inputs (checkpoint geometry), the infer transforms reorient to LPS: predictions may be wrong",
+      "the model was trained at 1.5×1.5×2 mm (checkpoint geometry), the infer transforms have no Spacing: predictions may be wrong",
+    ]);
+    expect(geometryWarnings("x", vol(LPS), trained)[0]).toContain(
+      "the checkpoint's training chain Orientation gives RAS",
+    );
   });
 });

@@ -17,7 +17,8 @@ import { invertSpatial, writeNifti } from "@voxelpipe/transforms";
 import { applyChain } from "../data/chain.js";
 import { niftiStem } from "../evaluate/pairing.js";
 import { Progress } from "../run/progress.js";
-import { expectedGeometry, geometryWarnings } from "./geometry.js";
+import { ModelReplicas } from "../train/replicas/pool.js";
+import { chainMismatch, expectedGeometry, geometryWarnings, trainedGeometry } from "./geometry.js";
 import { allowMissingKeys, datasetRecords, inputRecords } from "./inputs.js";
 import { imageOf, labelVolume, predictLogits, probabilityVolume } from "./predict.js";
 
@@ -94,7 +95,11 @@ async function infer(c: InferConfig, rt: StageRuntime): Promise<void> {
   const chain = firstRandom < 0 ? built : built.slice(0, firstRandom);
   if (firstRandom >= 0)
     rt.logger.info(`using the ${chain.length} deterministic transforms before the first random one`);
-  const geometry = expectedGeometry(entries.slice(0, chain.length), rt.deref);
+  // the grid the model was trained on: from its checkpoint when it records it, else the infer chain
+  const fromChain = expectedGeometry(entries.slice(0, chain.length), rt.deref);
+  const trained = c.checkpoint ? trainedGeometry(resolve(rt.baseDir, c.checkpoint)) : undefined;
+  if (trained) for (const w of chainMismatch(trained, fromChain)) rt.logger.warn(w);
+  const geometry = trained ?? fromChain;
 
   let records: Sample[];
   if (c.input) records = await inputRecords(resolve(rt.baseDir, c.input), c.split, c.image_key);
@@ -104,39 +109,60 @@ async function infer(c: InferConfig, rt: StageRuntime): Promise<void> {
   const outDir = c.output_dir ? resolve(rt.baseDir, c.output_dir) : join(rt.artifacts.dir, "predictions");
   mkdirSync(outDir, { recursive: true });
   const failed: string[] = [];
+  // sliding windows spread over model replicas on the other cores
+  const replicas =
+    inferer && rt.threads > 1
+      ? await ModelReplicas.start({
+          model,
+          count: Math.min(rt.threads, 8),
+          source: {
+            pipeline: rt.pipeline,
+            stage: rt.name,
+            backend: rt.backend,
+            backendThreads: 1,
+            checkpointing: false,
+          },
+          logger: rt.logger,
+          oomHint: `lower the inferer's sw_batch_size or use fewer threads (--threads) (${rt.where("inferer")})`,
+        })
+      : undefined;
   const progress = new Progress(rt.logger, records.length, { unit: "case", fields: ["case"] });
-  for (const [i, record] of records.entries()) {
-    const src = String(record[c.image_key]);
-    const name = niftiStem(src);
-    const started = Date.now();
-    try {
-      const [sample] = applyChain(record, chain, rt.rng, 0, i);
-      const image = imageOf(sample, c.image_key, name);
-      for (const w of geometryWarnings(name, image, geometry)) rt.logger.warn(w);
-      const logits = await predictLogits(model, inferer, image);
+  try {
+    for (const [i, record] of records.entries()) {
+      const src = String(record[c.image_key]);
+      const name = niftiStem(src);
+      const started = Date.now();
       try {
-        const applied = image.meta.applied ?? [];
-        const labels = invertSpatial(labelVolume(logits, image), applied, { mode: "nearest" });
-        const file = join(outDir, `${name}_${c.output_postfix}.nii.gz`);
-        await writeNifti(file, { ...labels, meta: { ...labels.meta, source: file } }, { dtype: "uint8" });
-        if (c.save_probabilities) {
-          const probs = invertSpatial(probabilityVolume(logits, image), applied, { mode: "bilinear" });
-          await writeNifti(join(outDir, `${name}_prob.nii.gz`), probs, { dtype: "float32" });
+        const [sample] = applyChain(record, chain, rt.rng, 0, i);
+        const image = imageOf(sample, c.image_key, name);
+        for (const w of geometryWarnings(name, image, geometry)) rt.logger.warn(w);
+        const logits = await predictLogits(model, inferer, image, replicas);
+        try {
+          const applied = image.meta.applied ?? [];
+          const labels = invertSpatial(labelVolume(logits, image), applied, { mode: "nearest" });
+          const file = join(outDir, `${name}_${c.output_postfix}.nii.gz`);
+          await writeNifti(file, { ...labels, meta: { ...labels.meta, source: file } }, { dtype: "uint8" });
+          if (c.save_probabilities) {
+            const probs = invertSpatial(probabilityVolume(logits, image), applied, { mode: "bilinear" });
+            await writeNifti(join(outDir, `${name}_prob.nii.gz`), probs, { dtype: "float32" });
+          }
+          rt.logger.info(
+            `[${i + 1}/${records.length}] ${basename(src)} → ${file} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+          );
+          rt.log({ case: name, file: basename(file) });
+        } finally {
+          logits.dispose();
         }
-        rt.logger.info(
-          `[${i + 1}/${records.length}] ${basename(src)} → ${file} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-        );
-        rt.log({ case: name, file: basename(file) });
-      } finally {
-        logits.dispose();
+      } catch (e) {
+        // one failing case is reported; the others still run
+        failed.push(name);
+        rt.logger.error(`[${i + 1}/${records.length}] ${src}: ${(e as Error).message}`);
+        rt.log({ case: name, error: (e as Error).message.split("\n")[0] });
       }
-    } catch (e) {
-      // one failing case is reported; the others still run
-      failed.push(name);
-      rt.logger.error(`[${i + 1}/${records.length}] ${src}: ${(e as Error).message}`);
-      rt.log({ case: name, error: (e as Error).message.split("\n")[0] });
+      progress.tick({ case: name });
     }
-    progress.tick({ case: name });
+  } finally {
+    await replicas?.close();
   }
   progress.done();
   rt.artifacts.publish("predictions", outDir);

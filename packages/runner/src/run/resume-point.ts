@@ -10,14 +10,18 @@ export interface LoopState {
 }
 
 /**
- * The loop state saved in a run's `checkpoints/last.safetensors` (`__metadata__.voxelpipe.state`),
- * read from the safetensors header only (8-byte length + JSON), never the tensors. Undefined when
- * the run has no checkpoint (or it carries no loop state): resuming starts from scratch.
+ * The `__metadata__.voxelpipe` JSON of a checkpoint (train/checkpoint.ts: component, args, state,
+ * geometry, ...), read from the safetensors header only (8-byte length + JSON), never the tensors.
+ * Undefined for a missing file, a foreign or torn one.
  */
-export function checkpointState(dir: string): LoopState | undefined {
-  const file = join(dir, LAST_CHECKPOINT);
+export function readCheckpointMeta(file: string): Record<string, unknown> | undefined {
   if (!existsSync(file)) return undefined;
-  const fd = openSync(file, "r");
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch {
+    return undefined;
+  }
   try {
     const len = Buffer.alloc(8);
     if (readSync(fd, len, 0, 8, 0) !== 8) return undefined;
@@ -26,14 +30,23 @@ export function checkpointState(dir: string): LoopState | undefined {
     const head = Buffer.alloc(n);
     if (readSync(fd, head, 0, n, 8) !== n) return undefined;
     const meta = JSON.parse(head.toString("utf8")).__metadata__?.voxelpipe;
-    const state = meta && JSON.parse(meta).state;
-    if (typeof state?.iteration !== "number" || typeof state?.epoch !== "number") return undefined;
-    return { epoch: state.epoch, iteration: state.iteration };
+    const parsed = typeof meta === "string" ? JSON.parse(meta) : undefined;
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? parsed : undefined;
   } catch {
     return undefined;
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The loop state saved in a run's `checkpoints/last.safetensors` (`__metadata__.voxelpipe.state`).
+ * Undefined when the run has no checkpoint (or it carries no loop state): resuming starts from scratch.
+ */
+export function checkpointState(dir: string): LoopState | undefined {
+  const state = readCheckpointMeta(join(dir, LAST_CHECKPOINT))?.state as Partial<LoopState> | undefined;
+  if (typeof state?.iteration !== "number" || typeof state?.epoch !== "number") return undefined;
+  return { epoch: state.epoch, iteration: state.iteration };
 }
 
 /**

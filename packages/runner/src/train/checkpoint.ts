@@ -1,12 +1,14 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type Model, type Optimizer, type StageRuntime, tf } from "@voxelpipe/core";
+import { isPlainObject, type Model, type Optimizer, type StageRuntime, tf } from "@voxelpipe/core";
 import { loadCheckpoint, saveCheckpoint } from "@voxelpipe/models";
+import { expectedGeometry } from "../infer/geometry.js";
 
 /**
  * `checkpoints/{last,best}.safetensors`: the model's checkpoint format (weights under their
  * parameter names + `{ component, args, versions }` metadata, so `init.from` and `voxelpipe infer`
- * read it) plus the optimizer state under `optimizer/<slot>` and the loop counters. Written
+ * read it; `geometry`: the Orientation axcodes / Spacing pixdim of the training chain, which infer
+ * warns against) plus the optimizer state under `optimizer/<slot>` and the loop counters. Written
  * atomically (temp file + rename), so a killed run never leaves a torn checkpoint. RNG state needs
  * no saving: every stream derives from (seed, stage, component, epoch, sample), so counters restore it.
  */
@@ -27,10 +29,13 @@ export class Checkpointer {
     const extra = new Map(
       Object.entries(opt.slots).map(([k, s]) => [`optimizer/${k}`, { dtype: "F32" as const, ...s }]),
     );
+    const transforms = this.rt.deref(this.rt.get("transforms"));
+    const chain = isPlainObject(transforms) ? this.rt.deref(transforms.train) : undefined;
+    const geometry = expectedGeometry(Array.isArray(chain) ? chain : [], this.rt.deref);
     await saveCheckpoint(
       this.path(which),
       this.model,
-      { component: String(type), args, state, optimizer_step: opt.step, lr: this.optimizer.lr },
+      { component: String(type), args, state, optimizer_step: opt.step, lr: this.optimizer.lr, geometry },
       extra,
     );
   }
