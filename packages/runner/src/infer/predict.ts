@@ -1,11 +1,24 @@
 import { type Inferer, isVolume, type Model, type Sample, tf, type Volume } from "@voxelpipe/core";
+import type { ModelReplicas } from "../train/replicas/pool.js";
 
-/** Whole-volume prediction of one preprocessed sample: [1, S0, S1, S2, C] logits through the inferer. */
-export async function predictLogits(model: Model, inferer: Inferer | undefined, image: Volume): Promise<tf.Tensor> {
+/**
+ * Whole-volume prediction of one preprocessed sample: [1, S0, S1, S2, C] logits through the inferer;
+ * with model replicas, the inferer's windows are predicted on them, several at once.
+ */
+export async function predictLogits(
+  model: Model,
+  inferer: Inferer | undefined,
+  image: Volume,
+  replicas?: ModelReplicas,
+): Promise<tf.Tensor> {
   const x = tf.tensor5d(Float32Array.from(image.data), [1, ...image.shape, image.channels]);
   try {
-    const predictor = (b: tf.Tensor) => model.apply(b, { training: false });
-    return inferer ? await inferer.infer(x, predictor) : tf.tidy(() => predictor(x));
+    const predictor = replicas
+      ? (b: tf.Tensor) => replicas.predict(b)
+      : (b: tf.Tensor) => model.apply(b, { training: false });
+    return inferer
+      ? await inferer.infer(x, predictor, { concurrency: replicas?.size ?? 1 })
+      : tf.tidy(() => model.apply(x, { training: false }));
   } finally {
     x.dispose();
   }

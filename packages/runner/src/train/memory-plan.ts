@@ -36,6 +36,8 @@ export interface PlanInput {
   model: Model;
   backend: string;
   batch: number;
+  /** model calls per sample in the step graph (SSL: two views) */
+  modelCalls: number;
   threads: number;
   /** optimizer state per parameter, in parameter-sized slots (Adam: 2) */
   optimizerSlots: number;
@@ -60,7 +62,13 @@ export function planExecution(o: PlanInput): ExecutionPlan {
   for (const v of o.model.params.values()) if (v.trainable) params += v.size * 4;
   const optimizer = o.optimizerSlots * params;
   const limit = backendLimit(o.backend);
-  const est = (ck: boolean): ModelMemory | undefined => o.model.memoryEstimate?.({ checkpointing: ck });
+  // each model call of the step graph keeps its own activations
+  const est = (ck: boolean): ModelMemory | undefined => {
+    const e = o.model.memoryEstimate?.({ checkpointing: ck });
+    if (!e) return undefined;
+    const k = Math.max(1, o.modelCalls);
+    return { saved: k * e.saved, workspace: e.workspace, fixed: k * (e.fixed ?? 0) };
+  };
   const canCheckpoint = typeof o.model.setGradientCheckpointing === "function";
   // a heap running passes of m samples holds the weights, the gradients (+ their running sum when
   // a batch has several passes) and m samples' activations; the thread that owns the optimizer

@@ -97,11 +97,17 @@ type CompiledNode =
   | { name: string; kind: "expr"; expr: Expr };
 
 export class StepGraph {
-  private constructor(readonly nodes: CompiledNode[]) {}
+  private constructor(
+    readonly nodes: CompiledNode[],
+    /** config path of the stage (`stages.fit`): errors name `stages.fit.step.<node>` */
+    readonly at = "",
+  ) {}
 
+  /** `at`: the stage's config path (`stages.<name>`), so diagnostics name the full path of a step node */
   static async compile(
     config: Record<string, StepNodeConfig>,
     buildLoss: (entry: unknown, name: string) => Promise<Loss>,
+    at = "",
   ): Promise<StepGraph> {
     const nodes: CompiledNode[] = [];
     for (const [name, n] of Object.entries(config)) {
@@ -116,7 +122,12 @@ export class StepGraph {
         }
       }
     }
-    return new StepGraph(nodes);
+    return new StepGraph(nodes, at);
+  }
+
+  /** config path of a step node: `stages.<stage>.step.<node>` */
+  nodePath(node: string): string {
+    return `${this.at ? `${this.at}.` : ""}step.${node}`;
   }
 
   /** names of nodes that produce scalars (losses and expressions): logged each step */
@@ -143,7 +154,7 @@ export class StepGraph {
         throw new VoxelpipeError({
           code: Codes.stepGraph,
           message: `step node "${node}" reads "${k}", which is neither a batch key (${Object.keys(batch).join(", ")}) nor an earlier node`,
-          path: `step.${node}`,
+          path: this.nodePath(node),
           got: JSON.stringify(k),
         });
       }
@@ -158,7 +169,7 @@ export class StepGraph {
         throw new VoxelpipeError({
           code: Codes.componentFailed,
           message: `${what} failed: ${String((e as Error)?.message ?? e).split("\n")[0]}`,
-          path: `step.${n.name}`,
+          path: this.nodePath(n.name),
           hint: "the inputs of this step node (shapes, dtypes, value ranges) may not be what the component expects",
         });
       }
@@ -170,7 +181,7 @@ export class StepGraph {
           throw new VoxelpipeError({
             code: Codes.stepGraph,
             message: `step node "${n.name}" calls model "${n.model}", which this stage did not build`,
-            path: `step.${n.name}`,
+            path: this.nodePath(n.name),
           });
         }
         const x = get(n.inputs[0], n.name);
@@ -186,7 +197,7 @@ export class StepGraph {
           throw new VoxelpipeError({
             code: Codes.componentFailed,
             message: `${what} returned ${out instanceof tf.Tensor ? `a tensor of shape [${out.shape.join(", ")}]` : typeof out}, not a scalar`,
-            path: `step.${n.name}`,
+            path: this.nodePath(n.name),
             expected: "a scalar tensor (shape [])",
             got: out instanceof tf.Tensor ? `shape [${out.shape.join(", ")}]` : String(out),
             hint: "a loss must reduce over the batch (e.g. reduction: mean)",

@@ -22,7 +22,7 @@ import { Checkpointer } from "./checkpoint.js";
 import { trainLoop } from "./loop.js";
 import { type ExecutionPlan, gb, planExecution } from "./memory-plan.js";
 import { objectiveReduction } from "./micro-batch.js";
-import { ReplicaStepRunner } from "./replicas/pool.js";
+import { ModelReplicas, ReplicaStepRunner } from "./replicas/pool.js";
 import { type LoopState, Selection } from "./selection.js";
 import { StepGraph } from "./step-graph.js";
 import { LocalStepRunner, type StepRunner } from "./step-runner.js";
@@ -56,7 +56,11 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
   const trainTf = await buildList<Transform>(c.transforms.train, "transform", "transforms.train");
   const valTf = await buildList<Transform>(c.transforms.val, "transform", "transforms.val");
   const model = await rt.build<Model>("model", "model");
-  const graph = await StepGraph.compile(c.step, (entry, name) => rt.buildEntry(entry, "loss", `step.${name}.call`));
+  const graph = await StepGraph.compile(
+    c.step,
+    (entry, name) => rt.buildEntry(entry, "loss", `step.${name}.call`),
+    `stages.${rt.name}`,
+  );
   if (!graph.nodes.some((n) => n.name === c.objective)) {
     throw new VoxelpipeError({
       code: Codes.stepGraph,
@@ -98,6 +102,7 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
     model,
     backend: rt.backend,
     batch: samplesPerBatch,
+    modelCalls: graph.nodes.filter((n) => n.kind === "model").length,
     threads: rt.threads,
     optimizerSlots: optimizerSlots(rt.get("optimizer")),
     microBatch: c.micro_batch,
@@ -114,10 +119,9 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
     reduction: "reduction" in split ? split.reduction : ("mean" as const),
   };
   const oomHint = `lower micro_batch or turn checkpointing on (${rt.where("micro_batch")}), or shrink the model or its input (${rt.where("model")})`;
-  const runner: StepRunner = plan.replicas
-    ? await ReplicaStepRunner.start({
+  const replicas = plan.replicas
+    ? await ModelReplicas.start({
         model,
-        spec,
         count: plan.replicas,
         source: {
           pipeline: rt.pipeline,
@@ -125,10 +129,14 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
           backend: rt.backend,
           backendThreads: Math.max(1, Math.floor(rt.threads / plan.replicas)),
           checkpointing: plan.checkpointing,
+          step: { objective: spec.objective, microBatch: spec.microBatch, reduction: spec.reduction },
         },
         logger: rt.logger,
         oomHint,
       })
+    : undefined;
+  const runner: StepRunner = replicas
+    ? new ReplicaStepRunner(replicas, spec)
     : new LocalStepRunner(model, spec, oomHint);
 
   // one loader per split for the whole run: its cache and workers outlive the epochs
@@ -146,7 +154,6 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
   const trainData = loaderFor(c.splits.train, trainTf, "transforms.train");
   const ckpt = new Checkpointer(rt, model, optimizer);
   const state: LoopState = { epoch: 0, iteration: 0, best: null, bestAt: null, stale: 0 };
-  const replicas = runner instanceof ReplicaStepRunner ? runner : undefined;
   const selection = sel
     ? new Selection({
         rt,

@@ -36,13 +36,13 @@ interface Replica {
 }
 
 /**
- * Data parallelism over model replicas: the passes (micro-batches) of a batch go to worker threads,
- * each with its own copy of the model and, on wasm, its own heap; their gradients come back and are
- * summed here in pass order — so the result does not depend on how many replicas ran them. The
- * optimizer stays in this thread; after each update the weights are written to a shared buffer
- * that replicas copy from before their next pass.
+ * Copies of a model on worker threads, each with its own tfjs backend (on wasm: its own heap). The
+ * model stays authoritative in this thread: when its weights change they are written to a shared
+ * buffer that replicas copy from before their next message. Replicas run training passes (the
+ * trainer's data parallelism, ReplicaStepRunner) and predictions (sliding windows spread over
+ * threads, in training validation and the infer stage).
  */
-export class ReplicaStepRunner implements StepRunner {
+export class ModelReplicas {
   private replicas: Replica[] = [];
   private nextId = 1;
   private version = 0;
@@ -53,7 +53,6 @@ export class ReplicaStepRunner implements StepRunner {
 
   private constructor(
     private readonly model: Model,
-    private readonly spec: StepSpec,
     private readonly oomHint: string,
   ) {
     this.layout = [...model.params].map(([name, v]) => ({ name, size: v.size, trainable: v.trainable }));
@@ -66,21 +65,13 @@ export class ReplicaStepRunner implements StepRunner {
 
   static async start(o: {
     model: Model;
-    spec: StepSpec;
     count: number;
-    source: Omit<ReplicaSource, "layout" | "weights" | "microBatch" | "reduction" | "objective">;
+    source: Omit<ReplicaSource, "layout" | "weights">;
     logger: Logger;
     oomHint: string;
-  }): Promise<ReplicaStepRunner> {
-    const r = new ReplicaStepRunner(o.model, o.spec, o.oomHint);
-    const src: ReplicaSource = {
-      ...o.source,
-      objective: o.spec.objective,
-      microBatch: o.spec.microBatch,
-      reduction: o.spec.reduction,
-      layout: r.layout,
-      weights: r.weights.buffer as SharedArrayBuffer,
-    };
+  }): Promise<ModelReplicas> {
+    const r = new ModelReplicas(o.model, o.oomHint);
+    const src: ReplicaSource = { ...o.source, layout: r.layout, weights: r.weights.buffer as SharedArrayBuffer };
     const file = workerFile();
     const ready = Array.from({ length: o.count }, (_, i) => r.spawn(file, src, o.logger.child(`replica ${i}`)));
     try {
@@ -157,44 +148,23 @@ export class ReplicaStepRunner implements StepRunner {
     this.dirty = false;
   }
 
-  async step(batch: Record<string, tf.Tensor>): Promise<StepOutcome> {
+  /** one training pass on a replica: gradients of the trainable parameters (layout order) and scalars */
+  async pass(
+    part: Record<string, Packed>,
+    weight: number,
+  ): Promise<{ scalars: Record<string, number>; grads: Float32Array }> {
     this.publishWeights();
-    const passes = passesOf(batch, this.spec);
-    const whole = Object.entries(batch).map(([k, t]) => [k, t.dataSync() as Float32Array, t.shape] as const);
-    const results = passes.map((mb) => {
-      const part: Record<string, Packed> = {};
-      const transfer: ArrayBuffer[] = [];
-      for (const [k, data, shape] of whole) {
-        const per = data.length / shape[0];
-        const d = data.slice(mb.start * per, (mb.start + mb.size) * per);
-        part[k] = { shape: [mb.size, ...shape.slice(1)], data: d };
-        transfer.push(d.buffer);
-      }
-      return this.send({ type: "pass", part, weight: mb.weight }, transfer);
-    });
-    // sum in pass order, whatever order the replicas finish in
-    const scalars: Record<string, number> = {};
-    let acc: Float32Array | undefined;
-    let failure: unknown;
-    for (const r of results) {
-      try {
-        const m = (await r) as Extract<FromReplica, { type: "pass-done" }>;
-        if (failure) continue;
-        addScalars(scalars, m.scalars);
-        if (!acc) acc = m.grads;
-        else for (let i = 0; i < acc.length; i++) acc[i] += m.grads[i];
-      } catch (e) {
-        failure ??= e;
-      }
-    }
-    if (failure) throw failure;
-    const grads: Record<string, tf.Tensor> = {};
-    let off = 0;
-    for (const { name, size, shape } of this.trainable) {
-      grads[name] = tf.tensor(acc!.subarray(off, off + size), shape, "float32");
-      off += size;
-    }
-    return { scalars, grads };
+    const transfer = Object.values(part).map((p) => p.data.buffer as ArrayBuffer);
+    const m = (await this.send({ type: "pass", part, weight }, transfer)) as Extract<
+      FromReplica,
+      { type: "pass-done" }
+    >;
+    return { scalars: m.scalars, grads: m.grads };
+  }
+
+  /** the trainable parameters in the order of a pass's gradient buffer */
+  get trainableLayout(): readonly { name: string; size: number; shape: number[] }[] {
+    return this.trainable;
   }
 
   /** the model's prediction on a batch of windows, computed by a replica (sliding windows spread over threads) */
@@ -215,6 +185,62 @@ export class ReplicaStepRunner implements StepRunner {
   async close(): Promise<void> {
     await Promise.all(this.replicas.map((r) => r.worker.terminate()));
     this.replicas = [];
+  }
+}
+
+/**
+ * Data parallelism: the passes (micro-batches) of a batch go to the replicas; their gradients come
+ * back and are summed here in pass order — so the result does not depend on how many replicas ran
+ * them. The optimizer stays in this thread.
+ */
+export class ReplicaStepRunner implements StepRunner {
+  constructor(
+    readonly replicas: ModelReplicas,
+    private readonly spec: StepSpec,
+  ) {}
+
+  weightsChanged(): void {
+    this.replicas.weightsChanged();
+  }
+
+  async step(batch: Record<string, tf.Tensor>): Promise<StepOutcome> {
+    const passes = passesOf(batch, this.spec);
+    const whole = Object.entries(batch).map(([k, t]) => [k, t.dataSync() as Float32Array, t.shape] as const);
+    const results = passes.map((mb) => {
+      const part: Record<string, Packed> = {};
+      for (const [k, data, shape] of whole) {
+        const per = data.length / shape[0];
+        part[k] = { shape: [mb.size, ...shape.slice(1)], data: data.slice(mb.start * per, (mb.start + mb.size) * per) };
+      }
+      return this.replicas.pass(part, mb.weight);
+    });
+    // sum in pass order, whatever order the replicas finish in
+    const scalars: Record<string, number> = {};
+    let acc: Float32Array | undefined;
+    let failure: unknown;
+    for (const r of results) {
+      try {
+        const m = await r;
+        if (failure) continue;
+        addScalars(scalars, m.scalars);
+        if (!acc) acc = m.grads;
+        else for (let i = 0; i < acc.length; i++) acc[i] += m.grads[i];
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    if (failure) throw failure;
+    const grads: Record<string, tf.Tensor> = {};
+    let off = 0;
+    for (const { name, size, shape } of this.replicas.trainableLayout) {
+      grads[name] = tf.tensor(acc!.subarray(off, off + size), shape, "float32");
+      off += size;
+    }
+    return { scalars, grads };
+  }
+
+  async close(): Promise<void> {
+    await this.replicas.close();
   }
 }
 

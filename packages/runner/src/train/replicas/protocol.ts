@@ -8,10 +8,9 @@ export interface ReplicaSource {
   backend: string;
   /** XNNPACK threads of the replica's own wasm backend */
   backendThreads: number;
-  objective: string;
   checkpointing: boolean;
-  microBatch: number;
-  reduction: "mean" | "sum";
+  /** the train stage's step (absent for prediction-only replicas, e.g. the infer stage) */
+  step?: { objective: string; microBatch: number; reduction: "mean" | "sum" };
   /** every parameter's name and size in the shared weight buffer's order */
   layout: { name: string; size: number; trainable: boolean }[];
   /** the trainer's copy of the weights (float32, layout order) */

@@ -1,5 +1,6 @@
 import {
   ComponentResolver,
+  formatPath,
   getAt,
   isPlainObject,
   isReference,
@@ -25,9 +26,10 @@ export async function buildReplica(
   src: ReplicaSource,
   registries: Registries,
   logger: Logger,
-): Promise<{ model: Model; graph: StepGraph }> {
+): Promise<{ model: Model; graph?: StepGraph }> {
   const p = src.pipeline;
-  const problems = await loadPlugins(p.value.plugins, p.baseDir, registries, new LocationMap());
+  // the same trust rule (and --allow-plugin flags) as the main thread compiled the pipeline with
+  const problems = await loadPlugins(p.value.plugins, p.baseDir, registries, new LocationMap(), p.trust ?? {});
   if (problems.length) throw new VoxelpipeError(problems);
   registries.freeze();
   const container = runContainer({ logger, registries, seed: p.seed, backend: src.backend });
@@ -43,9 +45,12 @@ export async function buildReplica(
   const { init: _init, ...rest } = (isPlainObject(entry) ? entry : {}) as Record<string, unknown>;
   const model = await resolver.buildValue<Model>("model", rest, [...base, "model"]);
   model.setGradientCheckpointing?.(src.checkpointing);
+  if (!src.step) return { model };
   const step = getAt(p.value, [...base, "step"]).value as Record<string, StepNodeConfig>;
-  const graph = await StepGraph.compile(step, (e, name) =>
-    resolver.buildValue<Loss>("loss", e, [...base, "step", name, "call"]),
+  const graph = await StepGraph.compile(
+    step,
+    (e, name) => resolver.buildValue<Loss>("loss", e, [...base, "step", name, "call"]),
+    formatPath(base),
   );
   return { model, graph };
 }

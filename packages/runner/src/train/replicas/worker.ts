@@ -38,13 +38,14 @@ try {
   const sel = await selectBackend(src.backend as never, logger, { threads: src.backendThreads });
   engine.prepareBackend(sel.tfBackend);
   const { model, graph } = await buildReplica(src, builtinRegistries(), logger);
-  const spec = { graph, objective: src.objective, microBatch: src.microBatch, reduction: src.reduction };
+  const spec = graph && src.step ? { graph, ...src.step } : undefined;
   const trainable = src.layout.filter((l) => l.trainable);
   const gradSize = trainable.reduce((a, l) => a + l.size, 0);
   port.on("message", (m: ToReplica) => {
     try {
       syncWeights(model as never, m.version);
       if (m.type === "pass") {
+        if (!spec) throw new Error("this model replica was started for prediction only");
         const part = Object.fromEntries(Object.entries(m.part).map(([k, p]) => [k, unpack(p)]));
         const { scalars, grads } = runPass(model, spec, part, m.weight);
         tf.dispose(Object.values(part));
