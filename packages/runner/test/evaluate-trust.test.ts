@@ -123,4 +123,17 @@ describe("voxelpipe evaluate refuses what is not a segmentation", () => {
       else process.env.VOXELPIPE_MAX_IMAGE_BYTES = saved;
     }
   });
+  it("--nsd-tolerance takes a number ≥ 0: abc and -1 are VP111 naming the option", async () => {
+    const dir = tmp();
+    const seg = join(dir, "seg.nii.gz");
+    await writeNifti(seg, vol(labels()), { dtype: "uint8" });
+    for (const v of ["abc", "-1", ""]) {
+      const r = await evaluate(dir, seg, seg, "--metrics", "nsd", "--nsd-tolerance", v);
+      expect(r.code, v).toBe(1);
+      expect(r.stderr, v).toContain("error[VP111]: --nsd-tolerance expects a number");
+      expect(r.stderr, v).toContain(`got: ${JSON.stringify(v)}`);
+    }
+    const ok = await evaluate(dir, seg, seg, "--metrics", "nsd", "--nsd-tolerance", "1.5");
+    expect(ok.code, ok.stderr).toBe(0);
+  });
 });

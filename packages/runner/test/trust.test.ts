@@ -5,9 +5,12 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeNifti } from "@voxelpipe/transforms";
 import { describe, expect, it } from "vitest";
+import { buildChain } from "../src/data/chain-source.js";
+import { builtinRegistries } from "../src/registries.js";
 import { removeEmptyRunDirs, runDirMark, writeError } from "../src/run/run-dir.js";
-import { cli, REPO, tmp } from "./helpers.js";
+import { cli, FIXTURES, REPO, tmp } from "./helpers.js";
 
 const PIPE = "pipelines/example-regression.yaml";
 const HOSTILE = "plugins.1=../packages/runner/test/fixtures/plugins/hostile";
@@ -155,7 +158,7 @@ describe("failures stay contained", () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error[VP201]: loss hostile/UnreducedLoss (step node "mse") returned a tensor of shape');
-    expect(r.stderr).toContain("= at: step.mse");
+    expect(r.stderr).toContain("= at: stages.fit.step.mse");
     expect(readdirSync(runs)).toEqual([]);
   });
 
@@ -247,4 +250,53 @@ describe("failures stay contained", () => {
 
 describe("REPO", () => {
   it("is the working copy the tests run in", () => expect(existsSync(join(REPO, PIPE))).toBe(true));
+});
+
+describe("worker threads reload plugins under the main thread's trust", () => {
+  it("a chain built from a pipeline's data (as a worker does) refuses a plugin outside the tree unless it was allowed", async () => {
+    const plugin = join(FIXTURES, "plugins", "other");
+    const source = (trust?: { allow?: string[]; anywhere?: boolean }) => ({
+      pipeline: { value: { plugins: [plugin], stages: { fit: {} } }, baseDir: tmp(), seed: 0, stageOutputs: {}, trust },
+      stage: "fit",
+      list: "transforms.train",
+      rngSeed: 0,
+      backend: "cpu",
+    });
+    for (const trust of [undefined, {}, { allow: [join(FIXTURES, "plugins", "hostile")] }]) {
+      const err = await buildChain(source(trust), builtinRegistries()).catch((e) => e);
+      expect(err?.diagnostics?.[0]?.code, JSON.stringify(trust)).toBe("VP151");
+    }
+    expect(await buildChain(source({ allow: [plugin] }), builtinRegistries())).toEqual([]);
+    expect(await buildChain(source({ anywhere: true }), builtinRegistries())).toEqual([]);
+  });
+
+  it("the executor hands the trust it compiled with to stages (what worker sources carry)", async () => {
+    const runs = tmp();
+    const dir = tmp();
+    const plugin = join(FIXTURES, "plugins", "other");
+    const file = join(dir, "p.yaml");
+    writeFileSync(
+      file,
+      `version: 1
+name: workers
+plugins: [${plugin}]
+stages:
+  pre:
+    kind: preprocess
+    data: { type: Datalist, datalist: ${join(dir, "dl.json")} }
+    loader: { num_workers: 1 }
+    transforms: [{ type: LoadImage, keys: [image] }]
+`,
+    );
+    await writeNifti(join(dir, "a.nii.gz"), {
+      data: new Float32Array(8),
+      shape: [2, 2, 2],
+      channels: 1,
+      affine: Float64Array.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]),
+      meta: {},
+    });
+    writeFileSync(join(dir, "dl.json"), JSON.stringify({ training: [{ image: "a.nii.gz" }] }));
+    const r = await cli(["run", file, "--runs-dir", runs, "--backend", "cpu", "--allow-plugin", plugin]);
+    expect(r.code, r.stderr).toBe(0);
+  });
 });

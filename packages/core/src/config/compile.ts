@@ -35,6 +35,8 @@ export interface CompiledPipeline {
   value: Record<string, unknown>;
   locs: LocationMap;
   texts: SourceTexts;
+  /** the plugin trust it was compiled with (worker threads reload its plugins under the same rule) */
+  trust?: PluginTrust;
   stages: Map<string, CompiledStage>;
   /** stages in a dependency order */
   order: string[];
@@ -149,6 +151,7 @@ export async function compilePipeline(
       value,
       locs,
       texts,
+      trust: opts.trust ?? {},
       stages,
       order,
     },

@@ -122,7 +122,8 @@ export async function importPlugin(from: string, baseDir: string): Promise<Plugi
 /**
  * Load the pipeline's `plugins:` entries into the registries; problems become diagnostics. With
  * `trust`, each entry is checked against the trust rule before it is read or imported (compile
- * does this; worker threads reloading an already-compiled pipeline's plugins pass no trust).
+ * does this; worker threads reloading an already-compiled pipeline's plugins pass the trust it was
+ * compiled with, `PipelineData.trust`).
  */
 export async function loadPlugins(
   entries: unknown,

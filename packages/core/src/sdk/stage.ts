@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { PluginTrust } from "../config/plugins.js";
 import type { Logger } from "../logger.js";
 import type { RngStreams } from "../rng/streams.js";
 import type { ArtifactStore } from "./context.js";
@@ -56,6 +57,8 @@ export interface PipelineData {
   readonly seed: number;
   /** outputs published by the stages that ran before this one (for `@stages.<s>.outputs.<k>`) */
   readonly stageOutputs: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** the plugin trust the pipeline was compiled with: worker threads reload its plugins under the same rule */
+  readonly trust?: PluginTrust;
 }
 
 export interface StageDefinition<C = unknown> {

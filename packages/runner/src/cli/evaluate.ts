@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { parse } from "yaml";
 import { type EvaluationMetric, evaluateFiles, evaluationMetrics } from "../evaluate/evaluate.js";
 import { evaluationCsv, evaluationTables } from "../evaluate/report.js";
+import { numberArg } from "./args.js";
 import type { CliIO } from "./io.js";
 
 function readData(file: string, what: string): unknown {
@@ -66,7 +67,7 @@ export function registerEvaluate(program: Command, io: CliIO): void {
       "refuse files declaring more voxel data than this (e.g. 2GiB; default VOXELPIPE_MAX_IMAGE_BYTES, else 1/16 of memory)",
     )
     .option("--metrics <list>", `comma-separated: ${evaluationMetrics.join(", ")}`, "dice,hd95")
-    .option("--nsd-tolerance <mm>", "surface Dice tolerance", Number, 2)
+    .option("--nsd-tolerance <mm>", "surface Dice tolerance (mm, ≥ 0)", numberArg("--nsd-tolerance", 0), 2)
     .option("--out <dir>", "write evaluation.csv and evaluation.json here", "evaluation")
     .option("--json", "print the result as one JSON object on stdout", false)
     .action(

@@ -86,7 +86,8 @@ export async function buildChain(
   logger: Logger = createLogger({ level: "warn" }),
 ): Promise<Transform[]> {
   const p = src.pipeline;
-  const problems = await loadPlugins(p.value.plugins, p.baseDir, registries, new LocationMap());
+  // the same trust rule (and --allow-plugin flags) as the main thread compiled the pipeline with
+  const problems = await loadPlugins(p.value.plugins, p.baseDir, registries, new LocationMap(), p.trust ?? {});
   if (problems.length) throw new VoxelpipeError(problems);
   registries.freeze();
   const container = runContainer({ logger, registries, seed: p.seed, backend: src.backend });

@@ -208,7 +208,13 @@ export async function runPipeline(
       artifacts,
       baseDir: p.baseDir,
       resume: !!opts.resume,
-      pipeline: { value: p.value, baseDir: p.baseDir, seed: p.seed, stageOutputs: Object.fromEntries(outputs) },
+      pipeline: {
+        value: p.value,
+        baseDir: p.baseDir,
+        seed: p.seed,
+        stageOutputs: Object.fromEntries(outputs),
+        trust: p.trust ?? {},
+      },
       build: <T>(path: string, kind: ComponentKind) => resolver.build<T>(kind, [...base, ...parsePath(path)]),
       buildEntry: <T>(entry: unknown, kind: ComponentKind, path: string) =>
         resolver.buildValue<T>(kind, entry, [...base, ...parsePath(path)]),
