@@ -3,6 +3,7 @@
  * Data-loading throughput: BTCV deterministic preprocessing of a real CT and the SSL random chain on
  * 96³ crops, in the main thread and with worker threads. Build first: `npx tsc -p packages/runner`
  * (and its dependencies). Usage: node bench/preprocess.mjs [--volumes N] [--epochs E] [--workers W]
+ * [--ssl-only] (the SSL random chain in the main thread only, and numpy)
  * Prints a table (volumes/s, MB/s of output, CPU time, peak RSS); asserts nothing.
  *
  * MONAI 1.4 reference (2 threads): deterministic part 2.66 s per volume, output 243×193×168;
@@ -35,6 +36,8 @@ const arg = (name, dflt) => {
 const VOLUMES = arg("volumes", 4);
 const EPOCHS = arg("epochs", 3);
 const WORKERS = arg("workers", 2);
+/** --ssl-only: just the SSL random chain in the main thread (and numpy), for quick before/after runs */
+const SSL_ONLY = process.argv.includes("--ssl-only");
 
 const { buildChain, builtinRegistries, DataLoader } = await import(RUNNER);
 const { RngStreams, isVolume } = await import(join(REPO, "packages/core/dist/index.js"));
@@ -133,12 +136,15 @@ async function measure(list, config, epochs) {
     for await (const { samples } of loader.items(epoch)) {
       n++;
       bytes += bytesOf(samples);
-      outShape ||= samples[0].image.shape.join("×");
+      if (list === DET) outShape ||= samples[0].image.shape.join("×");
       sample();
     }
     const c = process.cpuUsage(c0);
     timed.push({ epoch, s: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6, n, bytes });
   }
+  // the cached deterministic output's shape (what the numpy side gets as its input)
+  const cachedImage = loader.memory?.get(0)?.[0]?.image;
+  if (isVolume(cachedImage)) outShape ||= cachedImage.shape.join("×");
   await loader.close();
   return { timed, peak, startup };
 }
@@ -162,11 +168,13 @@ function row(what, mode, t, peakRss, startup) {
 }
 
 console.log(`input ${CT}; ${VOLUMES} volumes, random chain over ${EPOCHS} epochs; workers: ${WORKERS}`);
-for (const workers of [0, WORKERS]) {
+for (const workers of SSL_ONLY || WORKERS === 0 ? [0] : [0, WORKERS]) {
   const mode = workers ? `${workers} workers` : "main thread";
-  // deterministic part only: every volume computed (no cache)
-  const det = await measure(DET, { cache_rate: 0, num_workers: workers }, [0]);
-  row("load + BTCV deterministic", mode, det.timed, det.peak, det.startup);
+  if (!SSL_ONLY) {
+    // deterministic part only: every volume computed (no cache)
+    const det = await measure(DET, { cache_rate: 0, num_workers: workers }, [0]);
+    row("load + BTCV deterministic", mode, det.timed, det.peak, det.startup);
+  }
   // full SSL chain with the deterministic prefix cached: epoch 0 fills the cache, later epochs time
   // the deep copy + random crops/cutouts/shuffles of 2×96³ samples on both views
   const full = await measure([...DET, ...SSL], { cache_rate: 1, num_workers: workers }, [...Array(EPOCHS + 1).keys()]);

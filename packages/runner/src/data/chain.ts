@@ -7,7 +7,7 @@ import {
   type Transform,
   VoxelpipeError,
 } from "@voxelpipe/core";
-import { describeSample } from "@voxelpipe/transforms";
+import { describeSample, settleFanOut, withOwnership } from "@voxelpipe/transforms";
 
 /** Who an item is in error messages: its image path (or first path-like value) and split position. */
 export function subjectOf(record: Sample, split: string, index: number): string {
@@ -82,21 +82,26 @@ export function runRange(
   rng: RngStreams,
   item: ChainItem,
 ): Sample[] {
-  for (let ti = from; ti < to; ti++) {
-    const next: Sample[] = [];
-    items.forEach((s, si) => {
-      let r: Sample | Sample[];
-      try {
-        r = chain[ti].apply(s, rng.stream("transform", ti, "epoch", item.epoch, "item", item.index, "sample", si));
-      } catch (e) {
-        throw chainFailure(e, item, ti, s);
-      }
-      if (Array.isArray(r)) next.push(...r);
-      else next.push(r);
-    });
-    items = next;
-  }
-  return items;
+  // one ownership scope per run: arrays the transforms make here may be written in place by later ones
+  // (never the input items, e.g. the loader's cache; see @voxelpipe/transforms owned.ts)
+  return withOwnership(chain.slice(from, to), () => {
+    for (let ti = from; ti < to; ti++) {
+      const next: Sample[] = [];
+      items.forEach((s, si) => {
+        let r: Sample | Sample[];
+        try {
+          r = chain[ti].apply(s, rng.stream("transform", ti, "epoch", item.epoch, "item", item.index, "sample", si));
+        } catch (e) {
+          throw chainFailure(e, item, ti, s);
+        }
+        if (Array.isArray(r)) next.push(...r);
+        else next.push(r);
+      });
+      settleFanOut(next); // samples made from one share their other keys: none of those is written in place
+      items = next;
+    }
+    return items;
+  });
 }
 
 /** run a transform chain on one item; multi-sample transforms fan out and later ones run per sample */

@@ -13,6 +13,7 @@ import {
   type tf,
   VoxelpipeError,
 } from "@voxelpipe/core";
+import { keepsInputs } from "@voxelpipe/transforms";
 import { collate } from "../train/collate.js";
 import { type ChainItem, deterministicPrefix, runRange, subjectOf } from "./chain.js";
 import { type ChainSource, chainEntries, chainPath, resolveEntryRefs } from "./chain-source.js";
@@ -20,7 +21,7 @@ import { DiskCache } from "./disk-cache.js";
 import { cachedCount, type LoaderConfig, loaderDefaults } from "./loader-config.js";
 import { type TaskInput, WorkerPool, WorkerTaskError } from "./pool.js";
 import type { TaskResult } from "./protocol.js";
-import { cloneSamples } from "./sample-codec.js";
+import { cloneSamples, detachSamples } from "./sample-codec.js";
 
 export interface DataLoaderOptions {
   dataset: Dataset;
@@ -66,6 +67,12 @@ export class DataLoader {
   readonly cached: number;
   /** transforms [0, prefixEnd) are deterministic: the part that is cached */
   readonly prefixEnd: number;
+  /**
+   * The random rest runs on the cached items themselves, without MONAI's deep copy (copy_cache): in this
+   * thread, when every transform of the rest keeps its inputs intact (built-in transforms; see
+   * @voxelpipe/transforms owned.ts). Its results are then detached from the cache (detachSamples).
+   */
+  readonly readsCache: boolean;
   readonly stats: LoaderStats = { prefixRuns: 0, diskHits: 0, diskWrites: 0 };
   private readonly memory = new Map<number, Sample[]>();
   private readonly filling = new Map<number, Promise<unknown>>();
@@ -81,6 +88,7 @@ export class DataLoader {
     this.size = o.dataset.size(o.split);
     this.prefixEnd = deterministicPrefix(o.chain);
     this.cached = this.prefixEnd > 0 ? cachedCount(this.size, this.config) : 0;
+    this.readsCache = this.config.num_workers === 0 && o.chain.slice(this.prefixEnd).every(keepsInputs);
     const baseDir = o.baseDir ?? o.source?.pipeline.baseDir ?? process.cwd();
     if (this.config.cache_dir !== undefined && this.prefixEnd > 0) {
       let keyConfig = o.cacheKey;
@@ -164,6 +172,11 @@ export class DataLoader {
       }
     }
     if (pre) {
+      if (this.readsCache && this.prefixEnd < this.o.chain.length) {
+        // the rest reads the cache and makes its own arrays: no deep copy of the cached item
+        const out = await this.exec({ index, epoch, subject, items: pre, from: this.prefixEnd }, false);
+        return detachSamples(out.samples, pre);
+      }
       // copy_cache: the random rest may modify its input in place
       return this.finish({ index, epoch, subject, items: cloneSamples(pre), from: this.prefixEnd }, true);
     }
@@ -216,8 +229,12 @@ export class DataLoader {
     let prefix: Sample[] | undefined;
     if (t.prefixEnd !== undefined) {
       prefix = runRange(items, chain, from, t.prefixEnd, rng, item);
-      items = cloneSamples(prefix);
       from = t.prefixEnd;
+      if (this.readsCache) {
+        const samples = runRange(prefix, chain, from, chain.length, rng, item);
+        return { samples: detachSamples(samples, prefix), prefix };
+      }
+      items = cloneSamples(prefix);
     }
     return { samples: runRange(items, chain, from, chain.length, rng, item), prefix };
   }

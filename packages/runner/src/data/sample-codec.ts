@@ -43,6 +43,40 @@ export function cloneSamples(samples: Sample[]): Sample[] {
   return samples.map((s) => cloneValue(s) as Sample);
 }
 
+/**
+ * The samples a chain made from `shared` ones (the loader's cached items), made safe to hand out without
+ * a deep copy of the cache: a typed array held by `shared`, or by an earlier place in `out` (two keys or
+ * samples sharing one array), is copied; the others (the chain's own new arrays) are kept; containers and
+ * metadata are copied. The consumer then owns every array it gets, as after a deep copy.
+ */
+export function detachSamples(out: Sample[], shared: Sample[]): Sample[] {
+  const taken = new Set<ArrayBufferLike>();
+  const collect = (v: unknown, seen: Set<object>) => {
+    if (v === null || typeof v !== "object" || seen.has(v)) return;
+    seen.add(v);
+    if (isView(v)) taken.add(v.buffer);
+    else for (const x of Array.isArray(v) ? v : Object.values(v)) collect(x, seen);
+  };
+  collect(shared, new Set());
+  const detach = (v: unknown): unknown => {
+    if (v === null || typeof v !== "object") return v;
+    if (isView(v)) {
+      if (taken.has(v.buffer)) return (v as unknown as { slice(): unknown }).slice();
+      taken.add(v.buffer);
+      return v;
+    }
+    if (Array.isArray(v)) return v.map(detach);
+    const proto = Object.getPrototypeOf(v);
+    if (proto === Object.prototype || proto === null) {
+      const o: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) o[k] = detach(x);
+      return o;
+    }
+    return cloneValue(v);
+  };
+  return out.map((s) => detach(s) as Sample);
+}
+
 /** The distinct ArrayBuffers under `x` (typed arrays in volumes, metadata, ...) to transfer with a message. */
 export function transferables(x: unknown): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();

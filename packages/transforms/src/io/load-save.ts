@@ -13,6 +13,7 @@ import {
   VoxelpipeError,
   z,
 } from "@voxelpipe/core";
+import { markKeepsInputs } from "../transforms/owned.js";
 import { readNiftiSync } from "./nifti-read.js";
 import { writeNiftiSync } from "./nifti-write.js";
 
@@ -62,7 +63,7 @@ export const LoadImage = defineTransform({
       .describe("float32 converts voxels like MONAI does for images; keep preserves the file's type (use for labels)"),
   }),
   create(args, ctx): Transform {
-    return {
+    return markKeepsInputs({
       random: false,
       apply(sample) {
         const out: Sample = { ...sample };
@@ -88,7 +89,7 @@ export const LoadImage = defineTransform({
         }
         return out;
       },
-    };
+    });
   },
 });
 
@@ -132,7 +133,7 @@ export const SaveImage = defineTransform({
   create(args, ctx): Transform {
     const outputDir = resolve(ctx.baseDir, args.output_dir);
     let unnamed = 0;
-    return {
+    return markKeepsInputs({
       random: false,
       apply(sample) {
         for (const k of keysToProcess(sample, args.keys, args.allow_missing_keys, "SaveImage")) {
@@ -157,7 +158,7 @@ export const SaveImage = defineTransform({
         }
         return sample;
       },
-    };
+    });
   },
 });
 

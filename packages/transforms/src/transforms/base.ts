@@ -2,6 +2,7 @@
  * Shared argument schemas and the Transform wrapper used by every registered transform.
  */
 import { RandomState, type Sample, type Transform, z } from "@voxelpipe/core";
+import { markKeepsInputs } from "./owned.js";
 import { transformFailure } from "./sample.js";
 
 export const keysArg = z
@@ -76,4 +77,16 @@ export function makeTransform(
       }
     },
   };
+}
+
+/**
+ * makeTransform for this library's own transforms: registered as keeping their inputs intact (they
+ * never write into an array of their input sample except as `writableInPlace` allows; see owned.ts).
+ */
+export function builtinTransform(
+  name: string,
+  random: boolean,
+  fn: (sample: Sample, rng: RandomState) => Sample | Sample[],
+): Transform & { readonly name: string } {
+  return markKeepsInputs(makeTransform(name, random, fn));
 }

@@ -6,17 +6,18 @@
  *   hole's lower bound: sizes never decrease), then one randint(0, n-s+1) per dim where n > s;
  *   then the fill / shuffle draws, in hole order, channel-major C order (MONAI is channel-first).
  */
-import { defineTransform, type RandomState, type Volume, z } from "@voxelpipe/core";
+import { defineTransform, type RandomState, type Volume, type VoxelArray, z } from "@voxelpipe/core";
 import {
   allowMissingArg,
+  builtinTransform,
   fallBack3,
   keysArg,
-  makeTransform,
   probArg,
   seedArg,
   size3Arg,
   streamSource,
 } from "./base.js";
+import { own, writableInPlace } from "./owned.js";
 import { randomPatchStart } from "./rand-crop.js";
 import { allocLike, argError, derive, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
@@ -53,39 +54,67 @@ export function sampleHoles(rng: RandomState, dims: ArrayLike<number>, spec: Hol
 }
 
 /**
- * min and max of the image as the plain compare loop gives them (`if (x < lo) lo = x`, likewise hi):
- * NaNs ignored and, when an end is zero, the first zero seen (its sign kept). A Math.min/Math.max
- * pass (much faster in V8) finds the same values unless it meets a NaN; a zero end is replaced by the
- * first zero of the image; with NaNs the compare loop decides.
+ * min and max of the image exactly as the plain compare loop gives them (`if (x < lo) lo = x`, likewise
+ * hi, from ±Infinity): NaNs ignored and, when an end is zero, the first zero of the image (its sign kept).
+ * Fast path: Math.min/Math.max in four independent lanes (no branches, no loop-carried dependency through
+ * one accumulator). The min/max of a set does not depend on the order, except for the sign of a zero end,
+ * which is then taken from the first zero of the image, as the plain loop does (every other value is ≥ 0,
+ * resp. ≤ 0, so the first zero is the element it keeps). A NaN poisons Math.min/max: then the plain loop.
  */
 export function minMax(a: ArrayLike<number>): [number, number] {
   const n = a.length;
-  if (n > 0) {
-    let lo = a[0];
-    let hi = lo;
-    for (let i = 1; i < n; i++) {
-      const x = a[i];
-      lo = Math.min(lo, x);
-      hi = Math.max(hi, x);
-    }
-    if (!Number.isNaN(lo) && !Number.isNaN(hi)) {
-      if (lo === 0 || hi === 0) {
-        let i = 0;
-        while (a[i] !== 0) i++;
-        if (lo === 0) lo = a[i];
-        if (hi === 0) hi = a[i];
-      }
-      return [lo, hi];
-    }
+  const [l, h] = laneMinMax(a);
+  let lo = l;
+  let hi = h;
+  for (let i = n & ~3; i < n; i++) {
+    lo = Math.min(lo, a[i]);
+    hi = Math.max(hi, a[i]);
   }
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < n; i++) {
-    const x = a[i];
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
+  if (Number.isNaN(lo) || Number.isNaN(hi)) {
+    lo = Number.POSITIVE_INFINITY;
+    hi = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k < n; k++) {
+      const x = a[k];
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    return [lo, hi];
+  }
+  if (lo === 0 || hi === 0) {
+    let z = 0;
+    while (a[z] !== 0) z++;
+    if (lo === 0) lo = a[z];
+    if (hi === 0) hi = a[z];
   }
   return [lo, hi];
+}
+
+/** Math.min / Math.max of a[0 .. 4·⌊n/4⌋) in four lanes (kept apart from minMax: V8 compiles it better alone). */
+function laneMinMax(a: ArrayLike<number>): [number, number] {
+  const n = a.length;
+  let lo0 = Number.POSITIVE_INFINITY;
+  let lo1 = lo0;
+  let lo2 = lo0;
+  let lo3 = lo0;
+  let hi0 = Number.NEGATIVE_INFINITY;
+  let hi1 = hi0;
+  let hi2 = hi0;
+  let hi3 = hi0;
+  for (let i = 0; i + 3 < n; i += 4) {
+    const x0 = a[i];
+    const x1 = a[i + 1];
+    const x2 = a[i + 2];
+    const x3 = a[i + 3];
+    lo0 = Math.min(lo0, x0);
+    hi0 = Math.max(hi0, x0);
+    lo1 = Math.min(lo1, x1);
+    hi1 = Math.max(hi1, x1);
+    lo2 = Math.min(lo2, x2);
+    hi2 = Math.max(hi2, x2);
+    lo3 = Math.min(lo3, x3);
+    hi3 = Math.max(hi3, x3);
+  }
+  return [Math.min(lo0, lo1, lo2, lo3), Math.max(hi0, hi1, hi2, hi3)];
 }
 
 /** fill_value: null → uniform in [min, max) of the whole image; number → constant; [a, b] → uniform. */
@@ -96,6 +125,8 @@ export type FillValue = number | [number, number] | null;
  * false fills everything and copies the boxes' original values back (outer cutout). Uniform fills
  * are drawn from `rng` per voxel in MONAI's order (per hole, channel-major, C order within the box:
  * one batched `fillUniform` per box row). Output keeps the input dtype (float32 images).
+ * `inPlace`: write into v.data (only for an array the caller may write, see owned.ts `writableInPlace`);
+ * otherwise the result is a new array (owned by the current chain run). The values are the same.
  */
 export function coarseDropout(
   v: Volume,
@@ -103,13 +134,14 @@ export function coarseDropout(
   dropoutHoles: boolean,
   fill: FillValue,
   rng: RandomState,
+  inPlace = false,
 ): Volume {
   const range: [number, number] | null = fill === null ? minMax(v.data) : Array.isArray(fill) ? fill : null;
   const C = v.channels;
   const [, n1, n2] = v.shape;
   const src = v.data;
   if (dropoutHoles) {
-    const data = src.slice();
+    const data = inPlace ? src : own(src.slice());
     for (const h of holes) {
       const [s0, s1, s2] = h.start;
       const [e0, e1, e2] = h.extent;
@@ -125,9 +157,10 @@ export function coarseDropout(
     }
     return derive(v, { data });
   }
-  // outer cutout: every voxel is overwritten, so a fresh array (no copy of the input)
-  const data = allocLike(src, src.length);
   const n0 = v.shape[0];
+  if (inPlace) return outerCutoutInPlace(v, holes, range, fill as number, rng);
+  // outer cutout: every voxel is overwritten, so a fresh array (no copy of the input)
+  const data = own(allocLike(src, src.length));
   if (!range) {
     data.fill(fill as number);
     const row = n2 * C;
@@ -171,6 +204,44 @@ export function coarseDropout(
 }
 
 /**
+ * The outer cutout written into v.data: outside the boxes the fill (uniform draws in MONAI's order, or the
+ * constant); the boxes keep their values and their draws are skipped (the stream advances as if drawn).
+ */
+function outerCutoutInPlace(
+  v: Volume,
+  holes: Hole[],
+  range: [number, number] | null,
+  fill: number,
+  rng: RandomState,
+): Volume {
+  const data = v.data;
+  const C = v.channels;
+  const [n0, n1, n2] = v.shape;
+  const runs = new Int32Array(2 * holes.length + 2);
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < n0; i++) {
+      for (let j = 0; j < n1; j++) {
+        const nr = rowRuns(holes, i, j, runs);
+        const p0 = (i * n1 + j) * n2 * C + c;
+        let k = 0;
+        for (let r = 0; r <= nr; r += 2) {
+          const from = r < nr ? runs[r] : n2;
+          if (from > k) {
+            if (range) rng.fillUniform(data, range[0], range[1], p0 + k * C, from - k, C);
+            else for (let q = p0 + k * C; q < p0 + from * C; q += C) data[q] = fill;
+          }
+          if (r === nr) break;
+          const to = runs[r + 1];
+          if (range) rng.skipDoubles(to - from);
+          k = to;
+        }
+      }
+    }
+  }
+  return derive(v, { data });
+}
+
+/**
  * The union of the holes' [start, start + extent) along the last axis over image row (i, j), as sorted,
  * merged [from, to) pairs written to `runs`; returns the number of entries (2 per run).
  */
@@ -205,18 +276,30 @@ function rowRuns(holes: Hole[], i: number, j: number, runs: Int32Array): number 
   return m;
 }
 
+/** scratch box for coarseShuffle, reused across calls (the image's dtype: values round-trip exactly) */
+let shuffleScratch: VoxelArray = new Float32Array(0);
+
+function scratchBox(like: VoxelArray, n: number): VoxelArray {
+  if (shuffleScratch.constructor !== like.constructor || shuffleScratch.length < n) {
+    shuffleScratch = allocLike(like, Math.max(n, 4096));
+  }
+  return shuffleScratch.subarray(0, n);
+}
+
 /**
  * MONAI RandCoarseShuffle._transform_holes: per hole, per channel, numpy shuffle of the C-order box
- * (gathered into a scratch array of the image's dtype, shuffled, scattered back).
+ * (gathered into a scratch array of the image's dtype, shuffled, scattered back). `inPlace` as in
+ * coarseDropout.
  */
-export function coarseShuffle(v: Volume, holes: Hole[], rng: RandomState): Volume {
-  const data = v.data.slice();
+export function coarseShuffle(v: Volume, holes: Hole[], rng: RandomState, inPlace = false): Volume {
+  const data = inPlace ? v.data : own(v.data.slice());
   const C = v.channels;
   const [, n1, n2] = v.shape;
   for (const h of holes) {
     const [s0, s1, s2] = h.start;
     const [e0, e1, e2] = h.extent;
-    const box = allocLike(data, e0 * e1 * e2);
+    const box = scratchBox(data, e0 * e1 * e2);
+
     for (let c = 0; c < C; c++) {
       let t = 0;
       for (let i = s0; i < s0 + e0; i++) {
@@ -290,10 +373,10 @@ function holeTransform(
     max_spatial_size?: number | number[] | null;
     prob: number;
   },
-  apply: (vol: Volume, holes: Hole[], inner: RandomState) => Volume,
+  apply: (vol: Volume, holes: Hole[], inner: RandomState, inPlace: boolean) => Volume,
 ) {
   const streams = streamSource(args.seed);
-  return makeTransform(name, true, (sample, rng) => {
+  return builtinTransform(name, true, (sample, rng) => {
     const keys = presentKeys(sample, args.keys, args.allow_missing_keys, name);
     const { wrapper, inner } = streams(rng);
     const spec = {
@@ -305,7 +388,8 @@ function holeTransform(
     const holes = holesFor(name, sample, keys, spec, wrapper, inner, args.prob);
     if (!holes) return sample;
     const out = { ...sample };
-    for (const k of keys) out[k] = apply(volumeAt(sample, k, name), holes, inner);
+    // in place where this run owns the array and no other key holds it (owned.ts); else into a new array
+    for (const k of keys) out[k] = apply(volumeAt(out, k, name), holes, inner, writableInPlace(out, k));
     return out;
   });
 }
@@ -326,8 +410,8 @@ export const RandCoarseDropoutDef = defineTransform({
   create: (args) => {
     if (args.max_holes != null && args.max_holes < args.holes)
       argError(`RandCoarseDropout: max_holes (${args.max_holes}) < holes (${args.holes})`);
-    return holeTransform("RandCoarseDropout", args, (vol, holes, inner) =>
-      coarseDropout(vol, holes, args.dropout_holes, args.fill_value, inner),
+    return holeTransform("RandCoarseDropout", args, (vol, holes, inner, inPlace) =>
+      coarseDropout(vol, holes, args.dropout_holes, args.fill_value, inner, inPlace),
     );
   },
 });
@@ -336,5 +420,6 @@ export const RandCoarseShuffleDef = defineTransform({
   name: "RandCoarseShuffle",
   description: "Local pixel shuffling inside random boxes, per channel (MONAI RandCoarseShuffled).",
   args: z.object(holeArgs),
-  create: (args) => holeTransform("RandCoarseShuffle", args, (vol, holes, inner) => coarseShuffle(vol, holes, inner)),
+  create: (args) =>
+    holeTransform("RandCoarseShuffle", args, (vol, holes, inner, inPlace) => coarseShuffle(vol, holes, inner, inPlace)),
 });

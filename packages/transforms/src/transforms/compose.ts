@@ -9,8 +9,9 @@
  * stream); with `seed` set the child streams are created once and persist across calls, as in MONAI.
  */
 import { defineTransform, isVolume, RandomState, type Sample, type Transform, z } from "@voxelpipe/core";
-import { allowMissingArg, keysArg, makeTransform, seedArg } from "./base.js";
-import { argError, cloneVolume, dataError, presentKeys } from "./sample.js";
+import { allowMissingArg, builtinTransform, keysArg, makeTransform, seedArg } from "./base.js";
+import { keepsInputs, markKeepsInputs, mayShareCopies, own, settleFanOut, withOwnership } from "./owned.js";
+import { argError, cloneVolume, dataError, derive, presentKeys } from "./sample.js";
 
 const MAX_SEED = 2 ** 32;
 
@@ -77,14 +78,26 @@ function childStreamFactory(children: Transform[], seed: number | undefined): (r
 function applyOne(t: Transform, data: Sample | Sample[], rng: RandomState): Sample | Sample[] {
   if (!Array.isArray(data)) return t.apply(data, rng);
   // a list (multi-sample crop) is mapped item by item, as MONAI's map_items; nested lists are flattened
-  return data.flatMap((s) => t.apply(s, rng)) as Sample[];
+  return data.flatMap((s) => fanOut(t.apply(s, rng)));
+}
+
+/** A transform's result as a list; samples made from one are settled (arrays they share are disowned). */
+function fanOut(r: Sample | Sample[]): Sample[] {
+  if (!Array.isArray(r)) return [r];
+  settleFanOut(r);
+  return r;
 }
 
 /** Run `chain` in order on a sample (or a list of samples), each child on its own stream. */
 export function runChain(chain: Transform[], data: Sample | Sample[], streams: RandomState[]): Sample | Sample[] {
-  let cur = data;
-  for (let i = 0; i < chain.length; i++) cur = applyOne(chain[i], cur, streams[i]);
-  return cur;
+  return withOwnership(chain, () => {
+    let cur = data;
+    for (let i = 0; i < chain.length; i++) {
+      cur = applyOne(chain[i], cur, streams[i]);
+      if (Array.isArray(cur)) settleFanOut(cur);
+    }
+    return cur;
+  });
 }
 
 /** Apply transforms like a Compose called with `rng` (child seeds drawn from rng first). */
@@ -101,10 +114,11 @@ export function splitDeterministicPrefix(chain: readonly Transform[]): number {
 /** A Compose built from already-created transforms. */
 export function compose(children: Transform[], seed?: number): Transform {
   const streams = childStreamFactory(children, seed);
-  return {
+  const t: Transform = {
     random: children.some((c) => c.random),
     apply: (sample, rng) => runChain(children, sample, streams(rng)),
   };
+  return children.every(keepsInputs) ? markKeepsInputs(t) : t;
 }
 
 /** A OneOf built from already-created transforms. */
@@ -114,16 +128,17 @@ export function oneOf(children: Transform[], weights?: number[] | null, seed?: n
   const own = seed === undefined ? null : new RandomState(seed);
   // MONAI: set_random_state seeds the children first, then each call draws the choice from OneOf's R
   if (own) for (const c of children) if (c.random) own.randint(MAX_SEED);
-  return {
+  const t: Transform = {
     random: true,
     apply(sample, rng) {
       const s = streams(rng);
       if (children.length === 0) return sample;
       const r = own ?? rng;
       const i = multinomialOne(r, w);
-      return children[i].apply(sample, s[i]);
+      return withOwnership(children, () => children[i].apply(sample, s[i]));
     },
   };
+  return children.every(keepsInputs) ? markKeepsInputs(t) : t;
 }
 
 const entriesArg = z
@@ -139,7 +154,8 @@ export const ComposeDef = defineTransform({
       args.transforms.map((e, i) => ctx.build<Transform>("transform", e, `transforms.${i}`)),
     );
     const c = compose(children, args.seed);
-    return makeTransform("Compose", c.random, (s, r) => c.apply(s, r));
+    const t = makeTransform("Compose", c.random, (s, r) => c.apply(s, r));
+    return keepsInputs(c) ? markKeepsInputs(t) : t;
   },
 });
 
@@ -156,12 +172,20 @@ export const OneOfDef = defineTransform({
       args.transforms.map((e, i) => ctx.build<Transform>("transform", e, `transforms.${i}`)),
     );
     const o = oneOf(children, args.weights, args.seed);
-    return makeTransform("OneOf", true, (s, r) => o.apply(s, r));
+    const t = makeTransform("OneOf", true, (s, r) => o.apply(s, r));
+    return keepsInputs(o) ? markKeepsInputs(t) : t;
   },
 });
 
 function deepCopy(x: unknown): unknown {
-  if (isVolume(x)) return cloneVolume(x);
+  if (isVolume(x)) {
+    // in a run of transforms that keep their inputs, the copy shares the array (copy on write: a
+    // transform that writes copies an array another key holds, see owned.ts); else a real copy
+    if (mayShareCopies()) return derive(x, { data: x.data });
+    const c = cloneVolume(x);
+    own(c.data);
+    return c;
+  }
   try {
     return structuredClone(x);
   } catch {
@@ -169,7 +193,11 @@ function deepCopy(x: unknown): unknown {
   }
 }
 
-/** MONAI CopyItemsd: names[t·len(keys) + i] receives a copy of keys[i] for t = 0..times-1. */
+/**
+ * MONAI CopyItemsd: names[t·len(keys) + i] receives a copy of keys[i] for t = 0..times-1. Volumes are
+ * real copies, except in a chain run of transforms that all keep their inputs (owned.ts), where the copies
+ * share the array until a transform writes (which then writes into a copy of its own).
+ */
 export function copyItems(sample: Sample, keys: string[], times: number, names: string[]): Sample {
   if (names.length !== times * keys.length) {
     dataError(`CopyItems: need times × len(keys) = ${times * keys.length} names, got ${names.length}`);
@@ -200,7 +228,7 @@ export const CopyItemsDef = defineTransform({
         hint: "names are grouped by copy: [copy1 of each key..., copy2 of each key...]",
       });
     }
-    return makeTransform("CopyItems", false, (sample) => {
+    return builtinTransform("CopyItems", false, (sample) => {
       const keys = presentKeys(sample, args.keys, args.allow_missing_keys, "CopyItems");
       if (keys.length !== args.keys.length) {
         // MONAI's key_iterator pairs present keys with names; keep the pairing of the listed keys

@@ -4,7 +4,7 @@
  * meta.applied as `{ start, size }` so invertSpatial can put predictions back.
  */
 import { defineTransform, type Volume, z } from "@voxelpipe/core";
-import { allowMissingArg, fallBack3, keysArg, makeTransform, rep3, size3Arg } from "./base.js";
+import { allowMissingArg, builtinTransform, fallBack3, keysArg, rep3, size3Arg } from "./base.js";
 import { windowVolume } from "./grid.js";
 import { dataError, derive, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
@@ -137,7 +137,7 @@ export const CropForegroundDef = defineTransform({
     allow_missing_keys: allowMissingArg,
   }),
   create: (args) =>
-    makeTransform("CropForeground", false, (sample) => {
+    builtinTransform("CropForeground", false, (sample) => {
       const src = volumeAt(sample, args.source_key, "CropForeground");
       const box = foregroundBox(src, {
         threshold: args.threshold,
@@ -214,7 +214,7 @@ export const SpatialPadDef = defineTransform({
     allow_missing_keys: allowMissingArg,
   }),
   create: (args) =>
-    makeTransform("SpatialPad", false, (sample) => {
+    builtinTransform("SpatialPad", false, (sample) => {
       const out = { ...sample };
       for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "SpatialPad")) {
         out[k] = spatialPad(

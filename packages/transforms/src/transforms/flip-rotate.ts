@@ -3,7 +3,7 @@
  * updated and the op recorded, so predictions on flipped/rotated patches can be mapped back.
  */
 import { defineTransform, type RandomState, type Volume, z } from "@voxelpipe/core";
-import { allowMissingArg, keysArg, makeTransform, probArg, seedArg, streamSource } from "./base.js";
+import { allowMissingArg, builtinTransform, keysArg, probArg, seedArg, streamSource } from "./base.js";
 import { type AxisMap, axisMapVolume } from "./grid.js";
 import { dataError, derive, presentKeys, volumeAt } from "./sample.js";
 
@@ -69,7 +69,7 @@ export const RandFlipDef = defineTransform({
         : typeof args.spatial_axis === "number"
           ? [args.spatial_axis]
           : args.spatial_axis;
-    return makeTransform("RandFlip", true, (sample, rng) => {
+    return builtinTransform("RandFlip", true, (sample, rng) => {
       if (!(streams(rng).wrapper.rand() < args.prob)) return sample;
       const out = { ...sample };
       for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "RandFlip"))
@@ -103,7 +103,7 @@ export const RandRotate90Def = defineTransform({
   create: (args) => {
     const streams = streamSource(args.seed);
     rot90AxisMap(1, args.spatial_axes); // validate the axes when the pipeline is built
-    return makeTransform("RandRotate90", true, (sample, rng) => {
+    return builtinTransform("RandRotate90", true, (sample, rng) => {
       const k = drawRot90(streams(rng).wrapper, args.prob, args.max_k);
       if (k === null) return sample;
       const out = { ...sample };

@@ -34,6 +34,7 @@ export * from "./intensity.js";
 export * from "./invert.js";
 export * from "./label.js";
 export * from "./orientation.js";
+export * from "./owned.js";
 export * from "./rand-crop.js";
 export * from "./resample.js";
 export { cloneVolume, describeSample, type Shape3, transformFailure } from "./sample.js";

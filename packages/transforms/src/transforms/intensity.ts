@@ -4,7 +4,7 @@
  * results match torch bit for bit in the common cases.
  */
 import { defineTransform, type RandomState, type Volume, z } from "@voxelpipe/core";
-import { allowMissingArg, keysArg, makeTransform, probArg, seedArg, streamSource } from "./base.js";
+import { allowMissingArg, builtinTransform, keysArg, probArg, seedArg, streamSource } from "./base.js";
 import { derive, presentKeys, volumeAt } from "./sample.js";
 
 const f32 = Math.fround;
@@ -52,7 +52,7 @@ export const ScaleIntensityRangeDef = defineTransform({
     allow_missing_keys: allowMissingArg,
   }),
   create: (args) =>
-    makeTransform("ScaleIntensityRange", false, (sample) => {
+    builtinTransform("ScaleIntensityRange", false, (sample) => {
       const out = { ...sample };
       for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "ScaleIntensityRange")) {
         out[k] = scaleIntensityRange(volumeAt(sample, k, "ScaleIntensityRange"), args);
@@ -115,7 +115,7 @@ function randIntensityTransform(
   apply: (v: Volume, p: number | number[]) => Volume,
 ) {
   const streams = streamSource(args.seed);
-  return makeTransform(name, true, (sample, rng) => {
+  return builtinTransform(name, true, (sample, rng) => {
     const keys = presentKeys(sample, args.keys, args.allow_missing_keys, name);
     const { wrapper, inner } = streams(rng);
     if (keys.length === 0) {

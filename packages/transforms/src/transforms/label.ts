@@ -3,7 +3,7 @@
  * unlisted values unchanged; `unmapped: <number>` maps every unlisted value to that number instead.
  */
 import { defineTransform, type Volume, type VoxelArray, z } from "@voxelpipe/core";
-import { allowMissingArg, keysArg, makeTransform } from "./base.js";
+import { allowMissingArg, builtinTransform, keysArg } from "./base.js";
 import { argError, dataError, derive, presentKeys, volumeAt } from "./sample.js";
 
 export const labelDtypes = ["uint8", "int16", "uint16", "int32", "float32", "float64"] as const;
@@ -84,7 +84,7 @@ export const MapLabelValueDef = defineTransform({
         },
       );
     }
-    return makeTransform("MapLabelValue", false, (sample) => {
+    return builtinTransform("MapLabelValue", false, (sample) => {
       const out = { ...sample };
       for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "MapLabelValue")) {
         out[k] = mapLabelValue(volumeAt(sample, k, "MapLabelValue"), args.orig_labels, args.target_labels, {

@@ -5,7 +5,7 @@
 import type { Volume } from "@voxelpipe/core";
 import { defineTransform, z } from "@voxelpipe/core";
 import { linear3, polarOrthogonal3 } from "./affine.js";
-import { allowMissingArg, keysArg, makeTransform } from "./base.js";
+import { allowMissingArg, builtinTransform, keysArg } from "./base.js";
 import { type AxisMap, axisMapVolume, isIdentityAxisMap } from "./grid.js";
 import { dataError, derive, presentKeys, volumeAt } from "./sample.js";
 
@@ -110,7 +110,7 @@ export const OrientationDef = defineTransform({
     allow_missing_keys: allowMissingArg,
   }),
   create: (args) =>
-    makeTransform("Orientation", false, (sample) => {
+    builtinTransform("Orientation", false, (sample) => {
       axcodesToOrnt(args.axcodes); // validate early even when no key is present
       const out = { ...sample };
       for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "Orientation")) {

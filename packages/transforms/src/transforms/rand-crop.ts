@@ -3,8 +3,18 @@
  * positions) and RandCropByPosNegLabel (centres on foreground / background voxels).
  */
 import { defineTransform, type RandomState, type Sample, type Volume, z } from "@voxelpipe/core";
-import { allowMissingArg, fallBack3, keysArg, makeTransform, rep3, seedArg, size3Arg, streamSource } from "./base.js";
+import {
+  allowMissingArg,
+  builtinTransform,
+  fallBack3,
+  keysArg,
+  rep3,
+  seedArg,
+  size3Arg,
+  streamSource,
+} from "./base.js";
 import { cropWindow } from "./crop-pad.js";
+import { own } from "./owned.js";
 import { argError, dataError, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
 /** MONAI get_random_patch: one randint(0, n - s + 1) per dim where n > s (else 0), in dim order. */
@@ -62,12 +72,16 @@ export function drawSpatialCropBoxes(
   return boxes;
 }
 
-/** One output sample per box: listed keys cropped, other keys shared (our volumes are never mutated). */
+/**
+ * One output sample per box: listed keys cropped (new arrays, owned by the run), other keys shared (the
+ * chain disowns them: see owned.ts).
+ */
 export function cropSamples(sample: Sample, keys: string[], boxes: CropBox[], op: string): Sample[] {
   return boxes.map((b, i) => {
     const out: Sample = { ...sample };
     for (const k of keys) {
       const v = cropWindow(volumeAt(sample, k, op), b.start, b.size, op);
+      own(v.data); // a fresh array (a crop never returns its input's array) held by this sample only
       v.meta.patch_index = i;
       out[k] = v;
     }
@@ -106,7 +120,7 @@ export const RandSpatialCropSamplesDef = defineTransform({
   }),
   create: (args) => {
     const streams = streamSource(args.seed);
-    return makeTransform("RandSpatialCropSamples", true, (sample, rng) => {
+    return builtinTransform("RandSpatialCropSamples", true, (sample, rng) => {
       const keys = presentKeys(sample, args.keys, args.allow_missing_keys, "RandSpatialCropSamples");
       if (keys.length === 0) return Array.from({ length: args.num_samples }, () => ({ ...sample }));
       const dims = sameShape(sample, keys, "RandSpatialCropSamples");
@@ -270,7 +284,7 @@ export const RandCropByPosNegLabelDef = defineTransform({
     if (args.pos + args.neg === 0) argError("RandCropByPosNegLabel: pos and neg cannot both be 0");
     const streams = streamSource(args.seed);
     const posRatio = args.pos / (args.pos + args.neg);
-    return makeTransform("RandCropByPosNegLabel", true, (sample, rng) => {
+    return builtinTransform("RandCropByPosNegLabel", true, (sample, rng) => {
       const label = volumeAt(sample, args.label_key, "RandCropByPosNegLabel");
       const image = args.image_key ? volumeAt(sample, args.image_key, "RandCropByPosNegLabel") : null;
       const dims = label.shape;

@@ -4,7 +4,7 @@
  */
 import { defineTransform, spacingOf, type Volume, z } from "@voxelpipe/core";
 import { choleskyUpper3, invert3, linear3, matmul3 } from "./affine.js";
-import { allowMissingArg, keysArg, makeTransform } from "./base.js";
+import { allowMissingArg, builtinTransform, keysArg } from "./base.js";
 import { type InterpMode, type PaddingMode, resampleVolume, roundHalfEven } from "./resample.js";
 import { argError, dataError, derive, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
@@ -156,7 +156,7 @@ export const SpacingDef = defineTransform({
         got: JSON.stringify(args.mode),
       });
     }
-    return makeTransform("Spacing", false, (sample) => {
+    return builtinTransform("Spacing", false, (sample) => {
       const out = { ...sample };
       for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "Spacing")) {
         out[k] = resampleToSpacing(volumeAt(sample, k, "Spacing"), args.pixdim, modes[args.keys.indexOf(k)], {
