@@ -12,10 +12,11 @@ import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
+import { availableParallelism } from "node:os";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { engine, RandomState } from "../packages/core/dist/index.js";
-import { contrastiveLoss, diceCELoss, l1Loss } from "../packages/losses/dist/index.js";
-import { SlidingWindow, UNETR, ViTAutoEnc } from "../packages/models/dist/index.js";
+import { SlidingWindow, UNETR } from "../packages/models/dist/index.js";
+import { openStepSession } from "../packages/runner/dist/index.js";
 
 /** UNETR / ViTAutoEnc configurations: the seed's ("btcv") and a 32³ smoke-test size ("small") */
 export const NETS = {
@@ -101,29 +102,76 @@ async function timed(fn, { reps = 2, warmup = 1 } = {}) {
   return { ms: median(samples), samples: samples.map((v) => Math.round(v)) };
 }
 
+/** a train stage as data, for the runner's step session (the code path `voxelpipe run` takes) */
+const pipeline = (stage) => ({
+  value: { version: 1, name: "bench", stages: { fit: { kind: "train", ...stage } } },
+  baseDir: process.cwd(),
+  seed: 0,
+  stageOutputs: {},
+});
+const THREADS = Number(process.env.VOXELPIPE_BENCH_THREADS ?? availableParallelism());
+
+/** the step as the trainer runs it (memory plan, micro-batches, replicas), Adam 1e-4 applied here */
+async function trainerStep(stage, batch, inputs, opts) {
+  const session = await openStepSession({
+    pipeline: pipeline(stage),
+    stage: "fit",
+    backend: "wasm",
+    threads: THREADS,
+    batch,
+  });
+  const adam = tf.train.adam(1e-4);
+  const byName = new Map([...session.model.params].map(([k, v]) => [k, v.name]));
+  let loss = Number.NaN;
+  try {
+    const r = await timed(async () => {
+      const { scalars, grads } = await session.runner.step(inputs);
+      adam.applyGradients(Object.fromEntries(Object.entries(grads).map(([k, g]) => [byName.get(k), g])));
+      tf.dispose(Object.values(grads));
+      session.runner.weightsChanged();
+      loss = scalars.loss;
+    }, opts);
+    const p = session.plan;
+    return {
+      ...r,
+      batch,
+      loss,
+      plan: {
+        micro_batch: p.microBatch,
+        checkpointing: p.checkpointing,
+        replicas: p.replicas,
+        step_gb: p.memory.step_bytes && +(p.memory.step_bytes / 2 ** 30).toFixed(2),
+      },
+    };
+  } finally {
+    adam.dispose();
+    await session.runner.close();
+    await session.close();
+  }
+}
+
 /** btcv-step-N: UNETR train step at `batch` 96³ crops, DiceCE(to_onehot_y, softmax) on labels 0..13, Adam 1e-4 */
 export async function btcvStep(batch, opts = {}) {
   await ready();
   const cfg = NETS[opts.net ?? "btcv"].unetr;
   const s = cfg.img_size;
-  const net = new UNETR(cfg, new RandomState(0));
   const x = rand([batch, s, s, s, 1], 1);
   const labels = randLabels([batch, s, s, s, 1], cfg.out_channels, 2);
-  const adam = tf.train.adam(1e-4);
-  const vars = [...net.params.values()];
-  let loss = Number.NaN;
   try {
-    const lossFn = () => diceCELoss(net.apply(x, { training: true }), labels, { to_onehot_y: true, softmax: true });
-    const r = await timed(async () => {
-      const cost = adam.minimize(lossFn, true, vars);
-      loss = (await cost.data())[0];
-      cost.dispose();
-    }, opts);
-    return { ...r, batch, loss };
+    return await trainerStep(
+      {
+        model: { type: "UNETR", ...cfg },
+        step: {
+          logits: { call: "model", in: "image" },
+          loss: { call: { type: "DiceCELoss", to_onehot_y: true, softmax: true }, in: ["logits", "label"] },
+        },
+      },
+      batch,
+      { image: x, label: labels },
+      opts,
+    );
   } finally {
-    adam.dispose();
     tf.dispose([x, labels]);
-    net.dispose();
   }
 }
 
@@ -152,32 +200,29 @@ export async function sslStep(batch, opts = {}) {
   await ready();
   const cfg = NETS[opts.net ?? "btcv"].ssl;
   const s = cfg.img_size;
-  const net = new ViTAutoEnc({ in_channels: 1, ...cfg }, new RandomState(0));
   // the corruption itself is data loading (bench/preprocess.mjs); here: three fixed random volumes
   const gt = rand([batch, s, s, s, 1], 1);
   const view1 = rand([batch, s, s, s, 1], 2);
   const view2 = rand([batch, s, s, s, 1], 3);
-  const adam = tf.train.adam(1e-4);
-  const vars = [...net.params.values()];
-  let loss = Number.NaN;
   try {
-    const lossFn = () => {
-      const recon1 = net.apply(view1, { training: true });
-      const recon2 = net.apply(view2, { training: true });
-      const l1 = l1Loss(recon1, gt);
-      const cl = contrastiveLoss(recon1, recon2, { temperature: 0.05 });
-      return tf.add(l1, tf.mul(cl, l1));
-    };
-    const r = await timed(async () => {
-      const cost = adam.minimize(lossFn, true, vars);
-      loss = (await cost.data())[0];
-      cost.dispose();
-    }, opts);
-    return { ...r, batch, views: 2, loss };
+    const r = await trainerStep(
+      {
+        model: { type: "ViTAutoEnc", in_channels: 1, ...cfg },
+        step: {
+          recon1: { call: "model", in: "image" },
+          recon2: { call: "model", in: "image_2" },
+          l1: { call: { type: "L1Loss" }, in: ["recon1", "gt_image"] },
+          cl: { call: { type: "ContrastiveLoss", temperature: 0.05 }, in: ["recon1", "recon2"] },
+          loss: "l1 + cl * l1",
+        },
+      },
+      batch,
+      { image: view1, image_2: view2, gt_image: gt },
+      opts,
+    );
+    return { ...r, views: 2 };
   } finally {
-    adam.dispose();
     tf.dispose([gt, view1, view2]);
-    net.dispose();
   }
 }
 
@@ -190,7 +235,19 @@ export async function slidingWindowCt(volume, opts = {}) {
   await ready();
   const cfg = NETS[opts.net ?? "btcv"].unetr;
   const roi = cfg.img_size;
-  const net = new UNETR(cfg, new RandomState(0));
+  const session = await openStepSession({
+    pipeline: pipeline({
+      model: { type: "UNETR", ...cfg },
+      step: {
+        logits: { call: "model", in: "image" },
+        loss: { call: { type: "DiceCELoss", to_onehot_y: true, softmax: true }, in: ["logits", "label"] },
+      },
+    }),
+    stage: "fit",
+    backend: "wasm",
+    threads: THREADS,
+    batch: 1,
+  });
   const inferer = new SlidingWindow({
     roi_size: roi,
     sw_batch_size: 4,
@@ -199,20 +256,20 @@ export async function slidingWindowCt(volume, opts = {}) {
     sigma_scale: 0.125,
   });
   const x = tf.tensor5d(volume.data, [1, ...volume.shape, 1]);
-  const predictor = (b) => net.apply(b, { training: false });
+  const predictor = (b) => session.predict(b);
   let outShape = [];
   let outMean = Number.NaN;
   try {
     const { warmup = 1, reps = 1 } = opts;
     for (let i = 0; i < warmup; i++) {
       const w = tf.zeros([4, roi, roi, roi, 1]);
-      const y = predictor(w);
+      const y = await predictor(w);
       await y.data();
       tf.dispose([w, y]);
     }
     const r = await timed(
       async () => {
-        const y = await inferer.infer(x, predictor);
+        const y = await inferer.infer(x, predictor, { concurrency: session.concurrency });
         outShape = y.shape;
         const m = tf.mean(y);
         outMean = (await m.data())[0];
@@ -220,10 +277,10 @@ export async function slidingWindowCt(volume, opts = {}) {
       },
       { reps, warmup: 0 },
     );
-    return { ...r, volume: volume.shape, roi, out_shape: outShape, out_mean: outMean };
+    return { ...r, volume: volume.shape, roi, out_shape: outShape, out_mean: outMean, replicas: session.concurrency };
   } finally {
     x.dispose();
-    net.dispose();
+    await session.close();
   }
 }
 

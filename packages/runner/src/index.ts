@@ -10,4 +10,5 @@ export * from "./train/checkpoint.js";
 export * from "./train/collate.js";
 export * from "./train/expr.js";
 export * from "./train/step-graph.js";
+export * from "./train/step-session.js";
 export * from "./train/train-stage.js";

@@ -23,7 +23,7 @@ import type { ReplicaSource } from "./protocol.js";
  * model's `init` is left out: the weights come from the trainer.
  */
 export async function buildReplica(
-  src: ReplicaSource,
+  src: Pick<ReplicaSource, "pipeline" | "stage" | "backend" | "checkpointing" | "step">,
   registries: Registries,
   logger: Logger,
 ): Promise<{ model: Model; graph?: StepGraph }> {

@@ -1,0 +1,105 @@
+import { createLogger, type Logger, type Model, type PipelineData, type Registries, type tf } from "@voxelpipe/core";
+import { builtinRegistries } from "../registries.js";
+import { type ExecutionPlan, planExecution } from "./memory-plan.js";
+import { objectiveReduction } from "./micro-batch.js";
+import { ModelReplicas, ReplicaStepRunner } from "./replicas/pool.js";
+import { buildReplica } from "./replicas/source.js";
+import { LocalStepRunner, type StepRunner } from "./step-runner.js";
+
+/**
+ * A train stage's model and step, built from its config as data and executed exactly as the
+ * trainer executes them — the memory plan, micro-batches, checkpointing, model replicas — without
+ * data loading, optimizer or run directory. For benchmarks (bench/realsize-ours.mjs) and programs
+ * that embed voxelpipe's training step.
+ */
+export interface StepSession {
+  model: Model;
+  plan: ExecutionPlan;
+  runner: StepRunner;
+  /** the model's prediction on a batch of windows: on the replicas when there are some */
+  predict(x: tf.Tensor): tf.Tensor | Promise<tf.Tensor>;
+  /** predictions that may be in flight at once */
+  concurrency: number;
+  close(): Promise<void>;
+}
+
+export async function openStepSession(o: {
+  pipeline: PipelineData;
+  stage: string;
+  backend: string;
+  threads: number;
+  /** samples per batch the plan is made for */
+  batch: number;
+  microBatch?: "auto" | number;
+  checkpointing?: "auto" | boolean;
+  logger?: Logger;
+  registries?: Registries;
+}): Promise<StepSession> {
+  const logger = o.logger ?? createLogger({ level: "warn" });
+  const objective = "loss";
+  const { model, graph } = await buildReplica(
+    {
+      pipeline: o.pipeline,
+      stage: o.stage,
+      backend: o.backend,
+      checkpointing: false,
+      step: { objective, microBatch: 1, reduction: "mean" },
+    },
+    o.registries ?? builtinRegistries(),
+    logger,
+  );
+  const split = objectiveReduction(graph!, objective);
+  const plan = planExecution({
+    model,
+    backend: o.backend,
+    batch: o.batch,
+    modelCalls: graph!.nodes.filter((n) => n.kind === "model").length,
+    threads: o.threads,
+    optimizerSlots: 2,
+    microBatch: o.microBatch ?? "auto",
+    checkpointing: o.checkpointing ?? "auto",
+    coupled: "coupled" in split ? split.coupled : undefined,
+    where: (p) => `stages.${o.stage}.${p}`,
+  });
+  model.setGradientCheckpointing?.(plan.checkpointing);
+  const spec = {
+    graph: graph!,
+    objective,
+    microBatch: plan.microBatch,
+    reduction: "reduction" in split ? split.reduction : ("mean" as const),
+  };
+  const oomHint = "lower micro_batch or turn checkpointing on";
+  // prediction-only replicas when the step runs here: sliding windows still use every core
+  const count = plan.replicas || o.threads;
+  const replicas =
+    count > 1 || plan.replicas
+      ? await ModelReplicas.start({
+          model,
+          count,
+          source: {
+            pipeline: o.pipeline,
+            stage: o.stage,
+            backend: o.backend,
+            backendThreads: 1,
+            checkpointing: plan.checkpointing,
+            step: { objective, microBatch: spec.microBatch, reduction: spec.reduction },
+          },
+          logger,
+          oomHint,
+        })
+      : undefined;
+  const runner: StepRunner = plan.replicas
+    ? new ReplicaStepRunner(replicas!, spec)
+    : new LocalStepRunner(model, spec, oomHint);
+  return {
+    model,
+    plan,
+    runner,
+    predict: replicas ? (x) => replicas.predict(x) : (x) => model.apply(x, { training: false }),
+    concurrency: replicas?.size ?? 1,
+    close: async () => {
+      await replicas?.close();
+      model.dispose();
+    },
+  };
+}
