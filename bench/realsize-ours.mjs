@@ -125,7 +125,7 @@ async function trainerStep(stage, batch, inputs, opts) {
   let loss = Number.NaN;
   try {
     const r = await timed(async () => {
-      const { scalars, grads } = await session.runner.step(inputs);
+      const { scalars, grads } = await session.runner.step(inputs, 0);
       adam.applyGradients(Object.fromEntries(Object.entries(grads).map(([k, g]) => [byName.get(k), g])));
       tf.dispose(Object.values(grads));
       session.runner.weightsChanged();

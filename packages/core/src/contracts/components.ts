@@ -16,8 +16,11 @@ export type NamedVariables = Map<string, tf.Variable>;
 
 export interface Model {
   readonly params: NamedVariables;
-  /** forward pass on a channel-last batch [B, S0, S1, S2, C] */
-  apply(x: tf.Tensor, opts?: { training?: boolean }): tf.Tensor;
+  /**
+   * forward pass on a channel-last batch [B, S0, S1, S2, C]; `seed`, when given, seeds this call's
+   * randomness (dropout), so a pass draws the same masks wherever it runs
+   */
+  apply(x: tf.Tensor, opts?: { training?: boolean; seed?: number }): tf.Tensor;
   dispose(): void;
   /** recompute activations in the backward pass instead of keeping them (optional capability) */
   setGradientCheckpointing?(on: boolean): void;

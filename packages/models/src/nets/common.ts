@@ -16,6 +16,9 @@ export function triple(v: number | readonly number[]): Triple {
   return [v[0], v[1], v[2]];
 }
 
+/** Options of a forward pass (the core Model contract's). */
+export type ApplyOptions = { training?: boolean; seed?: number };
+
 /** What every voxelpipe network offers beyond the core Model contract. */
 export interface Network extends Model {
   /** registered component name, e.g. "UNETR" */
@@ -56,8 +59,13 @@ export abstract class NetworkBase implements Network {
     this.gradientCheckpointing = on;
   }
 
-  protected runtime(training = false): Runtime {
-    return { training, dropoutSeed: () => this.dropoutRng.nextUint32(), checkpoint: this.gradientCheckpointing };
+  /**
+   * `seed`: dropout masks of this call derive from it (the trainer gives each pass its own, so masks
+   * do not depend on which thread or replica runs the pass); without it, the network's own stream
+   */
+  protected runtime(training = false, seed?: number): Runtime {
+    const rng = seed === undefined ? this.dropoutRng : new RandomState(seed);
+    return { training, dropoutSeed: () => rng.nextUint32(), checkpoint: this.gradientCheckpointing };
   }
 
   /** bytes of the trainable parameters under `prefix` */

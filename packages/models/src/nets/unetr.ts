@@ -4,7 +4,7 @@ import { RandomState, z } from "@voxelpipe/core";
 import { checkpoint } from "../layers/checkpoint.js";
 import { UnetOutBlock } from "../layers/unet-blocks.js";
 import { UnetrBasicBlock, UnetrPrUpBlock, UnetrUpBlock } from "../layers/unetr-blocks.js";
-import { NetworkBase, sizeArg, triple } from "./common.js";
+import { type ApplyOptions, NetworkBase, sizeArg, triple } from "./common.js";
 import { unetrMemory } from "./memory.js";
 import { transformerArgs } from "./vit.js";
 import { encoderConfig, ViTEncoder } from "./vit-encoder.js";
@@ -100,10 +100,10 @@ export class UNETR extends NetworkBase {
     return tf.reshape(t, [t.shape[0], ...this.featSize, this.config.hidden_size]) as tf.Tensor5D;
   }
 
-  forwardWithHidden(x: tf.Tensor, opts: { training?: boolean } = {}): UNETROutput {
+  forwardWithHidden(x: tf.Tensor, opts: ApplyOptions = {}): UNETROutput {
     const cfg = this.vit.cfg;
     const xin = this.checkInput(x, cfg.imgSize, cfg.inChannels);
-    const rt = this.runtime(opts.training);
+    const rt = this.runtime(opts.training, opts.seed);
     // with checkpointing on, each encoder/decoder stage keeps only its inputs for the backward
     const stage = <T extends tf.Tensor>(name: string, fn: (...xs: tf.Tensor[]) => T, ...xs: tf.Tensor[]): T =>
       checkpoint(rt, (_r, ...ys) => fn(...ys), xs, this.paramsUnder(`${name}.`));
@@ -137,7 +137,7 @@ export class UNETR extends NetworkBase {
     });
   }
 
-  apply(x: tf.Tensor, opts: { training?: boolean } = {}): tf.Tensor {
+  apply(x: tf.Tensor, opts: ApplyOptions = {}): tf.Tensor {
     const { logits, vitOut, hidden } = this.forwardWithHidden(x, opts);
     vitOut.dispose();
     for (const t of hidden) t.dispose();

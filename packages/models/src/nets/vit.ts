@@ -1,6 +1,6 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { RandomState, z } from "@voxelpipe/core";
-import { NetworkBase, sizeArg, triple } from "./common.js";
+import { type ApplyOptions, NetworkBase, sizeArg, triple } from "./common.js";
 import { encoderConfig, ViTEncoder, type ViTEncoderOutput } from "./vit-encoder.js";
 
 /** The transformer hyper-parameters shared by ViT, ViTAutoEnc and UNETR (MONAI names and defaults). */
@@ -58,12 +58,15 @@ export class ViT extends NetworkBase {
     );
   }
 
-  forwardWithHidden(x: tf.Tensor, opts: { training?: boolean } = {}): ViTEncoderOutput {
+  forwardWithHidden(x: tf.Tensor, opts: ApplyOptions = {}): ViTEncoderOutput {
     const cfg = this.encoder.cfg;
-    return this.encoder.forward(this.checkInput(x, cfg.imgSize, cfg.inChannels), this.runtime(opts.training));
+    return this.encoder.forward(
+      this.checkInput(x, cfg.imgSize, cfg.inChannels),
+      this.runtime(opts.training, opts.seed),
+    );
   }
 
-  apply(x: tf.Tensor, opts: { training?: boolean } = {}): tf.Tensor {
+  apply(x: tf.Tensor, opts: ApplyOptions = {}): tf.Tensor {
     const { out, hidden } = this.forwardWithHidden(x, opts);
     for (const h of hidden) h.dispose();
     return out;

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { engine, type ModelMemory, RandomState, z } from "@voxelpipe/core";
 import type { Triple } from "../ops/patch-ops.js";
 import { torchDefault } from "../params/param-store.js";
-import { NetworkBase, sizeArg, triple } from "./common.js";
+import { type ApplyOptions, NetworkBase, sizeArg, triple } from "./common.js";
 import { vitAutoEncMemory } from "./memory.js";
 import { transformerArgs } from "./vit.js";
 import { encoderConfig, ViTEncoder } from "./vit-encoder.js";
@@ -58,10 +58,10 @@ export class ViTAutoEnc extends NetworkBase {
   }
 
   /** reconstruction [B, 16·n0, 16·n1, 16·n2, out_channels] and every block's hidden state */
-  forwardWithHidden(x: tf.Tensor, opts: { training?: boolean } = {}): { out: tf.Tensor5D; hidden: tf.Tensor3D[] } {
+  forwardWithHidden(x: tf.Tensor, opts: ApplyOptions = {}): { out: tf.Tensor5D; hidden: tf.Tensor3D[] } {
     const cfg = this.encoder.cfg;
     const xin = this.checkInput(x, cfg.imgSize, cfg.inChannels);
-    const rt = this.runtime(opts.training);
+    const rt = this.runtime(opts.training, opts.seed);
     return tf.tidy(() => {
       const { out: tokens, hidden } = this.encoder.forward(xin, rt);
       const [n0, n1, n2] = this.encoder.patchEmbedding.grid;
@@ -91,7 +91,7 @@ export class ViTAutoEnc extends NetworkBase {
     });
   }
 
-  apply(x: tf.Tensor, opts: { training?: boolean } = {}): tf.Tensor {
+  apply(x: tf.Tensor, opts: ApplyOptions = {}): tf.Tensor {
     const { out, hidden } = this.forwardWithHidden(x, opts);
     for (const h of hidden) h.dispose();
     return out;

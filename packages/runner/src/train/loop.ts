@@ -4,6 +4,7 @@ import { Progress } from "../run/progress.js";
 import type { Checkpointer } from "./checkpoint.js";
 import { clipByGlobalNorm } from "./clip.js";
 import type { LoopState, Selection } from "./selection.js";
+import { mixSeed } from "./step-graph.js";
 import type { StepRunner } from "./step-runner.js";
 import type { TrainConfig } from "./train-config.js";
 
@@ -49,7 +50,7 @@ export async function trainLoop(p: LoopParts, state: LoopState): Promise<void> {
       optimizer.lr = p.scheduler ? p.scheduler.lrAt(it, p.totalIters, baseLr) : baseLr;
       let outcome: Awaited<ReturnType<StepRunner["step"]>>;
       try {
-        outcome = await runner.step(batch);
+        outcome = await runner.step(batch, mixSeed(rt.rng.seed, it));
       } finally {
         tf.dispose(Object.values(batch));
       }

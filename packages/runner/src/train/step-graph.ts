@@ -145,7 +145,7 @@ export class StepGraph {
   run(
     batch: Record<string, tf.Tensor>,
     models: Record<string, Model>,
-    opts: { training: boolean; until?: string },
+    opts: { training: boolean; until?: string; seed?: number },
   ): Map<string, tf.Tensor> {
     const env = new Map<string, tf.Tensor>(Object.entries(batch));
     const get = (k: string, node: string) => {
@@ -187,7 +187,13 @@ export class StepGraph {
         const x = get(n.inputs[0], n.name);
         env.set(
           n.name,
-          guarded(n, `model "${n.model}" (step node "${n.name}")`, () => model.apply(x, { training: opts.training })),
+          guarded(n, `model "${n.model}" (step node "${n.name}")`, () =>
+            model.apply(x, {
+              training: opts.training,
+              // one seed per model call of the pass
+              seed: opts.seed === undefined ? undefined : mixSeed(opts.seed, this.nodes.indexOf(n)),
+            }),
+          ),
         );
       } else if (n.kind === "loss") {
         const inputs = n.inputs.map((k) => get(k, n.name));
@@ -223,4 +229,16 @@ export class StepGraph {
     }
     return env;
   }
+}
+
+/** a 32-bit seed from a base seed and integers (splitmix-style mixing; deterministic everywhere) */
+export function mixSeed(base: number, ...parts: number[]): number {
+  let h = base >>> 0;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x9e3779b1) >>> 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b) >>> 0;
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
 }

@@ -1,6 +1,6 @@
 import { Codes, type Model, tf, VoxelpipeError } from "@voxelpipe/core";
 import { type MicroBatch, microBatches, sliceBatch } from "./micro-batch.js";
-import type { StepGraph } from "./step-graph.js";
+import { mixSeed, type StepGraph } from "./step-graph.js";
 
 /** What one optimizer step's forward/backward produced: the batch's scalars and gradients. */
 export interface StepOutcome {
@@ -12,7 +12,8 @@ export interface StepOutcome {
 
 /** Runs the forward/backward of a batch: in this thread, or spread over model replicas in workers. */
 export interface StepRunner {
-  step(batch: Record<string, tf.Tensor>): Promise<StepOutcome>;
+  /** `seed`: this step's randomness (dropout); each pass derives its own from it and its first sample */
+  step(batch: Record<string, tf.Tensor>, seed: number): Promise<StepOutcome>;
   /** the trainer changed the weights (optimizer step, restore): replicas must copy them */
   weightsChanged(): void;
   close(): Promise<void>;
@@ -42,12 +43,13 @@ export function runPass(
   spec: StepSpec,
   part: Record<string, tf.Tensor>,
   weight: number,
+  seed: number,
 ): { scalars: Record<string, number>; grads: Map<string, tf.Tensor> } {
   const trainable = [...model.params].filter(([, v]) => v.trainable);
   const scalars: Record<string, number> = {};
   const { value, grads } = tf.variableGrads(
     () => {
-      const env = spec.graph.run(part, { model }, { training: true });
+      const env = spec.graph.run(part, { model }, { training: true, seed });
       for (const n of spec.graph.scalarNames) {
         const t = env.get(n);
         if (t) scalars[n] = weight * t.dataSync()[0];
@@ -91,13 +93,13 @@ export class LocalStepRunner implements StepRunner {
     private readonly oomHint: string,
   ) {}
 
-  async step(batch: Record<string, tf.Tensor>): Promise<StepOutcome> {
+  async step(batch: Record<string, tf.Tensor>, seed: number): Promise<StepOutcome> {
     const scalars: Record<string, number> = {};
     let acc: Map<string, tf.Tensor> | undefined;
     try {
       for (const mb of passesOf(batch, this.spec)) {
         const part = mb.weight === 1 && mb.start === 0 ? batch : sliceBatch(batch, mb);
-        const r = runPass(this.model, this.spec, part, mb.weight);
+        const r = runPass(this.model, this.spec, part, mb.weight, mixSeed(seed, mb.start));
         if (part !== batch) tf.dispose(Object.values(part));
         addScalars(scalars, r.scalars);
         if (!acc) acc = r.grads;

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { type Logger, type Model, tf, VoxelpipeError } from "@voxelpipe/core";
+import { mixSeed } from "../step-graph.js";
 import {
   addScalars,
   outOfMemoryError,
@@ -152,10 +153,11 @@ export class ModelReplicas {
   async pass(
     part: Record<string, Packed>,
     weight: number,
+    seed: number,
   ): Promise<{ scalars: Record<string, number>; grads: Float32Array }> {
     this.publishWeights();
     const transfer = Object.values(part).map((p) => p.data.buffer as ArrayBuffer);
-    const m = (await this.send({ type: "pass", part, weight }, transfer)) as Extract<
+    const m = (await this.send({ type: "pass", part, weight, seed }, transfer)) as Extract<
       FromReplica,
       { type: "pass-done" }
     >;
@@ -203,7 +205,7 @@ export class ReplicaStepRunner implements StepRunner {
     this.replicas.weightsChanged();
   }
 
-  async step(batch: Record<string, tf.Tensor>): Promise<StepOutcome> {
+  async step(batch: Record<string, tf.Tensor>, seed: number): Promise<StepOutcome> {
     const passes = passesOf(batch, this.spec);
     const whole = Object.entries(batch).map(([k, t]) => [k, t.dataSync() as Float32Array, t.shape] as const);
     const results = passes.map((mb) => {
@@ -212,7 +214,7 @@ export class ReplicaStepRunner implements StepRunner {
         const per = data.length / shape[0];
         part[k] = { shape: [mb.size, ...shape.slice(1)], data: data.slice(mb.start * per, (mb.start + mb.size) * per) };
       }
-      return this.replicas.pass(part, mb.weight);
+      return this.replicas.pass(part, mb.weight, mixSeed(seed, mb.start));
     });
     // sum in pass order, whatever order the replicas finish in
     const scalars: Record<string, number> = {};

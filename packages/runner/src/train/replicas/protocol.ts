@@ -25,7 +25,7 @@ export interface Packed {
 
 export type ToReplica =
   /** one pass: gradient of weight × objective on `part`, weights of `version` */
-  | { type: "pass"; id: number; version: number; part: Record<string, Packed>; weight: number }
+  | { type: "pass"; id: number; version: number; part: Record<string, Packed>; weight: number; seed: number }
   /** inference on a batch of windows (validation / sliding window) */
   | { type: "predict"; id: number; version: number; x: Packed };
 

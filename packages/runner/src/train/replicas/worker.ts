@@ -47,7 +47,7 @@ try {
       if (m.type === "pass") {
         if (!spec) throw new Error("this model replica was started for prediction only");
         const part = Object.fromEntries(Object.entries(m.part).map(([k, p]) => [k, unpack(p)]));
-        const { scalars, grads } = runPass(model, spec, part, m.weight);
+        const { scalars, grads } = runPass(model, spec, part, m.weight, m.seed);
         tf.dispose(Object.values(part));
         const out = new Float32Array(gradSize);
         let off = 0;
