@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { availableParallelism } from "node:os";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
-import { engine, RandomState } from "../packages/core/dist/index.js";
+import { engine, RandomState, selectBackend } from "../packages/core/dist/index.js";
 import { SlidingWindow, UNETR } from "../packages/models/dist/index.js";
 import { openStepSession } from "../packages/runner/dist/index.js";
 
@@ -46,13 +46,14 @@ export const NETS = {
   },
 };
 
+const THREADS = Number(process.env.VOXELPIPE_BENCH_THREADS ?? availableParallelism());
 let backendReady;
 /** tfjs wasm with voxelpipe's kernel fixes and gradients (once per process) */
 export function ready() {
   backendReady ??= (async () => {
     tf.env().set("PROD", true);
-    if (!(await tf.setBackend("wasm"))) throw new Error("tfjs wasm backend unavailable");
-    await tf.ready();
+    // as `voxelpipe run --threads N` does: this thread's XNNPACK gets the threads, replicas their share
+    await selectBackend("wasm", undefined, { threads: THREADS });
     engine.prepareBackend("wasm");
   })();
   return backendReady;
@@ -109,7 +110,6 @@ const pipeline = (stage) => ({
   seed: 0,
   stageOutputs: {},
 });
-const THREADS = Number(process.env.VOXELPIPE_BENCH_THREADS ?? availableParallelism());
 
 /** the step as the trainer runs it (memory plan, micro-batches, replicas), Adam 1e-4 applied here */
 async function trainerStep(stage, batch, inputs, opts) {
@@ -325,7 +325,15 @@ async function cli() {
   let out;
   try {
     const r = await CASES[name](o);
-    out = { case: name, ...r, peak_rss_mb: peak(), threads: getThreadsCount(), backend: "wasm", net: o.net };
+    out = {
+      case: name,
+      ...r,
+      peak_rss_mb: peak(),
+      threads: THREADS,
+      xnnpack_threads: getThreadsCount(),
+      backend: "wasm",
+      net: o.net,
+    };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const oom = WASM_OOM.test(msg);

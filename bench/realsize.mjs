@@ -158,7 +158,10 @@ try {
     const row = { case: name };
     if (!argv.includes("--no-ours")) {
       log(`${name} ours: running`);
-      row.ours = child(process.execPath, [join(here, "realsize-ours.mjs"), ...caseArgs(name, volume)], process.env);
+      row.ours = child(process.execPath, [join(here, "realsize-ours.mjs"), ...caseArgs(name, volume)], {
+        ...process.env,
+        VOXELPIPE_BENCH_THREADS: THREADS,
+      });
       log(`${name} ours: ${row.ours.error ?? `${row.ours.ms.toFixed(0)} ms`}, peak ${row.ours.peak_rss_mb} MB`);
     } else row.ours = { skipped: "--no-ours" };
     if (torch.python) {

