@@ -77,26 +77,36 @@ export function resolveEntryRefs(v: unknown, p: PipelineData, depth = 0): unknow
 }
 
 /**
- * Build the chain from its source: registries (with the pipeline's `plugins:` loaded on top), a DI
- * container holding the run's services, and a ComponentResolver over the resolved config.
+ * What a worker thread builds components of a compiled pipeline with: registries (with the
+ * pipeline's `plugins:` loaded on top, under the trust the main thread compiled it with), a DI
+ * container holding the run's services, and a ComponentResolver over the resolved config — so its
+ * components get the same config paths and RNG streams as the main thread's.
  */
-export async function buildChain(
-  src: ChainSource,
+export async function workerResolver(
+  p: PipelineData,
+  backend: string,
   registries: Registries,
-  logger: Logger = createLogger({ level: "warn" }),
-): Promise<Transform[]> {
-  const p = src.pipeline;
-  // the same trust rule (and --allow-plugin flags) as the main thread compiled the pipeline with
+  logger: Logger,
+): Promise<ComponentResolver> {
   const problems = await loadPlugins(p.value.plugins, p.baseDir, registries, new LocationMap(), p.trust ?? {});
   if (problems.length) throw new VoxelpipeError(problems);
   registries.freeze();
-  const container = runContainer({ logger, registries, seed: p.seed, backend: src.backend });
-  const resolver = new ComponentResolver({
+  const container = runContainer({ logger, registries, seed: p.seed, backend });
+  return new ComponentResolver({
     container,
     root: p.value,
     baseDir: p.baseDir,
     stageOutputs: (s, k) => p.stageOutputs[s]?.[k],
   });
+}
+
+/** Build the chain from its source (see workerResolver). */
+export async function buildChain(
+  src: ChainSource,
+  registries: Registries,
+  logger: Logger = createLogger({ level: "warn" }),
+): Promise<Transform[]> {
+  const resolver = await workerResolver(src.pipeline, src.backend, registries, logger);
   const base = ["stages", src.stage, ...parsePath(src.list)];
   const entries = chainEntries(src);
   const out: Transform[] = [];

@@ -1,19 +1,15 @@
 import {
-  ComponentResolver,
   formatPath,
   getAt,
   isPlainObject,
   isReference,
-  LocationMap,
   type Logger,
   type Loss,
-  loadPlugins,
   type Model,
   parsePath,
   type Registries,
-  runContainer,
-  VoxelpipeError,
 } from "@voxelpipe/core";
+import { workerResolver } from "../../data/chain-source.js";
 import { StepGraph, type StepNodeConfig } from "../step-graph.js";
 import type { ReplicaSource } from "./protocol.js";
 
@@ -28,17 +24,7 @@ export async function buildReplica(
   logger: Logger,
 ): Promise<{ model: Model; graph?: StepGraph }> {
   const p = src.pipeline;
-  // the same trust rule (and --allow-plugin flags) as the main thread compiled the pipeline with
-  const problems = await loadPlugins(p.value.plugins, p.baseDir, registries, new LocationMap(), p.trust ?? {});
-  if (problems.length) throw new VoxelpipeError(problems);
-  registries.freeze();
-  const container = runContainer({ logger, registries, seed: p.seed, backend: src.backend });
-  const resolver = new ComponentResolver({
-    container,
-    root: p.value,
-    baseDir: p.baseDir,
-    stageOutputs: (s, k) => p.stageOutputs[s]?.[k],
-  });
+  const resolver = await workerResolver(p, src.backend, registries, logger);
   const base = ["stages", src.stage];
   let entry = getAt(p.value, [...base, "model"]).value;
   for (let i = 0; i < 100 && isReference(entry); i++) entry = getAt(p.value, parsePath(entry.slice(1))).value;
