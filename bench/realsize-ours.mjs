@@ -52,8 +52,8 @@ let backendReady;
 export function ready() {
   backendReady ??= (async () => {
     tf.env().set("PROD", true);
-    // as `voxelpipe run --threads N` does: this thread's XNNPACK gets the threads, replicas their share
-    await selectBackend("wasm", undefined, { threads: THREADS });
+    // as `voxelpipe run` does: single-threaded wasm here; the threads go to model replicas
+    await selectBackend("wasm");
     engine.prepareBackend("wasm");
   })();
   return backendReady;

@@ -71,9 +71,11 @@ export async function runPipeline(
   const runsDir = resolve(opts.runsDir ?? process.env.VOXELPIPE_RUNS_DIR ?? "runs");
   const wanted = opts.threads ?? p.threads;
   const threads = wanted === "auto" ? availableParallelism() : wanted;
-  // on wasm, this thread's XNNPACK uses the threads too (model replicas, when a stage starts some,
-  // get their share); measured 1.2× on the demo's UNETR step on an idle 2-core machine
-  const backend = await selectBackend(opts.backend ?? p.backend, logger, { threads });
+  // Threads go to model replicas (worker threads with a heap each), not to wasm's threaded build:
+  // that build gained only 1.2× on the demo's step on an idle 2-core machine, and when its heap runs
+  // out it hangs in its thread pool instead of trapping (measured), which would turn a VP260 into a
+  // run that never ends. `selectBackend(…, { threads })` stays available to programs that want it.
+  const backend = await selectBackend(opts.backend ?? p.backend, logger);
   // engine fixes for the chosen backend (e.g. wasm kernel replacements), when the engine provides them
   const prepare = (engine as Record<string, unknown>).prepareBackend;
   if (typeof prepare === "function") await prepare(backend.tfBackend);

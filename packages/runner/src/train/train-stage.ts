@@ -97,7 +97,7 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
 
   // how a step executes, from the memory estimate; written to the log and env.json before training
   const split = objectiveReduction(graph, c.objective);
-  const samplesPerBatch = c.batch_size * trainData0SamplesPerItem(c);
+  const samplesPerBatch = c.batch_size * samplesPerItem(c);
   const plan = planExecution({
     model,
     backend: rt.backend,
@@ -127,7 +127,8 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
           pipeline: rt.pipeline,
           stage: rt.name,
           backend: rt.backend,
-          backendThreads: Math.max(1, Math.floor(rt.threads / plan.replicas)),
+          // single-threaded wasm per replica (see run/executor.ts: the threaded build hangs when out of memory)
+          backendThreads: 1,
           checkpointing: plan.checkpointing,
           step: { objective: spec.objective, microBatch: spec.microBatch, reduction: spec.reduction },
         },
@@ -229,7 +230,7 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
  * Samples a batch of `batch_size` items holds: transforms that draw several crops per item
  * (`num_samples`, e.g. RandCropByPosNegLabel) multiply it, as MONAI's list_data_collate does.
  */
-function trainData0SamplesPerItem(c: TrainConfig): number {
+function samplesPerItem(c: TrainConfig): number {
   let n = 1;
   for (const t of c.transforms.train) {
     const k = (t as { num_samples?: unknown })?.num_samples;
