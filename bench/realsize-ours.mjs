@@ -111,24 +111,20 @@ const pipeline = (stage) => ({
   stageOutputs: {},
 });
 
-/** the step as the trainer runs it (memory plan, micro-batches, replicas), Adam 1e-4 applied here */
+/** the step as the trainer runs it: memory plan, micro-batches, replicas, the runner's Adam (lr 1e-4) */
 async function trainerStep(stage, batch, inputs, opts) {
   const session = await openStepSession({
-    pipeline: pipeline(stage),
+    pipeline: pipeline({ optimizer: { type: "Adam", lr: 1.0e-4 }, ...stage }),
     stage: "fit",
     backend: "wasm",
     threads: THREADS,
     batch,
   });
-  const adam = tf.train.adam(1e-4);
-  const byName = new Map([...session.model.params].map(([k, v]) => [k, v.name]));
   let loss = Number.NaN;
   try {
     const r = await timed(async () => {
       const { scalars, grads } = await session.runner.step(inputs, 0);
-      adam.applyGradients(Object.fromEntries(Object.entries(grads).map(([k, g]) => [byName.get(k), g])));
-      tf.dispose(Object.values(grads));
-      session.runner.weightsChanged();
+      session.apply(grads);
       loss = scalars.loss;
     }, opts);
     const p = session.plan;
@@ -144,7 +140,6 @@ async function trainerStep(stage, batch, inputs, opts) {
       },
     };
   } finally {
-    adam.dispose();
     await session.runner.close();
     await session.close();
   }
@@ -237,6 +232,7 @@ export async function slidingWindowCt(volume, opts = {}) {
   const roi = cfg.img_size;
   const session = await openStepSession({
     pipeline: pipeline({
+      optimizer: { type: "Adam", lr: 1.0e-4 },
       model: { type: "UNETR", ...cfg },
       step: {
         logits: { call: "model", in: "image" },

@@ -1,4 +1,14 @@
-import { createLogger, type Logger, type Model, type PipelineData, type Registries, type tf } from "@voxelpipe/core";
+import {
+  createLogger,
+  getAt,
+  type Logger,
+  type Model,
+  type Optimizer,
+  type OptimizerFactory,
+  type PipelineData,
+  type Registries,
+  tf,
+} from "@voxelpipe/core";
 import { builtinRegistries } from "../registries.js";
 import { type ExecutionPlan, planExecution } from "./memory-plan.js";
 import { objectiveReduction } from "./micro-batch.js";
@@ -9,13 +19,17 @@ import { LocalStepRunner, type StepRunner } from "./step-runner.js";
 /**
  * A train stage's model and step, built from its config as data and executed exactly as the
  * trainer executes them — the memory plan, micro-batches, checkpointing, model replicas — without
- * data loading, optimizer or run directory. For benchmarks (bench/realsize-ours.mjs) and programs
+ * data loading or run directory. For benchmarks (bench/realsize-ours.mjs) and programs
  * that embed voxelpipe's training step.
  */
 export interface StepSession {
   model: Model;
   plan: ExecutionPlan;
   runner: StepRunner;
+  /** the stage's optimizer over the model's parameters (the runner's PyTorch-semantics optimizers) */
+  optimizer: Optimizer;
+  /** one optimizer step with a step's gradients (disposes them), then the replicas copy the weights */
+  apply(grads: Record<string, tf.Tensor>): void;
   /** the model's prediction on a batch of windows: on the replicas when there are some */
   predict(x: tf.Tensor): tf.Tensor | Promise<tf.Tensor>;
   /** predictions that may be in flight at once */
@@ -37,7 +51,7 @@ export async function openStepSession(o: {
 }): Promise<StepSession> {
   const logger = o.logger ?? createLogger({ level: "warn" });
   const objective = "loss";
-  const { model, graph } = await buildReplica(
+  const { model, graph, resolver } = await buildReplica(
     {
       pipeline: o.pipeline,
       stage: o.stage,
@@ -91,10 +105,23 @@ export async function openStepSession(o: {
   const runner: StepRunner = plan.replicas
     ? new ReplicaStepRunner(replicas!, spec)
     : new LocalStepRunner(model, spec, oomHint);
+  const optimizer = (
+    await resolver.buildValue<OptimizerFactory>(
+      "optimizer",
+      getAt(o.pipeline.value, ["stages", o.stage, "optimizer"]).value,
+      ["stages", o.stage, "optimizer"],
+    )
+  )(model.params);
   return {
     model,
     plan,
     runner,
+    optimizer,
+    apply: (grads) => {
+      optimizer.apply(model.params, grads);
+      tf.dispose(Object.values(grads));
+      runner.weightsChanged();
+    },
     predict: replicas ? (x) => replicas.predict(x) : (x) => model.apply(x, { training: false }),
     concurrency: replicas?.size ?? 1,
     close: async () => {

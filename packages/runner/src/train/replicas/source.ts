@@ -1,4 +1,5 @@
 import {
+  type ComponentResolver,
   formatPath,
   getAt,
   isPlainObject,
@@ -22,7 +23,7 @@ export async function buildReplica(
   src: Pick<ReplicaSource, "pipeline" | "stage" | "backend" | "checkpointing" | "step">,
   registries: Registries,
   logger: Logger,
-): Promise<{ model: Model; graph?: StepGraph }> {
+): Promise<{ model: Model; graph?: StepGraph; resolver: ComponentResolver }> {
   const p = src.pipeline;
   const resolver = await workerResolver(p, src.backend, registries, logger);
   const base = ["stages", src.stage];
@@ -31,12 +32,12 @@ export async function buildReplica(
   const { init: _init, ...rest } = (isPlainObject(entry) ? entry : {}) as Record<string, unknown>;
   const model = await resolver.buildValue<Model>("model", rest, [...base, "model"]);
   model.setGradientCheckpointing?.(src.checkpointing);
-  if (!src.step) return { model };
+  if (!src.step) return { model, resolver };
   const step = getAt(p.value, [...base, "step"]).value as Record<string, StepNodeConfig>;
   const graph = await StepGraph.compile(
     step,
     (e, name) => resolver.buildValue<Loss>("loss", e, [...base, "step", name, "call"]),
     formatPath(base),
   );
-  return { model, graph };
+  return { model, graph, resolver };
 }
