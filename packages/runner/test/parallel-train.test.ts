@@ -100,4 +100,12 @@ describe("train steps as micro-batches, in this thread or on model replicas", ()
     expect(r.stderr).toMatch(/VP261/);
     expect(r.stderr).toMatch(/micro_batch 1 < batch 4, but loss "loss" couples the samples/);
   }, 120_000);
+
+  it("validate catches an objective that is not a step node, at its location", async () => {
+    const r = await cli(["validate", PIPELINE, "--set", "stages.finetune.objective=los"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/VP170/);
+    expect(r.stderr).toMatch(/objective "los" is not a node of the step graph/);
+    expect(r.stderr).toMatch(/one of: logits, loss/);
+  });
 });

@@ -61,14 +61,6 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
     (entry, name) => rt.buildEntry(entry, "loss", `step.${name}.call`),
     `stages.${rt.name}`,
   );
-  if (!graph.nodes.some((n) => n.name === c.objective)) {
-    throw new VoxelpipeError({
-      code: Codes.stepGraph,
-      message: `objective "${c.objective}" is not a node of the step graph`,
-      expected: `one of: ${graph.scalarNames.join(", ")}`,
-      hint: `set \`objective:\` in ${rt.where("step")}`,
-    });
-  }
   const optimizer: Optimizer = (await rt.build<OptimizerFactory>("optimizer", "optimizer"))(model.params);
   const scheduler = c.scheduler ? await rt.build<Scheduler>("scheduler", "scheduler") : undefined;
   const nTrain = dataset.size(c.splits.train);
