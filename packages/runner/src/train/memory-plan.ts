@@ -93,7 +93,7 @@ export function planExecution(o: PlanInput): ExecutionPlan {
   const spread = o.coupled || typeof o.microBatch === "number" ? maxPerPass : Math.ceil(b / Math.max(1, o.threads));
   const modes: boolean[] =
     o.checkpointing === "auto" ? (canCheckpoint ? [false, true] : [false]) : [o.checkpointing && canCheckpoint];
-  const memory = (_m: number, ck: boolean, bytes: number | null) => {
+  const memory = (ck: boolean, bytes: number | null) => {
     const e = est(ck);
     const whole = est(false);
     return {
@@ -113,7 +113,7 @@ export function planExecution(o: PlanInput): ExecutionPlan {
     const passes = Math.ceil(b / m);
     const ck = o.checkpointing === true && canCheckpoint;
     const replicas = o.threads > 1 && passes > 1 ? Math.min(o.threads, passes) : 0;
-    return { microBatch: m, checkpointing: ck, replicas, memory: memory(m, ck, null) };
+    return { microBatch: m, checkpointing: ck, replicas, memory: memory(ck, null) };
   }
   for (const ck of modes) {
     const mem = est(ck)!;
@@ -123,18 +123,20 @@ export function planExecution(o: PlanInput): ExecutionPlan {
       const parallel = o.threads > 1 && passes > 1;
       // in this thread, or (parallel or too big for a heap that also holds the optimizer) in replicas
       if (!parallel && fits(heap(m, mem, passes, true)))
-        return { microBatch: m, checkpointing: ck, replicas: 0, memory: memory(m, ck, heap(m, mem, passes, true)) };
+        return { microBatch: m, checkpointing: ck, replicas: 0, memory: memory(ck, heap(m, mem, passes, true)) };
       if (fits(heap(m, mem, passes, false)) && fits(params + optimizer + params)) {
         const replicas = Math.max(1, Math.min(o.threads, passes));
-        return { microBatch: m, checkpointing: ck, replicas, memory: memory(m, ck, heap(m, mem, passes, false)) };
+        return { microBatch: m, checkpointing: ck, replicas, memory: memory(ck, heap(m, mem, passes, false)) };
       }
     }
   }
+  // the smallest pass there is: one sample, or the whole batch when the loss couples its samples
   const mem = est(canCheckpoint)!;
-  const need = heap(1, mem, Math.ceil(b / 1), false);
+  const m = o.coupled ? b : 1;
+  const need = heap(m, mem, Math.ceil(b / m), false);
   throw new VoxelpipeError({
     code: Codes.outOfMemory,
-    message: `one training sample needs an estimated ${gb(need)} (${gb(params)} weights and as much for gradients, ${gb(mem.saved + mem.workspace)} of activations${canCheckpoint ? " with checkpointing" : ""}), more than the ${limit.source} allows (${gb(HEADROOM * limit.bytes)} usable of ${gb(limit.bytes)})`,
+    message: `${m === 1 ? "one training sample" : `a pass of the whole batch (${m} samples)`} needs an estimated ${gb(need)} (${gb(params)} weights and as much for gradients, ${gb(m * (mem.saved + mem.workspace))} of activations${canCheckpoint ? " with checkpointing" : ""}), more than the ${limit.source} allows (${gb(HEADROOM * limit.bytes)} usable of ${gb(limit.bytes)})`,
     got: `batch ${b}${o.coupled ? ` (not splittable: ${o.coupled})` : ""}, ${o.threads} thread(s)`,
     hint: `make the model or its input smaller (roi / img_size, feature_size, hidden_size) in ${o.where("model")}${
       o.backend === "wasm" ? ", or use a backend without wasm's 4 GB heap (--backend tensorflow or cpu)" : ""
