@@ -2,7 +2,7 @@
 // UNETR forward and training-step (forward + backward + Adam) timings on each tfjs backend, and the
 // identical network in PyTorch (bench/unetr_torch.py, 2 threads) when `import torch` works.
 // Usage (after `npx tsc -p packages/core && npx tsc -p packages/models`):
-//   node bench/unetr.mjs [--configs small,btcv] [--backends cpu,wasm] [--reps 3] [--no-torch] [--json]
+//   node bench/unetr.mjs [--configs small,demo,btcv] [--backends cpu,wasm] [--reps 3] [--batch 1] [--no-torch] [--json]
 // Configs: small = 32³ UNETR, feature 16, hidden 96, mlp 384, 4 heads (MONAI's UNETR fixes patch 16
 // and 12 layers, so the engine notes' "patch 8, 4 layers" tiny net is not expressible with it);
 // btcv = the tutorial's 96³, feature 16, hidden 768, mlp 3072, 12 heads, 14 classes (slow on cpu:
@@ -32,6 +32,16 @@ const CONFIGS = {
     mlp_dim: 384,
     num_heads: 4,
   },
+  // pipelines/demo.yaml's fine-tuned network
+  demo: {
+    in_channels: 1,
+    out_channels: 14,
+    img_size: 48,
+    feature_size: 8,
+    hidden_size: 96,
+    mlp_dim: 192,
+    num_heads: 4,
+  },
   btcv: {
     in_channels: 1,
     out_channels: 14,
@@ -45,6 +55,7 @@ const CONFIGS = {
 const configs = opt("configs", "small,btcv").split(",");
 const backends = opt("backends", "cpu,wasm").split(",");
 const REPS = Number(opt("reps", "3"));
+const BATCH = Number(opt("batch", "1"));
 const JSON_OUT = argv.includes("--json");
 const log = (m) => process.stderr.write(`${m}\n`);
 
@@ -73,8 +84,8 @@ async function benchTfjs(backend, name) {
   const cfg = CONFIGS[name];
   const net = new UNETR(cfg, new RandomState(0));
   const s = cfg.img_size;
-  const x = data([1, s, s, s, 1], 1);
-  const target = data([1, s, s, s, cfg.out_channels], 2);
+  const x = data([BATCH, s, s, s, 1], 1);
+  const target = data([BATCH, s, s, s, cfg.out_channels], 2);
   const vars = [...net.params.values()];
   const adam = tf.train.adam(1e-4);
   // loss = mean squared error to a fixed target: the same arithmetic in the torch script
@@ -118,7 +129,7 @@ function benchTorch(name) {
   if (!python) return { skipped: "no python3 that can import torch (apt-get install python3-torch)" };
   const env = { ...process.env, OMP_NUM_THREADS: "2", MKL_NUM_THREADS: "2" };
   const reps = name === "btcv" ? Math.min(REPS, 2) : REPS;
-  const args = [join(here, "unetr_torch.py"), "--config", name, "--reps", String(reps)];
+  const args = [join(here, "unetr_torch.py"), "--config", name, "--reps", String(reps), "--batch", String(BATCH)];
   log(`${name} torch: running`);
   const r = spawnSync(python, args, { encoding: "utf8", env, maxBuffer: 1 << 20 });
   if (r.status !== 0) return { skipped: `unetr_torch.py failed: ${(r.stderr || "").trim().split("\n").pop()}` };
@@ -157,5 +168,5 @@ if (JSON_OUT) {
   }
   const skipped = [...new Set(rows.map((r) => r.torch?.skipped).filter(Boolean))];
   if (skipped.length) console.log(`\nPyTorch column skipped: ${skipped.join("; ")}`);
-  console.log(`\nmedian of ${REPS} (btcv: ≤ 2) after one warm-up; step = forward + backward + Adam; batch 1.`);
+  console.log(`\nmedian of ${REPS} (btcv: ≤ 2) after one warm-up; step = forward + backward + Adam; batch ${BATCH}.`);
 }

@@ -17,6 +17,8 @@ import torch.nn as nn
 CONFIGS = {
     "small": dict(in_channels=1, out_channels=14, img_size=32, feature_size=16, hidden_size=96, mlp_dim=384, num_heads=4),
     "btcv": dict(in_channels=1, out_channels=14, img_size=96, feature_size=16, hidden_size=768, mlp_dim=3072, num_heads=12),
+    # pipelines/demo.yaml's fine-tuned network
+    "demo": dict(in_channels=1, out_channels=14, img_size=48, feature_size=8, hidden_size=96, mlp_dim=192, num_heads=4),
 }
 
 
@@ -206,14 +208,15 @@ def main():
     ap.add_argument("--config", choices=sorted(CONFIGS), default="small")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     cfg = CONFIGS[a.config]
     net = UNETR(**cfg)
     s = cfg["img_size"]
-    x = torch.rand(1, cfg["in_channels"], s, s, s)
-    target = torch.rand(1, cfg["out_channels"], s, s, s)
+    x = torch.rand(a.batch, cfg["in_channels"], s, s, s)
+    target = torch.rand(a.batch, cfg["out_channels"], s, s, s)
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
 
     def fwd():
