@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { type Logger, type Model, tf, VoxelpipeError } from "@voxelpipe/core";
+import { Codes, type Logger, type Model, tf, VoxelpipeError } from "@voxelpipe/core";
 import { mixSeed } from "../step-graph.js";
 import {
   addScalars,
@@ -115,7 +115,7 @@ export class ModelReplicas {
       });
       worker.on("error", (e) => fail(outOfMemoryOr(e, this.oomHint)));
       worker.on("exit", (code) => {
-        if (code !== 0 || rep.pending.size) fail(new Error(`model replica exited with code ${code}`));
+        if (code !== 0 || rep.pending.size) fail(replicaFailed(`exited with code ${code}`, this.oomHint));
       });
     });
   }
@@ -246,6 +246,17 @@ export class ReplicaStepRunner implements StepRunner {
   }
 }
 
+/** a replica thread that crashed: out of memory when it looks like it, else a runtime diagnostic (never exit 70) */
 function outOfMemoryOr(e: Error, hint: string): Error {
-  return /memory|Aborted/i.test(e.message) ? outOfMemoryError("model replica", e.message, hint) : e;
+  return /memory|Aborted/i.test(e.message)
+    ? outOfMemoryError("model replica", e.message, hint)
+    : replicaFailed(e.message, hint);
+}
+
+function replicaFailed(what: string, hint: string): VoxelpipeError {
+  return new VoxelpipeError({
+    code: Codes.runtime,
+    message: `a model replica (worker thread) failed: ${what}`,
+    hint: `with --threads 1 the step runs in this thread when it fits there, and its error shows directly; ${hint}`,
+  });
 }
