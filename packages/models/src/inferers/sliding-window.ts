@@ -330,7 +330,7 @@ export async function slidingWindowInference(
     }
   } finally {
     // predictions still in flight (after a failure) are released when they land
-    for (const p of launched.slice(0))
+    for (const p of launched)
       p?.then(
         (t) => t.dispose(),
         () => {},

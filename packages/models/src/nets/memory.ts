@@ -7,29 +7,24 @@ import type { ModelMemory } from "@voxelpipe/core";
  * bytes per voxel and channel, or per token and feature.
  */
 
-/** activations of the transformer blocks of one sample: attention, MLP, norms and residuals */
-export function transformerBytes(o: {
+/** a ViT encoder's shape, and the bytes of its trainable weights */
+export interface EncoderShape {
   layers: number;
   tokens: number;
   hidden: number;
   mlp: number;
   heads: number;
-}): number {
+  vitParamBytes: number;
+}
+
+/** activations of the transformer blocks of one sample: attention, MLP, norms and residuals */
+export function transformerBytes(o: Omit<EncoderShape, "vitParamBytes">): number {
   return o.layers * 4 * (o.tokens * (40 * o.hidden + 12 * o.mlp) + 6 * o.heads * o.tokens * o.tokens);
 }
 
-export function unetrMemory(o: {
-  voxels: number;
-  feature: number;
-  classes: number;
-  tokens: number;
-  hidden: number;
-  mlp: number;
-  heads: number;
-  layers: number;
-  vitParamBytes: number;
-  checkpointing: boolean;
-}): ModelMemory {
+export function unetrMemory(
+  o: EncoderShape & { voxels: number; feature: number; classes: number; checkpointing: boolean },
+): ModelMemory {
   const vit = transformerBytes(o);
   if (!o.checkpointing) {
     // every conv stage keeps its inputs, norm outputs and concatenations; the ViT's linear layers
@@ -45,16 +40,7 @@ export function unetrMemory(o: {
   };
 }
 
-export function vitAutoEncMemory(o: {
-  voxels: number;
-  tokens: number;
-  hidden: number;
-  mlp: number;
-  heads: number;
-  layers: number;
-  vitParamBytes: number;
-  checkpointing: boolean;
-}): ModelMemory {
+export function vitAutoEncMemory(o: EncoderShape & { voxels: number; checkpointing: boolean }): ModelMemory {
   const vit = transformerBytes(o);
   // the input, the reconstruction and the deconvolution between them
   const volume = 56 * o.voxels;

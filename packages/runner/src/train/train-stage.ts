@@ -89,7 +89,7 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
 
   // how a step executes, from the memory estimate; written to the log and env.json before training
   const split = objectiveReduction(graph, c.objective);
-  const samplesPerBatch = c.batch_size * samplesPerItem(c);
+  const samplesPerBatch = c.batch_size * samplesPerItem(c, (v) => rt.deref(v));
   const plan = planExecution({
     model,
     backend: rt.backend,
@@ -222,10 +222,10 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
  * Samples a batch of `batch_size` items holds: transforms that draw several crops per item
  * (`num_samples`, e.g. RandCropByPosNegLabel) multiply it, as MONAI's list_data_collate does.
  */
-function samplesPerItem(c: TrainConfig): number {
+function samplesPerItem(c: TrainConfig, deref: (v: unknown) => unknown): number {
   let n = 1;
   for (const t of c.transforms.train) {
-    const k = (t as { num_samples?: unknown })?.num_samples;
+    const k = (deref(t) as { num_samples?: unknown })?.num_samples;
     if (typeof k === "number" && k > 1) n *= k;
   }
   return n;
