@@ -1,7 +1,7 @@
 /**
  * Errors users see. Every problem voxelpipe reports is a Diagnostic: a stable code, a message,
  * where it happened (file:line:col and the dotted config path), what was expected, what was found
- * and a hint. A run stops on a DiagnosticsError carrying all problems found in one pass.
+ * and a hint. Compilation collects every problem found in one pass; a run stops on a VoxelpipeError carrying them.
  */
 
 export interface SourceLocation {

@@ -14,7 +14,7 @@ function twoInputs(loss: string, inputs: tf.Tensor[]): [tf.Tensor, tf.Tensor] {
       message: `${loss} takes two inputs (prediction, target) in that order`,
       expected: "2 inputs",
       got: `${inputs.length} input(s)`,
-      hint: "list them in the loss step, e.g. inputs: [logits, label]",
+      hint: "list them in the loss step, e.g. in: [logits, label]",
     });
   }
   return [inputs[0], inputs[1]];
