@@ -1,4 +1,6 @@
-/** Where the CLI writes; tests pass buffers, the bin passes the process streams. */
+import { writeStderrLine } from "../run/progress.js";
+
+/** Where the CLI writes; tests pass buffers, the bin passes the process streams (stderr around the progress bar). */
 export interface CliIO {
   out(text: string): void;
   err(text: string): void;
@@ -7,7 +9,7 @@ export interface CliIO {
 
 export const processIO: CliIO = {
   out: (t) => process.stdout.write(t.endsWith("\n") ? t : `${t}\n`),
-  err: (t) => process.stderr.write(t.endsWith("\n") ? t : `${t}\n`),
+  err: (t) => writeStderrLine(t),
   cwd: process.cwd(),
 };
 

@@ -1,11 +1,28 @@
 import type { Logger } from "@voxelpipe/core";
 import cliProgress from "cli-progress";
 
+/** The bar on the terminal now, if any: log lines go above it (see writeStderrLine). */
+let active: cliProgress.MultiBar | undefined;
+
+/**
+ * Write one line to stderr without tearing a progress bar: while a bar is drawn the line is queued above it
+ * and printed at the bar's next redraw (cli-progress's MultiBar.log), so a log line never vanishes under the
+ * bar and nothing prints after its final line.
+ */
+export function writeStderrLine(line: string): void {
+  const text = line.endsWith("\n") ? line : `${line}\n`;
+  if (active) {
+    active.log(text);
+    active.update();
+  } else process.stderr.write(text);
+}
+
 /**
  * A progress bar on a TTY (the given fields, rate and ETA), plain periodic lines otherwise (CI, logs).
  * Training shows loss and lr per iteration; inference the case per volume.
  */
 export class Progress {
+  private readonly multi?: cliProgress.MultiBar;
   private readonly bar?: cliProgress.SingleBar;
   private readonly start = Date.now();
   private lastLine = 0;
@@ -19,7 +36,7 @@ export class Progress {
     this.count = o.initial ?? 0;
     if (o.tty ?? (process.stderr.isTTY === true && !process.env.CI)) {
       const fields = o.fields.map((f) => `${f} {${f}}`).join(" | ");
-      this.bar = new cliProgress.SingleBar(
+      this.multi = new cliProgress.MultiBar(
         {
           format: `  {bar} {value}/{total} | ${fields} | {speed} ${o.unit}/s | ETA {eta_formatted}`,
           stream: process.stderr,
@@ -27,7 +44,11 @@ export class Progress {
         },
         cliProgress.Presets.shades_classic,
       );
-      this.bar.start(total, this.count, { speed: "-", ...Object.fromEntries(o.fields.map((f) => [f, "-"])) });
+      this.bar = this.multi.create(total, this.count, {
+        speed: "-",
+        ...Object.fromEntries(o.fields.map((f) => [f, "-"])),
+      });
+      active = this.multi;
     }
   }
 
@@ -50,6 +71,9 @@ export class Progress {
   }
 
   done(): void {
-    this.bar?.stop();
+    if (!this.multi) return;
+    this.multi.update(); // flush queued log lines before the final bar line
+    this.multi.stop();
+    if (active === this.multi) active = undefined;
   }
 }
