@@ -1,11 +1,11 @@
 /**
  * Gradients. tfjs-core's Node bundle registers none, and its per-file ES modules (where the gradient
  * configs live) cannot be loaded by Node (extension-less imports). The @tensorflow/tfjs node bundle
- * registers them all against the same tfjs-core instance, so importing it here, once, makes
- * `tf.grad` / `variableGrads` work in every package. On top of those, voxelpipe registers its own
- * replacements (see batchMatMulGrad).
+ * registers them all against the same tfjs-core instance, so loading it, once, makes
+ * `tf.grad` / `variableGrads` work in every package. It is loaded when a backend is prepared, not when
+ * this module is imported: it costs a third of the CLI's start-up, and `validate`, `list` or `--help`
+ * never differentiate. On top of those, voxelpipe registers its own replacements (see batchMatMulGrad).
  */
-import "@tensorflow/tfjs";
 import * as tf from "@tensorflow/tfjs-core";
 import { Codes, VoxelpipeError } from "../errors.js";
 
@@ -69,9 +69,22 @@ const needed = [
 
 let result: GradientRegistration | null = null;
 
+/**
+ * Load tfjs's gradient configs through Node's `require` (the bundle is CommonJS and resolves the same
+ * tfjs-core instance as our imports). `process.getBuiltinModule` keeps this module free of a static
+ * `node:` import, so browser bundles can include it; there (inference only) nothing is loaded and
+ * training would stop on the check below.
+ */
+function loadTfjsGradients(): void {
+  if (tf.getGradient(tf.Add)) return;
+  const nodeModule = globalThis.process?.getBuiltinModule?.("node:module") as typeof import("node:module") | undefined;
+  nodeModule?.createRequire(import.meta.url)("@tensorflow/tfjs");
+}
+
 /** Register voxelpipe's gradient replacements and check tfjs's are there. Idempotent. */
 export function registerGradients(): GradientRegistration {
   if (result) return result;
+  loadTfjsGradients();
   const missing = needed.filter((k) => !tf.getGradient(k));
   if (missing.length) {
     throw new VoxelpipeError({
