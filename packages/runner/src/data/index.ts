@@ -8,6 +8,7 @@ export {
   subjectOf,
 } from "./chain.js";
 export { buildChain, type ChainSource, chainEntries, chainPath, resolveEntryRefs } from "./chain-source.js";
+export * from "./collate.js";
 export { Datalist, ImageFolder, recordsDataset } from "./datasets.js";
 export { DiskCache } from "./disk-cache.js";
 export {

@@ -14,9 +14,9 @@ import {
   VoxelpipeError,
 } from "@voxelpipe/core";
 import { keepsInputs } from "@voxelpipe/transforms";
-import { collate } from "../train/collate.js";
 import { type ChainItem, deterministicPrefix, runRange, subjectOf } from "./chain.js";
 import { type ChainSource, chainEntries, chainPath, resolveEntryRefs } from "./chain-source.js";
+import { collate } from "./collate.js";
 import { DiskCache } from "./disk-cache.js";
 import { cachedCount, type LoaderConfig, loaderDefaults } from "./loader-config.js";
 import { type TaskInput, WorkerPool, WorkerTaskError } from "./pool.js";

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { createLogger, RngStreams, type Transform } from "@voxelpipe/core";
-import { builtinRegistries } from "../registries.js";
+import { componentRegistries } from "../builtins/components.js";
 import { ChainError, runRange } from "./chain.js";
 import { buildChain, type ChainSource, chainPath } from "./chain-source.js";
 import { type FromWorker, type Task, toDiagnostics } from "./protocol.js";
@@ -28,7 +28,7 @@ const logger = createLogger({ level: "debug", write: (level, line) => post({ typ
 
 let chain: Transform[] = [];
 try {
-  chain = await buildChain(src, builtinRegistries(), logger);
+  chain = await buildChain(src, componentRegistries(), logger);
   post({ type: "ready", length: chain.length });
 } catch (e) {
   // the loader terminates this worker when it reads this

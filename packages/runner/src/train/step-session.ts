@@ -9,7 +9,7 @@ import {
   type Registries,
   tf,
 } from "@voxelpipe/core";
-import { builtinRegistries } from "../registries.js";
+import { componentRegistries } from "../builtins/components.js";
 import { type ExecutionPlan, planExecution } from "./memory-plan.js";
 import { objectiveReduction } from "./micro-batch.js";
 import { ModelReplicas, ReplicaStepRunner } from "./replicas/pool.js";
@@ -59,7 +59,7 @@ export async function openStepSession(o: {
       checkpointing: false,
       step: { objective, microBatch: 1, reduction: "mean" },
     },
-    o.registries ?? builtinRegistries(),
+    o.registries ?? componentRegistries(),
     logger,
   );
   const split = objectiveReduction(graph!, objective);

@@ -6,8 +6,8 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { createLogger, engine, selectBackend, tf } from "@voxelpipe/core";
+import { componentRegistries } from "../../builtins/components.js";
 import { toDiagnostics } from "../../data/protocol.js";
-import { builtinRegistries } from "../../registries.js";
 import { isWasmOutOfMemory, runPass } from "../step-runner.js";
 import type { FromReplica, Packed, ReplicaSource, ToReplica } from "./protocol.js";
 import { buildReplica } from "./source.js";
@@ -37,7 +37,7 @@ function syncWeights(model: { params: Map<string, tf.Variable> }, want: number):
 try {
   const sel = await selectBackend(src.backend as never, logger, { threads: src.backendThreads });
   engine.prepareBackend(sel.tfBackend);
-  const { model, graph } = await buildReplica(src, builtinRegistries(), logger);
+  const { model, graph } = await buildReplica(src, componentRegistries(), logger);
   const spec = graph && src.step ? { graph, ...src.step } : undefined;
   const trainable = src.layout.filter((l) => l.trainable);
   const gradSize = trainable.reduce((a, l) => a + l.size, 0);

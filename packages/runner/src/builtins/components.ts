@@ -1,0 +1,37 @@
+import { definePlugin, Registries } from "@voxelpipe/core";
+import { plugin as losses } from "@voxelpipe/losses";
+import { plugin as metrics } from "@voxelpipe/metrics";
+import { plugin as models } from "@voxelpipe/models";
+import { plugin as transforms } from "@voxelpipe/transforms";
+import { Datalist, ImageFolder } from "../data/datasets.js";
+import { Adam, AdamW, SGD } from "./optimizers.js";
+import { ConstantLR, StepLR, WarmupCosine } from "./schedulers.js";
+import { SyntheticRegression } from "./synthetic-regression.js";
+
+/** The runner plugin's identity; `registries.ts` adds the stage kinds under the same name. */
+export const runnerMeta = { name: "@voxelpipe/runner", version: "0.1.0", namespace: "vp" } as const;
+
+/** The runner's own components other than stage kinds: optimizers, schedulers, datasets. */
+export const runnerComponents = [
+  Adam,
+  AdamW,
+  SGD,
+  ConstantLR,
+  StepLR,
+  WarmupCosine,
+  SyntheticRegression,
+  Datalist,
+  ImageFolder,
+];
+
+/**
+ * Registries of every built-in component except the stage kinds: what worker threads (data loading, model
+ * replicas) and embedders building a model or a chain use. They never run a stage, so they do not load the
+ * stage kinds and what those import (the trainer, the reports, PNG encoding).
+ */
+export function componentRegistries(): Registries {
+  const r = new Registries();
+  const runner = definePlugin({ meta: runnerMeta, components: runnerComponents });
+  for (const p of [transforms, models, losses, metrics, runner]) r.use(p);
+  return r;
+}
