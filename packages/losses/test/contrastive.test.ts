@@ -1,8 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { beforeAll, describe, expect, it } from "vitest";
+import { seeded } from "../../../test-utils/random.js";
 import { contrastiveLoss } from "../src/contrastive.js";
-import { refContrastive, seeded } from "./reference.js";
+import { refContrastive } from "./reference.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

@@ -1,10 +1,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { beforeAll, describe, expect, it } from "vitest";
+import { seeded } from "../../../test-utils/random.js";
 import { bceWithLogitsLoss, crossEntropyLoss } from "../src/cross-entropy.js";
 import { diceLoss } from "../src/dice.js";
 import { diceCELoss, diceCELossParts } from "../src/dice-ce.js";
-import { refCrossEntropy, refDice, refOneHot, seeded } from "./reference.js";
+import { refCrossEntropy, refDice, refOneHot } from "./reference.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

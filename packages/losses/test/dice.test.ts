@@ -1,8 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { beforeAll, describe, expect, it } from "vitest";
+import { seeded } from "../../../test-utils/random.js";
 import { diceLoss } from "../src/dice.js";
-import { type RefDiceOpts, refDice, seeded } from "./reference.js";
+import { type RefDiceOpts, refDice } from "./reference.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

@@ -3,9 +3,10 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { engine } from "@voxelpipe/core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { seeded } from "../../../test-utils/random.js";
 import { diceLoss } from "../src/dice.js";
 import { type DiceCELossOptions, diceCELossParts } from "../src/dice-ce.js";
-import { refOneHot, seeded } from "./reference.js";
+import { refOneHot } from "./reference.js";
 
 // Softmax configurations take the analytic gradient of fused-softmax.ts; `fused: false` forces autodiff.
 // Both must agree on values and gradients for every option combination.

@@ -3,10 +3,11 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { engine } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
+import { seeded } from "../../../test-utils/random.js";
 import { contrastiveLoss } from "../src/contrastive.js";
 import { diceLoss } from "../src/dice.js";
 import { type DiceCELossOptions, diceCELoss } from "../src/dice-ce.js";
-import { refContrastive, refCrossEntropy, refDice, seeded } from "./reference.js";
+import { refContrastive, refCrossEntropy, refDice } from "./reference.js";
 
 // tfjs-core's Node bundle registers no gradients; core's engine does (also on import, done explicitly here)
 engine.registerGradients();

@@ -144,18 +144,6 @@ export function refContrastive(a: ArrayLike<number>, b: ArrayLike<number>, batch
   return loss / n;
 }
 
-/** deterministic pseudo-random numbers for test inputs (mulberry32) */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** relative closeness check used throughout: |a − b| ≤ rtol·max(|a|, |b|) + atol */
 export function close(a: number, b: number, rtol: number, atol = 0): boolean {
   return Math.abs(a - b) <= rtol * Math.max(Math.abs(a), Math.abs(b)) + atol;

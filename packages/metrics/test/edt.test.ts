@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { seeded } from "../../../test-utils/random.js";
 import { distanceToFeatures, squaredDistanceToFeatures } from "../src/edt.js";
-import { bruteDistances, coords, seeded, type Vec3 } from "./helpers.js";
+import { bruteDistances, coords, type Vec3 } from "./helpers.js";
 
 describe("exact Euclidean distance transform (Felzenszwalb–Huttenlocher, anisotropic)", () => {
   it("a single feature on a 3×4×5 grid: squared distances by hand", () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { seeded } from "../../../test-utils/random.js";
 import { computeHausdorffDistance, hausdorffDistance, percentileDistance } from "../src/hausdorff.js";
 import { torchQuantile } from "../src/quantile.js";
 import { maskEdges } from "../src/surface.js";
 import { computeSurfaceDice } from "../src/surface-dice.js";
-import { bruteDistances, bruteEdges, brutePercentile, randomBlobMask, type Vec3 as Shape, seeded } from "./helpers.js";
+import { bruteDistances, bruteEdges, brutePercentile, randomBlobMask, type Vec3 as Shape } from "./helpers.js";
 
 describe("surface voxels (MONAI get_mask_edges: mask XOR erosion)", () => {
   it("a 3×3×3 cube has 26 surface voxels, its centre is interior; the grid border counts as outside", () => {

@@ -1,5 +1,3 @@
-export { seeded } from "../../losses/test/reference.js";
-
 export type Vec3 = [number, number, number];
 
 export function coords(shape: Vec3): Vec3[] {

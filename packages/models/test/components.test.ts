@@ -9,8 +9,12 @@ import {
 } from "@voxelpipe/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
+import { loadFixture } from "../../../test-utils/fixtures.js";
+import { FIXTURES, sharedOrSkip } from "../../../test-utils/gates.js";
 import { fromTorchLayout, plugin, type UNETR } from "../src/index.js";
-import { FIXTURES, hasShared, loadFixture, SKIP_NOTE, useBackend } from "./helpers.js";
+import { useBackend } from "./helpers.js";
+
+const need = sharedOrSkip("reference/fixtures/unetr.safetensors");
 
 function ctx(seed = 0): ComponentContext & { logger: ReturnType<typeof createMemoryLogger> } {
   return {
@@ -96,7 +100,7 @@ describe("registered components", () => {
     expect(e.diagnostics[0].message).toMatch(/divisible by 16/);
   });
 
-  it.skipIf(!hasShared)(`create() loads init (relative path, monai format) ${SKIP_NOTE}`, async () => {
+  it.skipIf(!need.ok)(need.title("create() loads init (relative path, monai format)"), async () => {
     const c = ctx();
     const args = def("UNETR").args.parse({
       in_channels: 1,

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { RandomState } from "@voxelpipe/core";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { maxAbsDiff } from "../../../test-utils/compare.js";
 import {
   gelu,
   INFERENCE,
@@ -11,7 +12,7 @@ import {
   SelfAttention,
   sincosPositionEmbedding,
 } from "../src/index.js";
-import { BACKENDS, maxAbsDiff, useBackend } from "./helpers.js";
+import { BACKENDS, useBackend } from "./helpers.js";
 
 const store = () => ParamStore.create(new RandomState(7));
 const disposeAll = (ps: ParamStore) => {

@@ -1,8 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { RandomState, type VoxelpipeError } from "@voxelpipe/core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { relErr } from "../../../test-utils/compare.js";
 import { countParams, UNETR, ViT, ViTAutoEnc } from "../src/index.js";
-import { relErr, useBackend } from "./helpers.js";
+import { useBackend } from "./helpers.js";
 
 const sumWhere = (vars: Map<string, tf.Variable>, prefix: string) =>
   [...vars].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v.size, 0);

@@ -1,6 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { createMemoryLogger, RandomState } from "@voxelpipe/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { logParity, maxAbsDiff, relErr } from "../../../test-utils/compare.js";
+import { loadFixture } from "../../../test-utils/fixtures.js";
+import { FIXTURES, sharedOrSkip } from "../../../test-utils/gates.js";
 import {
   applyInit,
   importanceMap,
@@ -12,17 +15,9 @@ import {
   windowGrid,
   windowStarts,
 } from "../src/index.js";
-import {
-  BACKENDS,
-  channelLast,
-  FIXTURES,
-  hasShared,
-  loadFixture,
-  maxAbsDiff,
-  relErr,
-  SKIP_NOTE,
-  useBackend,
-} from "./helpers.js";
+import { BACKENDS, channelLast, useBackend } from "./helpers.js";
+
+const need = sharedOrSkip("reference/fixtures/sliding_window.safetensors", "reference/fixtures/unetr.safetensors");
 
 describe("sliding-window geometry (monai-semantics §5 worked examples)", () => {
   it("scan interval truncates roi·(1−overlap) and uses roi when roi == image", () => {
@@ -203,7 +198,13 @@ describe("sliding-window inference, hand-computed cases", () => {
   });
 });
 
-describe.skipIf(!hasShared)(`sliding window parity with MONAI 1.4 (sliding_window.safetensors) ${SKIP_NOTE}`, () => {
+/** ‖ours − MONAI‖ / ‖MONAI‖ bounds: 10× the measured error rounded up (node 20, tfjs 4.22, 2026-12) */
+const BOUND: Record<(typeof BACKENDS)[number], Record<string, number>> = {
+  cpu: { constant: 4e-6, gaussian: 5e-6 }, // measured: constant 3.3e-7, gaussian 5.0e-7
+  wasm: { constant: 4e-6, gaussian: 5e-6 }, // measured: constant 3.1e-7, gaussian 4.5e-7
+};
+
+describe.skipIf(!need.ok)(need.title("sliding window parity with MONAI 1.4 (sliding_window.safetensors)"), () => {
   for (const backend of BACKENDS) {
     describe(backend, () => {
       let net: UNETR;
@@ -230,22 +231,25 @@ describe.skipIf(!hasShared)(`sliding window parity with MONAI 1.4 (sliding_windo
       afterAll(() => net?.dispose());
 
       // both blending modes on both backends (the cpu case costs ~20 s: ~1 s per 32³ UNETR window)
-      it("constant @0.5 and gaussian @0.25 (sw_batch_size 2) match to ≤ 1e-4 relative", async () => {
+      it("constant @0.5 and gaussian @0.25 (sw_batch_size 2) match within BOUND", async () => {
         const fx = loadFixture("sliding_window");
         const x = channelLast(fx.tensors.get("io.input")!);
         const all = [
-          ["io.out_constant_overlap0.5", { mode: "constant", overlap: 0.5 }],
-          ["io.out_gaussian_overlap0.25", { mode: "gaussian", overlap: 0.25, sigma_scale: 0.125 }],
+          ["constant", "io.out_constant_overlap0.5", { mode: "constant", overlap: 0.5 }],
+          ["gaussian", "io.out_gaussian_overlap0.25", { mode: "gaussian", overlap: 0.25, sigma_scale: 0.125 }],
         ] as const;
-        for (const [key, c] of all) {
+        const errs: Record<string, number> = {};
+        for (const [name, key, c] of all) {
           const inferer = new SlidingWindow({ roi_size: [32, 32, 32], sw_batch_size: 2, ...c });
           const y = await inferer.infer(x, (b) => net.apply(b));
           expect(y.shape).toEqual([1, 50, 40, 36, 3]);
           const ref = channelLast(fx.tensors.get(key)!);
-          const e = relErr(await y.data(), await ref.data());
-          expect(e, `${backend} ${key} rel err ${e}`).toBeLessThan(1e-4);
+          errs[name] = relErr(await y.data(), await ref.data());
           tf.dispose([y, ref]);
         }
+        logParity(`${backend} sliding window`, errs);
+        for (const [k, e] of Object.entries(errs))
+          expect(e, `${backend} ${k} rel err ${e}`).toBeLessThanOrEqual(BOUND[backend][k]);
         x.dispose();
       });
     });

@@ -1,14 +1,30 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { createMemoryLogger, RandomState } from "@voxelpipe/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { logParity, relDiff, relErr } from "../../../test-utils/compare.js";
+import { loadFixture } from "../../../test-utils/fixtures.js";
+import { FIXTURES, sharedOrSkip } from "../../../test-utils/gates.js";
 import { applyInit, ViTAutoEnc } from "../src/index.js";
-import { BACKENDS, channelLast, FIXTURES, hasShared, loadFixture, relErr, SKIP_NOTE, useBackend } from "./helpers.js";
+import { BACKENDS, channelLast, useBackend } from "./helpers.js";
 
-describe.skipIf(!hasShared)(`ViTAutoEnc parity with MONAI 1.4 (vitautoenc_ssl.safetensors) ${SKIP_NOTE}`, () => {
+const need = sharedOrSkip("reference/fixtures/vitautoenc_ssl.safetensors");
+
+/**
+ * Relative error bounds: 10× the measured error rounded up (node 20, tfjs 4.22, 2026-12), the measured figure
+ * beside each. recon: ‖ours − MONAI‖ / ‖MONAI‖; l1: |ours − MONAI| / |MONAI| of the scalar loss.
+ */
+const BOUND: Record<(typeof BACKENDS)[number], Record<string, number>> = {
+  // measured cpu: recon1 1.8e-7, recon2 1.9e-7, l1 0 (bound: one float32 ulp, 2^-23, so a reordered sum passes)
+  cpu: { recon1: 2e-6, recon2: 2e-6, l1: 1.2e-7 },
+  // measured wasm: recon1 1.2e-7, recon2 1.2e-7, l1 7.1e-6 (wasm's float32 mean sums in another order)
+  wasm: { recon1: 2e-6, recon2: 2e-6, l1: 8e-5 },
+};
+
+describe.skipIf(!need.ok)(need.title("ViTAutoEnc parity with MONAI 1.4 (vitautoenc_ssl.safetensors)"), () => {
   for (const backend of BACKENDS) {
     describe(backend, () => {
       let net: ViTAutoEnc;
-      const fx = hasShared ? loadFixture("vitautoenc_ssl") : undefined;
+      const fx = need.ok ? loadFixture("vitautoenc_ssl") : undefined;
       beforeAll(async () => {
         await useBackend(backend);
         const cfg = (fx!.meta as { config: Record<string, unknown> }).config;
@@ -33,27 +49,29 @@ describe.skipIf(!hasShared)(`ViTAutoEnc parity with MONAI 1.4 (vitautoenc_ssl.sa
       });
       afterAll(() => net?.dispose());
 
-      it("reconstructs both corrupted views to ≤ 1e-4 relative, and the L1 against gt_image matches", async () => {
-        const gt = channelLast(fx!.tensors.get("io.gt_image")!);
+      it("reconstructs both corrupted views, and the L1 against gt_image, within BOUND", async () => {
+        const gt = channelLast(fx!.get("io.gt_image"));
+        const errs: Record<string, number> = {};
         for (const [view, recon] of [
-          ["io.view1", "io.recon1"],
-          ["io.view2", "io.recon2"],
+          ["io.view1", "recon1"],
+          ["io.view2", "recon2"],
         ]) {
-          const x = channelLast(fx!.tensors.get(view)!);
+          const x = channelLast(fx!.get(view));
           const y = net.apply(x);
           expect(y.shape).toEqual([2, 32, 32, 32, 1]);
           // channel-last with C = 1 has the same element order as channel-first
-          const e = relErr(await y.data(), fx!.tensors.get(recon)!.data as Float32Array);
-          expect(e, `${backend} ${recon} rel err ${e}`).toBeLessThan(1e-4);
-          if (recon === "io.recon1") {
+          errs[recon] = relErr(await y.data(), fx!.f32(`io.${recon}`));
+          if (recon === "recon1") {
             const l1 = tf.tidy(() => tf.mean(tf.abs(tf.sub(y, gt))));
-            const ref = (fx!.tensors.get("io.l1")!.data as Float32Array)[0];
-            expect(Math.abs((await l1.data())[0] - ref) / ref).toBeLessThan(1e-5);
+            errs.l1 = relDiff((await l1.data())[0], fx!.f32("io.l1")[0]);
             l1.dispose();
           }
           tf.dispose([x, y]);
         }
         gt.dispose();
+        logParity(`${backend} ViTAutoEnc`, errs);
+        for (const [k, e] of Object.entries(errs))
+          expect(e, `${backend} ${k} rel err ${e}`).toBeLessThanOrEqual(BOUND[backend][k]);
       });
     });
   }

@@ -5,6 +5,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { createMemoryLogger, RandomState, readSafetensors, type VoxelpipeError } from "@voxelpipe/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { loadFixture } from "../../../test-utils/fixtures.js";
+import { FIXTURES, sharedOrSkip } from "../../../test-utils/gates.js";
 import {
   applyInit,
   exportMonaiStateDict,
@@ -20,7 +22,9 @@ import {
   UNETR,
   ViTAutoEnc,
 } from "../src/index.js";
-import { FIXTURES, hasShared, loadFixture, SKIP_NOTE, useBackend } from "./helpers.js";
+import { useBackend } from "./helpers.js";
+
+const need = sharedOrSkip("reference/fixtures/unetr.safetensors", "reference/fixtures/vitautoenc_ssl.safetensors");
 
 const dir = mkdtempSync(join(tmpdir(), "vp-w-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,7 +63,7 @@ describe("layout permutations (monai-semantics §3.6)", () => {
   });
 });
 
-describe.skipIf(!hasShared)(`MONAI weights and checkpoints ${SKIP_NOTE}`, () => {
+describe.skipIf(!need.ok)(need.title("MONAI weights and checkpoints"), () => {
   it("MONAI-keyed safetensors → our UNETR → export: every tensor byte-identical", async () => {
     const fx = loadFixture("unetr");
     const net = new UNETR(unetrCfg, new RandomState(0));

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RngStreams, type Volume } from "@voxelpipe/core";
 import { writeNifti } from "@voxelpipe/transforms";
 import { describe, expect, it } from "vitest";
+import { builtOrSkip } from "../../../test-utils/gates.js";
 import { workerFile } from "../src/data/pool.js";
 import { cli, tmp } from "./helpers.js";
 
@@ -37,9 +38,10 @@ const SSL_CHAIN = `
         - { type: CopyItems, keys: [image], times: 1, names: [gt_image] }
         - { type: RandCoarseShuffle, keys: [image], prob: 0.8, holes: 3, spatial_size: 2 }`;
 
-const built = existsSync(workerFile());
+// worker threads run the built dist/data/worker.js
+const built = builtOrSkip(workerFile());
 
-describe.skipIf(!built)("train stage with a loader block (needs the built runner for its workers)", () => {
+describe.skipIf(!built.ok)(built.title("train stage with a loader block"), () => {
   it("caching and worker threads leave the training run byte-identical", async () => {
     const dir = tmp();
     await writeDataset(dir, 4);

@@ -3,22 +3,25 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
-  ComponentResolver,
   compilePipeline,
   createMemoryLogger,
   type Model,
   readSafetensors,
   runContainer,
+  Services,
   selectBackend,
+  stageContainer,
 } from "@voxelpipe/core";
 import { readNifti, writeNifti } from "@voxelpipe/transforms";
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
+import { toolOrSkip } from "../../../test-utils/gates.js";
 import { builtinRegistries } from "../src/registries.js";
 import { cli, FIXTURES, tmp } from "./helpers.js";
 
 const TINY = join(FIXTURES, "pipelines", "tiny-e2e.yaml");
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+// Debian's chromium (`.ci/run` installs it): without it a user's run skips the screenshot check, CI fails
+const CHROMIUM = toolOrSkip("chromium", ["/usr/bin/chromium", "/usr/bin/chromium-browser"], "chromium");
 
 /** headless Chromium screenshot of a page: it must load and paint charts and images (skipped without Chromium) */
 async function expectRendersInChromium(file: string): Promise<void> {
@@ -177,15 +180,20 @@ describe("end to end: synth → SSL → transfer → fine-tune → infer → eva
     const registries = builtinRegistries();
     const c = await compilePipeline(TINY, { registries });
     const p = c.pipeline!;
-    const container = runContainer({ registries, logger: createMemoryLogger(), seed: p.seed, backend: "cpu" });
     const outputs = { pretrain: outputsOf(runs, "pretrain") } as Record<string, Record<string, string>>;
     const build = (root: Record<string, unknown>) =>
-      new ComponentResolver({
-        container,
-        root,
-        baseDir: p.baseDir,
-        stageOutputs: (s, k) => outputs[s]?.[k],
-      }).build<Model>("model", ["stages", "finetune", "model"]);
+      stageContainer(
+        runContainer({
+          registries,
+          logger: createMemoryLogger(),
+          seed: p.seed,
+          backend: "cpu",
+          config: { root, baseDir: p.baseDir },
+        }),
+        { stageOutputs: (s, k) => outputs[s]?.[k] },
+      )
+        .get(Services.components)
+        .build<Model>("model", ["stages", "finetune", "model"]);
     const transferred = await build(p.value);
     const noInit = structuredClone(p.value) as { stages: { finetune: { model: Record<string, unknown> } } };
     delete noInit.stages.finetune.model.init;

@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BTCV_CLASS_NAMES, readNifti, writeNifti } from "@voxelpipe/transforms";
 import { describe, expect, it } from "vitest";
-import { cli, SHARED, tmp } from "./helpers.js";
+import { sharedOrSkip, sharedPath } from "../../../test-utils/gates.js";
+import { cli, tmp } from "./helpers.js";
 
-const TS = join(SHARED, "data", "totalseg");
-const hasShared = existsSync(TS);
+const TS = sharedPath("data", "totalseg");
+const need = sharedOrSkip("data/totalseg/example_seg_fast.nii.gz", "data/totalseg/example_seg.nii.gz");
 // TotalSegmentator value → BTCV class (data README)
 const BTCV: Record<number, number> = {
   1: 1,
@@ -64,96 +65,93 @@ function quantile(v: number[], q: number): number {
   return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
 }
 
-describe.skipIf(!hasShared)(
-  "voxelpipe evaluate on two raters of the real CT (needs ../shared; skipped: ../shared not found)",
-  () => {
-    it("prints per-organ Dice and HD95 equal to an independent computation, and writes CSV/JSON", async () => {
-      const dir = tmp();
-      const mapFile = join(dir, "map.json");
-      writeFileSync(mapFile, JSON.stringify(BTCV));
-      const namesFile = join(dir, "names.json");
-      writeFileSync(namesFile, JSON.stringify(Object.fromEntries(NAMES.map((n, i) => [String(i), n]))));
-      const pred = join(TS, "example_seg_fast.nii.gz");
-      const label = join(TS, "example_seg.nii.gz");
-      const r = await cli([
-        "evaluate",
-        "--pred",
-        pred,
-        "--label",
-        label,
-        "--map",
-        mapFile,
-        "--labels",
-        namesFile,
-        "--out",
-        join(dir, "out"),
-        "--json",
-      ]);
-      expect(r.stderr).toBe("");
-      expect(r.code).toBe(0);
-      const j = JSON.parse(r.stdout);
-      expect(j.cases).toHaveLength(1);
-      expect(j.cases[0]).toMatchObject({ pred, label });
+describe.skipIf(!need.ok)(need.title("voxelpipe evaluate on two raters of the real CT"), () => {
+  it("prints per-organ Dice and HD95 equal to an independent computation, and writes CSV/JSON", async () => {
+    const dir = tmp();
+    const mapFile = join(dir, "map.json");
+    writeFileSync(mapFile, JSON.stringify(BTCV));
+    const namesFile = join(dir, "names.json");
+    writeFileSync(namesFile, JSON.stringify(Object.fromEntries(NAMES.map((n, i) => [String(i), n]))));
+    const pred = join(TS, "example_seg_fast.nii.gz");
+    const label = join(TS, "example_seg.nii.gz");
+    const r = await cli([
+      "evaluate",
+      "--pred",
+      pred,
+      "--label",
+      label,
+      "--map",
+      mapFile,
+      "--labels",
+      namesFile,
+      "--out",
+      join(dir, "out"),
+      "--json",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.cases).toHaveLength(1);
+    expect(j.cases[0]).toMatchObject({ pred, label });
 
-      const [p, l] = [await readNifti(pred), await readNifti(label)];
-      const shape = p.shape;
-      const sp = [3, 3, 3];
-      const dices: number[] = [];
-      for (let c = 1; c <= 13; c++) {
-        const pm = Uint8Array.from(p.data, (v) => (BTCV[v] === c ? 1 : 0));
-        const lm = Uint8Array.from(l.data, (v) => (BTCV[v] === c ? 1 : 0));
-        let inter = 0;
-        let np = 0;
-        let nl = 0;
-        for (let i = 0; i < pm.length; i++) {
-          inter += pm[i] & lm[i];
-          np += pm[i];
-          nl += lm[i];
-        }
-        const organ = NAMES[c];
-        if (nl === 0) {
-          expect(j.cases[0].metrics.dice[organ], organ).toBeNull(); // esophagus: absent from the ground truth
-          expect(j.cases[0].metrics.hd95[organ], organ).toBeNull();
-          continue;
-        }
-        const dice = (2 * inter) / (np + nl);
-        dices.push(dice);
-        expect(j.cases[0].metrics.dice[organ], organ).toBeCloseTo(dice, 10);
-        const ep = edges(pm, shape);
-        const el = edges(lm, shape);
-        const hd95 = Math.max(quantile(nearest(ep, el, sp), 0.95), quantile(nearest(el, ep, sp), 0.95));
-        expect(Math.abs(j.cases[0].metrics.hd95[organ] - hd95), organ).toBeLessThan(1e-4);
+    const [p, l] = [await readNifti(pred), await readNifti(label)];
+    const shape = p.shape;
+    const sp = [3, 3, 3];
+    const dices: number[] = [];
+    for (let c = 1; c <= 13; c++) {
+      const pm = Uint8Array.from(p.data, (v) => (BTCV[v] === c ? 1 : 0));
+      const lm = Uint8Array.from(l.data, (v) => (BTCV[v] === c ? 1 : 0));
+      let inter = 0;
+      let np = 0;
+      let nl = 0;
+      for (let i = 0; i < pm.length; i++) {
+        inter += pm[i] & lm[i];
+        np += pm[i];
+        nl += lm[i];
       }
-      expect(j.cases[0].metrics.dice.esophagus).toBeNull();
-      expect(j.mean.dice.mean).toBeCloseTo(dices.reduce((a, b) => a + b, 0) / dices.length, 10);
-      expect(j.mean.dice.liver).toBeGreaterThan(0.95);
+      const organ = NAMES[c];
+      if (nl === 0) {
+        expect(j.cases[0].metrics.dice[organ], organ).toBeNull(); // esophagus: absent from the ground truth
+        expect(j.cases[0].metrics.hd95[organ], organ).toBeNull();
+        continue;
+      }
+      const dice = (2 * inter) / (np + nl);
+      dices.push(dice);
+      expect(j.cases[0].metrics.dice[organ], organ).toBeCloseTo(dice, 10);
+      const ep = edges(pm, shape);
+      const el = edges(lm, shape);
+      const hd95 = Math.max(quantile(nearest(ep, el, sp), 0.95), quantile(nearest(el, ep, sp), 0.95));
+      expect(Math.abs(j.cases[0].metrics.hd95[organ] - hd95), organ).toBeLessThan(1e-4);
+    }
+    expect(j.cases[0].metrics.dice.esophagus).toBeNull();
+    expect(j.mean.dice.mean).toBeCloseTo(dices.reduce((a, b) => a + b, 0) / dices.length, 10);
+    expect(j.mean.dice.liver).toBeGreaterThan(0.95);
 
-      const table = await cli([
-        "evaluate",
-        "--pred",
-        pred,
-        "--label",
-        label,
-        "--map",
-        mapFile,
-        "--labels",
-        namesFile,
-        "--out",
-        join(dir, "out"),
-      ]);
-      expect(table.stdout).toMatch(/^dice\norgan\s+example_seg\s+mean\n/);
-      expect(table.stdout).toMatch(/liver\s+0\.98\d\s+0\.98\d/);
-      expect(table.stdout).toMatch(/esophagus\s+-\s+-/);
-      expect(table.stdout).toMatch(/hd95 \(mm\)/);
-      const csv = readFileSync(join(dir, "out", "evaluation.csv"), "utf8").split("\n");
-      expect(csv[0]).toBe("case,pred,label,organ,dice,hd95");
-      expect(csv).toContainEqual(
-        expect.stringMatching(/^example_seg,example_seg_fast\.nii\.gz,example_seg\.nii\.gz,"liver",0\.98/),
-      );
-      expect(JSON.parse(readFileSync(join(dir, "out", "evaluation.json"), "utf8"))).toEqual(j);
-    });
-  },
-);
+    const table = await cli([
+      "evaluate",
+      "--pred",
+      pred,
+      "--label",
+      label,
+      "--map",
+      mapFile,
+      "--labels",
+      namesFile,
+      "--out",
+      join(dir, "out"),
+    ]);
+    expect(table.stdout).toMatch(/^dice\norgan\s+example_seg\s+mean\n/);
+    expect(table.stdout).toMatch(/liver\s+0\.98\d\s+0\.98\d/);
+    expect(table.stdout).toMatch(/esophagus\s+-\s+-/);
+    expect(table.stdout).toMatch(/hd95 \(mm\)/);
+    const csv = readFileSync(join(dir, "out", "evaluation.csv"), "utf8").split("\n");
+    expect(csv[0]).toBe("case,pred,label,organ,dice,hd95");
+    expect(csv).toContainEqual(
+      expect.stringMatching(/^example_seg,example_seg_fast\.nii\.gz,example_seg\.nii\.gz,"liver",0\.98/),
+    );
+    expect(JSON.parse(readFileSync(join(dir, "out", "evaluation.json"), "utf8"))).toEqual(j);
+  });
+});
 
 describe("voxelpipe evaluate: pairing and grids", () => {
   const vol = (data: Uint8Array, shape: [number, number, number], origin = 0) => ({

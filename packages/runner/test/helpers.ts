@@ -7,7 +7,6 @@ import { main } from "../src/cli/main.js";
 
 export const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
-export const SHARED = process.env.VOXELPIPE_SHARED ?? fileURLToPath(new URL("../../../../shared", import.meta.url));
 
 export function tmp(prefix = "vp-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));

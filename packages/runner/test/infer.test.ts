@@ -1,15 +1,16 @@
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { readNifti } from "@voxelpipe/transforms";
 import { describe, expect, it } from "vitest";
-import { cli, FIXTURES, SHARED, tmp } from "./helpers.js";
+import { sharedOrSkip, sharedPath } from "../../../test-utils/gates.js";
+import { cli, FIXTURES, tmp } from "./helpers.js";
 
-const CT = join(SHARED, "data", "totalseg", "example_ct_sm.nii.gz");
-const WEIGHTS = join(SHARED, "reference", "fixtures", "unetr.safetensors");
-const hasShared = existsSync(CT) && existsSync(WEIGHTS);
+const CT = sharedPath("data", "totalseg", "example_ct_sm.nii.gz");
+const WEIGHTS = sharedPath("reference", "fixtures", "unetr.safetensors");
+const need = sharedOrSkip("data/totalseg/example_ct_sm.nii.gz", "reference/fixtures/unetr.safetensors");
 
-describe.skipIf(!hasShared)("voxelpipe infer on the real CT (needs ../shared; skipped: ../shared not found)", () => {
+describe.skipIf(!need.ok)(need.title("voxelpipe infer on the real CT"), () => {
   it("writes a label map on the input's exact grid; a broken case is reported and the others still run", async () => {
     const dir = tmp();
     const inputs = join(dir, "in");

@@ -1,16 +1,15 @@
 /** The real TotalSegmentator CT and label files of ../shared/data/totalseg (see its README). */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { sharedOrSkip, sharedPath } from "../../../test-utils/gates.js";
 import { parseNifti, readNifti, readNiftiSync } from "../src/io/nifti-read.js";
 import { writeNifti } from "../src/io/nifti-write.js";
 import { rawVoxel, tmpDir } from "./nifti-helpers.js";
 
-const SHARED = process.env.VOXELPIPE_SHARED ?? fileURLToPath(new URL("../../../../shared", import.meta.url));
-const DATA = join(SHARED, "data", "totalseg");
-const hasData = existsSync(join(DATA, "example_ct.nii.gz"));
+const DATA = sharedPath("data", "totalseg");
+const need = sharedOrSkip("data/totalseg");
 
 /** sform of every file here (README: 3 mm iso, RAS, sform code 2) */
 const AFFINE = [3, 0, 0, -177.95632934570312, 0, 3, 0, 11.319000244140625, 0, 0, 3, 94.3017578125, 0, 0, 0, 1];
@@ -21,7 +20,7 @@ function counts(data: ArrayLike<number>): Map<number, number> {
   return m;
 }
 
-describe.skipIf(!hasData)("real TotalSegmentator NIfTI files (needs ../shared; skipped: ../shared not found)", () => {
+describe.skipIf(!need.ok)(need.title("real TotalSegmentator NIfTI files"), () => {
   it("example_ct: 122×101×112 int32, sform affine, HU range, voxels match the raw file bytes", async () => {
     const p = join(DATA, "example_ct.nii.gz");
     const ct = await readNifti(p);

@@ -1,6 +1,4 @@
 /** Test helpers: volumes from arrays, a ComponentContext that builds transforms from this library. */
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import {
   type ComponentContext,
   createMemoryLogger,
@@ -11,9 +9,6 @@ import {
   type VoxelArray,
 } from "@voxelpipe/core";
 import { transformComponents } from "../src/transforms/index.js";
-
-export const SHARED = process.env.VOXELPIPE_SHARED ?? fileURLToPath(new URL("../../../../shared", import.meta.url));
-export const hasShared = existsSync(SHARED);
 
 export function vol(
   data: ArrayLike<number> | VoxelArray,
