@@ -8,7 +8,7 @@ import {
   RandomState,
 } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
-import { Datalist, ImageFolder } from "../src/data/datasets.js";
+import { Datalist, ImageFolder } from "../src/builtins/datasets.js";
 import { tmp } from "./helpers.js";
 
 function ctx(baseDir: string): ComponentContext {

@@ -1,15 +1,19 @@
-import { definePlugin, Registries } from "@voxelpipe/core";
+import { definePlugin, packageVersion, Registries } from "@voxelpipe/core";
 import { plugin as losses } from "@voxelpipe/losses";
 import { plugin as metrics } from "@voxelpipe/metrics";
 import { plugin as models } from "@voxelpipe/models";
 import { plugin as transforms } from "@voxelpipe/transforms";
-import { Datalist, ImageFolder } from "../data/datasets.js";
+import { Datalist, ImageFolder } from "./datasets.js";
 import { Adam, AdamW, SGD } from "./optimizers.js";
 import { ConstantLR, StepLR, WarmupCosine } from "./schedulers.js";
 import { SyntheticRegression } from "./synthetic-regression.js";
 
 /** The runner plugin's identity; `registries.ts` adds the stage kinds under the same name. */
-export const runnerMeta = { name: "@voxelpipe/runner", version: "0.1.0", namespace: "vp" } as const;
+export const runnerMeta = {
+  name: "@voxelpipe/runner",
+  version: packageVersion(import.meta.url),
+  namespace: "vp",
+} as const;
 
 /** The runner's own components other than stage kinds: optimizers, schedulers, datasets. */
 export const runnerComponents = [

@@ -9,7 +9,6 @@ export {
 } from "./chain.js";
 export { buildChain, type ChainSource, chainEntries, chainPath, resolveEntryRefs } from "./chain-source.js";
 export * from "./collate.js";
-export { Datalist, ImageFolder, recordsDataset } from "./datasets.js";
 export { DiskCache } from "./disk-cache.js";
 export {
   type BatchOptions,
