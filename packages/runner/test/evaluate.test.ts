@@ -147,7 +147,7 @@ describe.skipIf(!need.ok)(need.title("voxelpipe evaluate on two raters of the re
     const csv = readFileSync(join(dir, "out", "evaluation.csv"), "utf8").split("\n");
     expect(csv[0]).toBe("case,pred,label,organ,dice,hd95");
     expect(csv).toContainEqual(
-      expect.stringMatching(/^example_seg,example_seg_fast\.nii\.gz,example_seg\.nii\.gz,"liver",0\.98/),
+      expect.stringMatching(/^example_seg,example_seg_fast\.nii\.gz,example_seg\.nii\.gz,liver,0\.98/),
     );
     expect(JSON.parse(readFileSync(join(dir, "out", "evaluation.json"), "utf8"))).toEqual(j);
   });

@@ -47,13 +47,3 @@ export function argRows(entry: RegistryEntry, registries: Registries): ArgRow[] 
     description: String(p.description ?? ""),
   }));
 }
-
-export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (r: string[]) =>
-    r
-      .map((c, i) => (c ?? "").padEnd(widths[i]))
-      .join("  ")
-      .trimEnd();
-  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
-}

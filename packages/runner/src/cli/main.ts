@@ -30,8 +30,9 @@ import { builtinRegistries } from "../registries.js";
 import { runPipeline } from "../run/executor.js";
 import { preflight } from "../run/preflight.js";
 import { removeEmptyRunDirs, runDirMark, writeError } from "../run/run-dir.js";
+import { textTable } from "../text/table.js";
 import { addLoadFlags, intArg, type LoadFlags, loadOptions } from "./args.js";
-import { argRows, table } from "./describe.js";
+import { argRows } from "./describe.js";
 import { registerEvaluate } from "./evaluate.js";
 import { registerInfer } from "./infer.js";
 import { type CliIO, processIO } from "./io.js";
@@ -215,9 +216,10 @@ export function buildProgram(io: CliIO): Command {
         return;
       }
       io.out(
-        table(
+        textTable(
           ["kind", "name", "plugin", "description"],
           entries.map((e) => [e.def.kind, e.key, `${e.plugin.name}@${e.plugin.version}`, e.def.description]),
+          { rule: true },
         ),
       );
     });
@@ -269,9 +271,10 @@ export function buildProgram(io: CliIO): Command {
       io.out(`${e.key} (${e.def.kind}, plugin ${e.plugin.name}@${e.plugin.version})\n${e.def.description}\n`);
       io.out(
         rows.length
-          ? table(
+          ? textTable(
               ["argument", "type", "default", "description"],
               rows.map((r) => [r.name + (r.required ? " *" : ""), r.type, r.default, r.description]),
+              { rule: true },
             )
           : "(no arguments)",
       );

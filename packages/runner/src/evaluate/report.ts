@@ -1,4 +1,6 @@
 import { basename } from "node:path";
+import { toCsv } from "../text/csv.js";
+import { textTable } from "../text/table.js";
 import type { EvaluationMetric, EvaluationResult } from "./evaluate.js";
 import { niftiStem } from "./pairing.js";
 
@@ -20,37 +22,27 @@ export function evaluationTables(r: EvaluationResult): string {
     const n = r.counted?.[m] ?? r.organs.length;
     const label = `mean (${n} organ${n === 1 ? "" : "s"}${n < r.organs.length ? ` present of ${r.organs.length}` : ""})`;
     rows.push([label, ...caseMeans.map((v) => fmt(m, v)), fmt(m, r.mean[m]?.mean)]);
-    const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-    const line = (cells: string[]) =>
-      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
     out.push(
       `${m}${m === "hd95" || m === "hd" ? " (mm)" : ""}`,
-      line(headers),
-      widths.map((w) => "-".repeat(w)).join("  "),
-      ...rows.map(line),
+      textTable(headers, rows, { align: "numbers", rule: true }),
       "",
     );
   }
   return out.join("\n");
 }
 
-/** CSV: one row per case and organ, a column per metric. */
+/** CSV: one row per case and organ, a column per metric (empty where a metric has no value); the means last. */
 export function evaluationCsv(r: EvaluationResult): string {
   const metrics = Object.keys(r.mean) as EvaluationMetric[];
-  const lines = [["case", "pred", "label", "organ", ...metrics].join(",")];
-  for (const c of r.cases) {
-    for (const o of r.organs) {
-      const cells = [
-        niftiStem(c.label),
-        basename(c.pred),
-        basename(c.label),
-        JSON.stringify(o),
-        ...metrics.map((m) => String(c.metrics[m]?.[o] ?? "")),
-      ];
-      lines.push(cells.join(","));
-    }
-  }
-  for (const o of [...r.organs, "mean"])
-    lines.push(["mean", "", "", JSON.stringify(o), ...metrics.map((m) => String(r.mean[m]?.[o] ?? ""))].join(","));
-  return `${lines.join("\n")}\n`;
+  const rows = r.cases.flatMap((c) =>
+    r.organs.map((o) => [
+      niftiStem(c.label),
+      basename(c.pred),
+      basename(c.label),
+      o,
+      ...metrics.map((m) => c.metrics[m]?.[o]),
+    ]),
+  );
+  for (const o of [...r.organs, "mean"]) rows.push(["mean", "", "", o, ...metrics.map((m) => r.mean[m]?.[o])]);
+  return toCsv(["case", "pred", "label", "organ", ...metrics], rows);
 }

@@ -2,6 +2,7 @@ import type { Inferer, Metric, MetricValue } from "@voxelpipe/core";
 import { tf } from "@voxelpipe/core";
 import { computeDice } from "@voxelpipe/metrics";
 import type { CaseOverlay } from "../report/train-report.js";
+import { textTable } from "../text/table.js";
 
 export interface SegValidation {
   results: Map<string, MetricValue>;
@@ -88,10 +89,7 @@ export function perClassTable(results: Map<string, MetricValue>): string {
   const classes = [...new Set([...results.values()].flatMap((r) => Object.keys(r.detail ?? {})))];
   const rows = classes.map((c) => [c, ...names.map((n) => fmt(results.get(n)?.detail?.[c]))]);
   rows.push(["mean", ...names.map((n) => fmt(results.get(n)?.value))]);
-  const headers = ["class", ...names];
-  const w = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (i ? c.padStart(w[i]) : c.padEnd(w[i]))).join("  ");
-  return [line(headers), ...rows.map(line)].join("\n");
+  return textTable(["class", ...names], rows, { align: "numbers" });
 }
 
 function fmt(v: number | null | undefined): string {
