@@ -66,6 +66,18 @@ export const Codes = {
   nonFinite: "VP220",
   /** some variants of a sweep failed (each is in the summary with its diagnostic) */
   sweepFailed: "VP270",
+  /** an executor (`--executor`) that is unknown, or options it does not take (e.g. --shards without sharding) */
+  executorOptions: "VP271",
+  /** Slurm's client commands (sbatch, squeue) are missing, or no cluster answers */
+  slurmUnavailable: "VP272",
+  /** sbatch refused a submission (its message is quoted) */
+  slurmSubmit: "VP273",
+  /** the runs folder is not what every task sees (not writable, or not the same path on the compute node) */
+  sharedFilesystem: "VP274",
+  /** `sweep status`: the target is neither a sweep folder nor a pipeline with a sweep */
+  notASweep: "VP275",
+  /** sharded inference: cases missing after every shard ended (listed) */
+  shardsIncomplete: "VP276",
   /** --resume: the run directory was made with another configuration (fingerprint differs) */
   runMismatch: "VP230",
   /** another live process holds the run directory's lock */

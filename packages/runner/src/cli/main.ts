@@ -38,6 +38,7 @@ import { registerInfer } from "./infer.js";
 import { type CliIO, processIO } from "./io.js";
 import { registerSweep } from "./sweep.js";
 import { registerSynth } from "./synth.js";
+import { registerTask, TaskExit } from "./task.js";
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -304,6 +305,7 @@ export function buildProgram(io: CliIO): Command {
 
   registerSynth(program, io);
   registerSweep(program, io);
+  registerTask(program, io, (argv, taskIO) => main(argv, taskIO));
   registerEvaluate(program, io);
   registerInfer(program, io, async (file, overrides, flags) => {
     await compileOrReport(file, overrides, builtinRegistries(), io, false, flags);
@@ -334,6 +336,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     removeEmptyRunDirs(mark);
     const e = asDiagnostic(e0);
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof TaskExit) return e.code;
     if (e instanceof ReportedDiagnostics) {
       if (e.json) io.out(JSON.stringify(diagnosticsToJson(e.diagnostics, io.cwd), null, 2));
       else io.err(formatDiagnostics(e.diagnostics, e.texts, io.cwd));

@@ -1,25 +1,24 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import type { BackendChoice, Logger } from "@voxelpipe/core";
 import {
-  type BackendChoice,
-  Codes,
-  type CompiledPipeline,
-  type CompileOptions,
-  compilePipeline,
-  type Diagnostic,
-  didYouMean,
-  getAt,
-  isVoxelpipeError,
-  type Logger,
-  parsePath,
-  VoxelpipeError,
-} from "@voxelpipe/core";
-import { builtinRegistries } from "../registries.js";
-import { Report } from "../report/page.js";
-import { runPipeline } from "../run/executor.js";
+  type ActiveTask,
+  allExecutors,
+  type Batch,
+  type Executor,
+  type LaunchResult,
+  makeExecutor,
+} from "../executors/index.js";
 import { allReusable } from "../run/reuse.js";
-import { removeEmptyRunDirs, runDirMark } from "../run/run-dir.js";
-import { describeAssignment, type SweepSpec, sweepKey, type Variant, variants } from "./grid.js";
+import { describeAssignment, type SweepSpec } from "./grid.js";
+import { checkMetrics } from "./metrics.js";
+import { type CompiledVariant, compileVariant, type LoadOptions, prepareSweep, type SweepPlan } from "./plan.js";
+import { runVariant } from "./run-variant.js";
+import { readRecord, type VariantStatus, variantState } from "./status.js";
+import { type SweepFailure, type SweepRow, summarise, writeSummary } from "./summary.js";
+
+export { checkMetrics, requireMetrics } from "./metrics.js";
+export { readMetric, type SweepFailure, type SweepRow, sweepMarkdown } from "./summary.js";
 
 export interface SweepOptions {
   file: string;
@@ -29,289 +28,155 @@ export interface SweepOptions {
   backend?: BackendChoice;
   logger: Logger;
   /** plugin trust and file size cap, as for every command that loads pipelines */
-  load?: Pick<CompileOptions, "trust" | "maxFileBytes">;
-}
-
-/** a variant that failed: its diagnostics (or the error's first line) */
-export interface SweepFailure {
-  variant: string;
-  diagnostics: Diagnostic[];
-}
-
-export interface SweepRow {
-  variant: string;
-  assignment: Record<string, unknown>;
-  /** metric → mean, std (sample, n−1), n over seeds; null where no run produced it */
-  metrics: Record<string, { mean: number | null; std: number | null; n: number; values: (number | null)[] }>;
-  /** variants of this row (seeds) that failed, with the first diagnostic */
-  failed: { variant: string; code: string; message: string }[];
+  load?: LoadOptions;
+  /** where the variants run (default: this process, one after the other) */
+  executor?: Executor;
+  /** the working directory tasks run in (default: this process's) */
+  cwd?: string;
 }
 
 export interface SweepResult {
   dir: string;
+  /** variants that ran now (local) */
   ran: string[];
+  /** variants finished before this invocation */
   skipped: string[];
   failed: SweepFailure[];
+  /** every variant's state after this invocation */
+  statuses: VariantStatus[];
+  /** the summary rows; written to the folder only when `complete` */
   rows: SweepRow[];
-}
-
-/** `<stage>.<path>`: a number inside the JSON artifact (train: summary, evaluate: report) of the stage's latest run */
-export function readMetric(dir: string, pipeline: string, metric: string): number | null {
-  const [stage, ...rest] = metric.split(".");
-  const root = join(dir, pipeline, stage);
-  if (!existsSync(root)) return null;
-  const runs = readdirSync(root).sort();
-  const outFile = join(root, runs[runs.length - 1] ?? "", "outputs.json");
-  if (!existsSync(outFile)) return null;
-  try {
-    const outputs = JSON.parse(readFileSync(outFile, "utf8")) as Record<string, string>;
-    const json = [outputs.report, outputs.summary].find((f) => f?.endsWith(".json") && existsSync(f));
-    if (!json) return null;
-    const v = getAt(JSON.parse(readFileSync(json, "utf8")), parsePath(rest.join("."))).value;
-    return typeof v === "number" && Number.isFinite(v) ? v : null;
-  } catch {
-    return null; // a torn or foreign file: no value
-  }
-}
-
-function stats(values: (number | null)[]): { mean: number | null; std: number | null; n: number } {
-  const v = values.filter((x): x is number => x !== null);
-  if (!v.length) return { mean: null, std: null, n: 0 };
-  const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  const std = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : 0;
-  return { mean, std, n: v.length };
+  /** every variant finished or failed: the summary was written */
+  complete: boolean;
+  /** what a scheduler was given (detached executors) */
+  submitted?: LaunchResult;
 }
 
 /**
- * Run every variant of a sweep in its own runs folder. Every variant is validated before the first
- * one starts; a variant whose stages all finished with the configuration compiled now (run
- * fingerprints) is skipped, an interrupted one resumes, a changed one runs again; the
- * summary (mean ± std over seeds) is written as markdown, CSV and JSON.
+ * Each variant's state: what any executor's scheduler still holds (queued/running), else its run
+ * folders (finished with this configuration), else its status record (failed, running, or left by
+ * a process that is gone: interrupted).
+ */
+export async function sweepStatuses(
+  plan: SweepPlan,
+  compiled?: Map<string, CompiledVariant>,
+): Promise<VariantStatus[]> {
+  const active = new Map<string, ActiveTask>();
+  const accounting = new Map<string, string>();
+  for (const ex of allExecutors()) {
+    for (const [k, v] of await ex.active(plan.dir)) active.set(k, v);
+    for (const [k, v] of await ex.ended(plan.dir)) accounting.set(k, v);
+  }
+  const out: VariantStatus[] = [];
+  for (const v of plan.variants) {
+    const vdir = join(plan.dir, v.id);
+    let c = compiled?.get(v.id);
+    if (!c && existsSync(vdir)) {
+      const { r, registries } = await compileVariant(plan, v);
+      if (r.pipeline) c = { pipeline: r.pipeline, registries };
+    }
+    const finished = !!c && existsSync(vdir) && allReusable(c.pipeline, c.registries, vdir);
+    out.push(
+      variantState(v.id, {
+        finished,
+        record: readRecord(plan.dir, v.id),
+        active: active.get(v.id),
+        accounting: accounting.get(v.id),
+        started: existsSync(vdir),
+      }),
+    );
+  }
+  return out;
+}
+
+/** failures (with their diagnostics) of the variants whose state is failed */
+function failures(plan: SweepPlan, statuses: VariantStatus[]): SweepFailure[] {
+  return statuses
+    .filter((s) => s.state === "failed")
+    .map((s) => ({ variant: s.variant, diagnostics: readRecord(plan.dir, s.variant)?.diagnostics ?? [] }));
+}
+
+/** write the summary when every variant finished or failed; returns the rows either way */
+export function summariseSweep(
+  plan: SweepPlan,
+  statuses: VariantStatus[],
+): { rows: SweepRow[]; complete: boolean; failed: SweepFailure[] } {
+  const failed = failures(plan, statuses);
+  const rows = summarise(plan.variants, plan.dir, plan.name, plan.spec.metrics, failed);
+  const complete = statuses.every((s) => s.state === "finished" || s.state === "failed");
+  if (complete) writeSummary(plan.dir, rows, plan.spec.metrics, failed);
+  return { rows, complete, failed };
+}
+
+/** the task that runs one variant wherever an executor puts it: `voxelpipe _sweep-variant <dir> <variant>` */
+export const variantArgv = (dir: string, variant: string) => ["_sweep-variant", dir, variant];
+/** the task that writes the summary after the array: `voxelpipe _sweep-summary <dir>` */
+export const summaryArgv = (dir: string) => ["_sweep-summary", dir];
+
+/**
+ * Run (or submit) every variant of a sweep that is not finished and not already queued. Every
+ * variant is validated before the first starts. A local executor runs them and the summary is
+ * written before this returns; a scheduler gets them as one batch, with the summary as a job after
+ * it, and this returns once they are queued (`voxelpipe sweep status` follows them; re-running
+ * the command submits only what is neither finished nor queued).
  */
 export async function runSweep(o: SweepOptions): Promise<SweepResult> {
-  const all = variants(o.spec);
-  // validate everything first: one problem anywhere stops the sweep before any compute
-  const problems: Diagnostic[] = [];
-  let name = "";
-  let first: CompiledPipeline | undefined;
-  for (const v of all) {
-    const r = await compilePipeline(o.file, {
-      overrides: [...o.sets, ...v.overrides],
-      registries: builtinRegistries(),
-      ...o.load,
-    });
-    if (!r.pipeline) problems.push(...r.diagnostics.map((d) => ({ ...d, message: `variant ${v.id}: ${d.message}` })));
-    else {
-      first ??= r.pipeline;
-      name = r.pipeline.name;
-    }
+  const { plan, compiled } = await prepareSweep(o);
+  const first = compiled.values().next().value;
+  if (first) checkMetrics(first.pipeline, o.spec.metrics);
+  const executor = o.executor ?? makeExecutor("local");
+  const n = plan.variants.length;
+  o.logger.info(`sweep of ${n} variants in ${plan.dir}`);
+  const before = await sweepStatuses(plan, compiled);
+  const skipped = before.filter((s) => s.state === "finished").map((s) => s.variant);
+  const busy = before.filter((s) => s.state === "queued" || s.state === "running");
+  const todo = plan.variants.filter((v) => !skipped.includes(v.id) && !busy.some((b) => b.variant === v.id));
+  for (const [i, s] of before.entries()) {
+    if (s.state === "finished") o.logger.info(`[${i + 1}/${n}] ${s.variant}: finished earlier, skipped`);
+    else if (busy.includes(s)) o.logger.info(`[${i + 1}/${n}] ${s.variant}: ${s.state} (${s.job ?? s.detail ?? ""})`);
   }
-  if (problems.length) throw new VoxelpipeError(problems);
-  // every metric must name something a stage publishes, before anything runs
-  if (first) checkMetrics(first, o.spec.metrics);
-  const dir = join(o.runsDir, name, `sweep-${sweepKey(name, o.spec, o.sets)}`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, "sweep.json"),
-    `${JSON.stringify({ pipeline: o.file, spec: o.spec, sets: o.sets, variants: all.map((v) => v.id) }, null, 2)}\n`,
-  );
-  o.logger.info(`sweep of ${all.length} variants in ${dir}`);
-  const ran: string[] = [];
-  const skipped: string[] = [];
-  const failed: SweepFailure[] = [];
-  for (const [i, v] of all.entries()) {
-    const vdir = join(dir, v.id);
-    // one failing variant is recorded and the sweep goes on
-    const mark = runDirMark();
-    try {
-      const registries = builtinRegistries();
-      const r = await compilePipeline(o.file, { overrides: [...o.sets, ...v.overrides], registries, ...o.load });
-      if (!r.pipeline) throw new VoxelpipeError(r.diagnostics);
-      // skipped only when every stage finished with this very configuration (its fingerprint): a
-      // pipeline edited since, or changed inputs, run the variant again
-      if (existsSync(vdir) && allReusable(r.pipeline, registries, vdir)) {
-        skipped.push(v.id);
-        o.logger.info(`[${i + 1}/${all.length}] ${v.id}: finished earlier, skipped`);
-        continue;
-      }
-      o.logger.info(`[${i + 1}/${all.length}] ${v.id}: ${describeAssignment(v.assignment)} seed ${v.seed}`);
-      await runPipeline(r.pipeline, registries, {
-        runsDir: vdir,
-        backend: o.backend,
-        // finished matching stages are reused, interrupted ones resume; a stage whose
-        // configuration changed starts a new run directory (its latest run is what the summary reads)
-        resume: existsSync(vdir),
-        onChange: "new",
-        logger: o.logger.child(v.id),
-      });
-      ran.push(v.id);
-    } catch (e) {
-      removeEmptyRunDirs(mark);
-      const diagnostics: Diagnostic[] = isVoxelpipeError(e)
-        ? e.diagnostics
-        : [{ code: Codes.runtime, message: String((e as Error)?.message ?? e).split("\n")[0] }];
-      failed.push({ variant: v.id, diagnostics });
-      o.logger.error(`[${i + 1}/${all.length}] ${v.id} failed: ${diagnostics[0].code} ${diagnostics[0].message}`);
-    }
-  }
-  const rows = summarise(all, dir, name, o.spec.metrics, failed);
-  writeSummary(dir, rows, o.spec.metrics, failed);
-  return { dir, ran, skipped, failed, rows };
-}
-
-/** what a stage's summary (train) or report (evaluate) holds at its top level */
-const METRIC_ROOTS: Record<string, string[]> = {
-  train: ["metric", "select", "best", "best_iteration", "iterations", "epochs", "last_validation"],
-  evaluate: ["mean", "cases"],
-};
-
-/**
- * `<stage>.<path>`: the stage must exist and publish a summary or report, and for the built-in
- * kinds the path's first key must be one they write; a typo is an error with a did-you-mean.
- */
-export function checkMetrics(p: CompiledPipeline, metrics: string[]): void {
-  const problems: Diagnostic[] = [];
-  const stages = [...p.stages.values()];
-  const publishing = stages.filter((s) => s.def.outputs.includes("summary") || s.def.outputs.includes("report"));
-  const all = publishing.flatMap((s) => (METRIC_ROOTS[s.kind] ?? []).map((k) => `${s.name}.${k}`));
-  for (const m of metrics) {
-    const [stage = "", ...rest] = parsePath(m).map(String);
-    const st = p.stages.get(stage);
-    if (!st || !publishing.includes(st)) {
-      problems.push({
-        code: Codes.unknownMetric,
-        message: st
-          ? `--metric ${m}: stage "${stage}" (${st.kind}) publishes no summary or report to read a metric from`
-          : `--metric ${m}: no stage "${stage}" in ${p.name}`,
-        path: m,
-        expected: `<stage>.<path> with a stage of: ${publishing.map((s) => s.name).join(", ") || "(none publishes metrics)"}`,
-        got: JSON.stringify(m),
-        hint: st
-          ? undefined
-          : didYouMean(
-              stage,
-              publishing.map((s) => s.name),
-            ),
-      });
-      continue;
-    }
-    const roots = METRIC_ROOTS[st.kind];
-    if (rest.length === 0 || (roots && !roots.includes(rest[0]))) {
-      problems.push({
-        code: Codes.unknownMetric,
-        message: `--metric ${m}: a ${st.kind} stage publishes no "${rest[0] ?? ""}"`,
-        path: m,
-        expected: roots ? `one of: ${roots.map((k) => `${stage}.${k}`).join(", ")}` : "<stage>.<path>",
-        got: JSON.stringify(m),
-        hint: didYouMean(m, all),
-      });
-    }
-  }
-  if (problems.length) throw new VoxelpipeError(problems);
-}
-
-function summarise(
-  all: Variant[],
-  dir: string,
-  pipeline: string,
-  metrics: string[],
-  failed: SweepFailure[] = [],
-): SweepRow[] {
-  const groups = new Map<string, Variant[]>();
-  for (const v of all) {
-    const k = JSON.stringify(v.assignment);
-    groups.set(k, [...(groups.get(k) ?? []), v]);
-  }
-  return [...groups.values()].map((vs) => ({
-    variant: describeAssignment(vs[0].assignment) || "(base)",
-    assignment: vs[0].assignment,
-    metrics: Object.fromEntries(
-      metrics.map((m) => {
-        const values = vs.map((v) =>
-          failed.some((f) => f.variant === v.id) ? null : readMetric(join(dir, v.id), pipeline, m),
-        );
-        return [m, { ...stats(values), values }];
-      }),
-    ),
-    failed: failed
-      .filter((f) => vs.some((v) => v.id === f.variant))
-      .map((f) => ({
-        variant: f.variant,
-        code: f.diagnostics[0]?.code ?? "",
-        message: f.diagnostics[0]?.message ?? "",
+  let submitted: LaunchResult | undefined;
+  if (todo.length) {
+    const index = (id: string) => plan.variants.findIndex((v) => v.id === id) + 1;
+    const batch: Batch = {
+      name: `vp-${plan.name}`.slice(0, 40),
+      dir: plan.dir,
+      cwd: o.cwd ?? process.cwd(),
+      tasks: todo.map((v) => ({
+        id: v.id,
+        argv: variantArgv(plan.dir, v.id),
+        inProcess: async () => {
+          o.logger.info(`[${index(v.id)}/${n}] ${v.id}: ${describeAssignment(v.assignment)} seed ${v.seed}`);
+          await runVariant(plan, v.id, { logger: o.logger, executor: executor.name });
+        },
       })),
-  }));
-}
-
-const fmt = (x: number | null) => (x === null ? "–" : Math.abs(x) >= 100 ? x.toFixed(1) : x.toFixed(4));
-
-/** the summary table as markdown (also printed) */
-export function sweepMarkdown(rows: SweepRow[], metrics: string[]): string {
-  const head = `| variant | ${metrics.map((m) => `${m} (mean ± std)`).join(" | ")} | n |`;
-  const sep = `|---|${metrics.map(() => "---").join("|")}|---|`;
-  const body = rows.map((r) => {
-    const n = Math.max(0, ...metrics.map((m) => r.metrics[m].n));
-    const mark = r.failed?.length ? ` (${r.failed.length} failed)` : "";
-    return `| ${r.variant} | ${metrics.map((m) => `${fmt(r.metrics[m].mean)} ± ${fmt(r.metrics[m].std)}`).join(" | ")} | ${n}${mark} |`;
-  });
-  const failures = rows.flatMap((r) => r.failed ?? []);
-  const notes = failures.length
-    ? ["", "Failed variants:", ...failures.map((f) => `- ${f.variant}: ${f.code} ${f.message.split("\n")[0]}`)]
-    : [];
-  return [head, sep, ...body, ...notes].join("\n");
-}
-
-function writeSummary(dir: string, rows: SweepRow[], metrics: string[], failed: SweepFailure[] = []): void {
-  const rep = new Report(
-    dir,
-    `sweep ${dir.split("/").slice(-2).join("/")}`,
-    `${rows.length} variants × seeds; mean ± std over seeds`,
-  );
-  rep.heading("Metrics");
-  for (const m of metrics)
-    rep.bars(
-      m,
-      rows.map((r) => ({ label: r.variant, value: r.metrics[m].mean, err: r.metrics[m].std })),
-    );
-  rep.heading("Table").table(
-    ["variant", ...metrics.map((m) => `${m} mean ± std`), ...metrics.map((m) => `${m} per seed`)],
-    rows.map((r) => [
-      r.variant,
-      ...metrics.map((m) => `${fmt(r.metrics[m].mean)} ± ${fmt(r.metrics[m].std)}`),
-      ...metrics.map((m) => r.metrics[m].values.map(fmt).join(", ")),
-    ]),
-  );
-  if (failed.length)
-    rep.heading("Failed variants").table(
-      ["variant", "code", "message"],
-      failed.map((f) => [f.variant, f.diagnostics[0]?.code ?? "", f.diagnostics[0]?.message ?? ""]),
-    );
-  rep.write();
-  writeFileSync(join(dir, "summary.md"), `${sweepMarkdown(rows, metrics)}\n`);
-  writeFileSync(join(dir, "summary.json"), `${JSON.stringify({ metrics, rows, failed }, null, 2)}\n`);
-  const csv = [
-    [
-      "variant",
-      ...Object.keys(rows[0]?.assignment ?? {}),
-      ...metrics.flatMap((m) => [`${m}_mean`, `${m}_std`, `${m}_n`]),
-    ].join(","),
-    ...rows.map((r) =>
-      [
-        JSON.stringify(r.variant),
-        ...Object.values(r.assignment).map((v) => JSON.stringify(v)),
-        ...metrics.flatMap((m) => [r.metrics[m].mean ?? "", r.metrics[m].std ?? "", r.metrics[m].n]),
-      ].join(","),
-    ),
-  ];
-  writeFileSync(join(dir, "summary.csv"), `${csv.join("\n")}\n`);
-}
-
-export function requireMetrics(spec: SweepSpec): void {
-  if (!spec.metrics.length) {
-    throw new VoxelpipeError({
-      code: Codes.missingArgument,
-      message: "a sweep needs at least one metric to summarise",
-      hint: "--metric <stage>.<path>, e.g. --metric fit.best or --metric score.mean.dice.mean (or sweep.metrics in the YAML)",
-    });
+      finalize: executor.detached ? { id: "summary", argv: summaryArgv(plan.dir) } : undefined,
+    };
+    if (executor.name !== "local" || (executor as { jobs?: number }).jobs !== 1)
+      for (const v of todo)
+        o.logger.info(
+          `[${index(v.id)}/${n}] ${v.id}: ${describeAssignment(v.assignment)} seed ${v.seed} → ${executor.name}`,
+        );
+    const r = await executor.launch(batch, o.logger);
+    if (r.mode === "submitted") submitted = r;
   }
+  const statuses = submitted ? await sweepStatuses(plan) : await sweepStatuses(plan, compiled);
+  const { rows, complete, failed } = summariseSweep(plan, statuses);
+  const ran = submitted ? [] : todo.filter((v) => statuses.find((s) => s.variant === v.id)?.state === "finished");
+  return {
+    dir: plan.dir,
+    ran: ran.map((v) => v.id),
+    skipped,
+    failed,
+    statuses,
+    rows,
+    complete,
+    submitted,
+  };
+}
+
+/** a sweep's folder from its pipeline and flags, without running anything (for `sweep status <pipeline>`) */
+export async function planOf(o: Omit<SweepOptions, "logger" | "executor">): Promise<SweepPlan> {
+  const { plan } = await prepareSweep(o);
+  return plan;
 }

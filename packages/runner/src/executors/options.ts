@@ -1,0 +1,134 @@
+import { Codes, type Diagnostic, isPlainObject, VoxelpipeError, z } from "@voxelpipe/core";
+import type { Command } from "commander";
+import { intArg } from "../cli/args.js";
+import { executorNames, makeExecutor } from "./index.js";
+import type { Executor, ExecutorOptions } from "./types.js";
+
+/** the executor flags `sweep` and `infer` share */
+export interface ExecutorFlags {
+  executor?: string;
+  jobs?: number;
+  partition?: string;
+  time?: string;
+  cpusPerTask?: number;
+  mem?: string;
+  gpus?: string;
+  maxParallel?: number;
+  sbatchArg: string[];
+}
+
+const SLURM_FLAGS = ["partition", "time", "cpusPerTask", "mem", "gpus", "maxParallel"] as const;
+
+export function addExecutorFlags(cmd: Command, jobsHelp: string): Command {
+  return cmd
+    .option("--executor <name>", `where tasks run: ${executorNames().join(" or ")} (default local)`)
+    .option("--jobs <n>", jobsHelp, intArg("--jobs", 1, 1024))
+    .option("--partition <name>", "slurm: partition (sbatch --partition)")
+    .option("--time <limit>", "slurm: time limit per task, e.g. 2:00:00 (sbatch --time)")
+    .option("--cpus-per-task <n>", "slurm: CPUs per task; the task's threads follow it", intArg("--cpus-per-task", 1))
+    .option("--mem <size>", "slurm: memory per task, e.g. 16G (sbatch --mem)")
+    .option("--gpus <n>", "slurm: GPUs per task, e.g. 1 or a100:1 (sbatch --gpus-per-task)")
+    .option("--max-parallel <n>", "slurm: at most this many tasks at once (--array=...%n)", intArg("--max-parallel", 1))
+    .option(
+      "--sbatch-arg <arg>",
+      "slurm: one more sbatch argument, e.g. --sbatch-arg=--account=proj; repeatable",
+      (v: string, p: string[]) => [...p, v],
+      [],
+    );
+}
+
+/** a pipeline's `sweep:` block may set the executor: `executor`, `jobs` and a `slurm:` mapping */
+const yamlSchema = z
+  .object({
+    executor: z.string().optional(),
+    jobs: z.number().int().min(1).max(1024).optional(),
+    slurm: z
+      .object({
+        partition: z.string().optional(),
+        time: z.string().optional(),
+        cpus_per_task: z.number().int().min(1).optional(),
+        mem: z.string().optional(),
+        gpus: z.union([z.string(), z.number().int().min(1)]).optional(),
+        max_parallel: z.number().int().min(1).optional(),
+        sbatch_args: z.array(z.string()).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .loose();
+
+export function flagsFromYaml(block: unknown): Partial<ExecutorFlags> {
+  if (!isPlainObject(block)) return {};
+  const r = yamlSchema.safeParse(block);
+  if (!r.success) {
+    throw new VoxelpipeError(
+      r.error.issues.map(
+        (i): Diagnostic => ({
+          code: Codes.executorOptions,
+          message: `sweep.${i.path.join(".")}: ${i.message}`,
+          path: `sweep.${i.path.join(".")}`,
+        }),
+      ),
+    );
+  }
+  const s = r.data.slurm ?? {};
+  return {
+    executor: r.data.executor,
+    jobs: r.data.jobs,
+    partition: s.partition,
+    time: s.time,
+    cpusPerTask: s.cpus_per_task,
+    mem: s.mem,
+    gpus: s.gpus === undefined ? undefined : String(s.gpus),
+    maxParallel: s.max_parallel,
+    sbatchArg: s.sbatch_args ?? [],
+  };
+}
+
+/**
+ * The executor the flags (over the YAML's) ask for. Flags an executor does not take are an error,
+ * not silently ignored: `--jobs` belongs to local, the resource flags to slurm.
+ */
+export function executorFrom(
+  flags: ExecutorFlags,
+  yaml: Partial<ExecutorFlags> = {},
+  sink?: (line: string) => void,
+): Executor {
+  const given = (k: keyof ExecutorFlags) =>
+    flags[k] !== undefined && !(Array.isArray(flags[k]) && (flags[k] as string[]).length === 0);
+  const pick = <K extends keyof ExecutorFlags>(k: K): ExecutorFlags[K] | undefined => (given(k) ? flags[k] : yaml[k]);
+  const name = pick("executor") ?? "local";
+  const o: ExecutorOptions = {
+    jobs: pick("jobs"),
+    partition: pick("partition"),
+    time: pick("time"),
+    cpusPerTask: pick("cpusPerTask"),
+    mem: pick("mem"),
+    gpus: pick("gpus"),
+    maxParallel: pick("maxParallel"),
+    sbatchArgs: pick("sbatchArg") ?? [],
+    sink,
+  };
+  const kebab = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  if (name !== "local" && given("jobs")) {
+    throw new VoxelpipeError({
+      code: Codes.executorOptions,
+      message: `--jobs is an option of --executor local, not ${name}`,
+      hint: `${name} runs as many tasks at once as the cluster gives; limit them with --max-parallel`,
+    });
+  }
+  if (name === "local") {
+    const slurmOnly = [
+      ...SLURM_FLAGS.filter((k) => given(k)).map(kebab),
+      ...(given("sbatchArg") ? ["--sbatch-arg"] : []),
+    ];
+    if (slurmOnly.length) {
+      throw new VoxelpipeError({
+        code: Codes.executorOptions,
+        message: `${slurmOnly.join(", ")} ${slurmOnly.length > 1 ? "are options" : "is an option"} of --executor slurm, not local`,
+        hint: "add --executor slurm, or drop them",
+      });
+    }
+  }
+  return makeExecutor(name, o);
+}
