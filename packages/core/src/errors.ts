@@ -62,6 +62,16 @@ export const Codes = {
   runtime: "VP200",
   /** an error thrown inside a component (construction or call), with its name and config path */
   componentFailed: "VP201",
+  /** a plugin built for another voxelpipe core plugin API (or declaring none) */
+  pluginApi: "VP152",
+  /** a plugin defined by a second copy of @voxelpipe/core (not a peer dependency): two TensorFlow.js engines */
+  coreCopies: "VP153",
+  /** a `plugins:` package name that is not installed where the pipeline is */
+  pluginNotInstalled: "VP154",
+  /** a plugin package that is installed but has no entry Node's ESM resolution can load */
+  pluginEntry: "VP155",
+  /** a module that loads but exports no plugin */
+  notAPlugin: "VP156",
   data: "VP210",
   nonFinite: "VP220",
   /** some variants of a sweep failed (each is in the summary with its diagnostic) */
@@ -72,6 +82,8 @@ export const Codes = {
   slurmUnavailable: "VP272",
   /** sbatch refused a submission (its message is quoted) */
   slurmSubmit: "VP273",
+  /** a component's `create` returned something that is not its kind's contract (e.g. a transform without apply) */
+  componentContract: "VP202",
   /** the runs folder is not what every task sees (not writable, or not the same path on the compute node) */
   sharedFilesystem: "VP274",
   /** `sweep status`: the target is neither a sweep folder nor a pipeline with a sweep */

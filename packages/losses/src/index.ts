@@ -1,4 +1,4 @@
-import { definePlugin } from "@voxelpipe/core";
+import { definePlugin, packageVersion } from "@voxelpipe/core";
 import { lossComponents } from "./components.js";
 
 export * from "./components.js";
@@ -12,7 +12,7 @@ export { oneHotLabels } from "./shapes.js";
 
 /** The built-in losses plugin: registers through the same SDK a third party uses. */
 export const plugin = definePlugin({
-  meta: { name: "@voxelpipe/losses", version: "0.1.0", namespace: "vp" },
+  meta: { name: "@voxelpipe/losses", version: packageVersion(import.meta.url), namespace: "vp" },
   components: [...lossComponents],
 });
 export default plugin;

@@ -1,4 +1,4 @@
-import { definePlugin } from "@voxelpipe/core";
+import { definePlugin, packageVersion } from "@voxelpipe/core";
 import { metricComponents } from "./components.js";
 
 export * from "./components.js";
@@ -14,7 +14,7 @@ export * from "./surface-dice.js";
 
 /** The built-in metrics plugin: registers through the same SDK a third party uses. */
 export const plugin = definePlugin({
-  meta: { name: "@voxelpipe/metrics", version: "0.1.0", namespace: "vp" },
+  meta: { name: "@voxelpipe/metrics", version: packageVersion(import.meta.url), namespace: "vp" },
   components: [...metricComponents],
 });
 export default plugin;

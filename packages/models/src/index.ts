@@ -1,4 +1,4 @@
-import { definePlugin } from "@voxelpipe/core";
+import { definePlugin, packageVersion } from "@voxelpipe/core";
 import { slidingWindowInferer } from "./components/inferers.js";
 import { unetrModel, vitAutoEncModel, vitModel } from "./components/models.js";
 
@@ -72,7 +72,7 @@ export { assignVariable, modelTensors, toFloat32 } from "./weights/tensors.js";
 
 /** The built-in models plugin: registers through the same SDK a third party uses. */
 export const plugin = definePlugin({
-  meta: { name: "@voxelpipe/models", version: "0.1.0", namespace: "vp" },
+  meta: { name: "@voxelpipe/models", version: packageVersion(import.meta.url), namespace: "vp" },
   components: [vitModel, vitAutoEncModel, unetrModel, slidingWindowInferer],
 });
 export default plugin;

@@ -1,4 +1,4 @@
-import { definePlugin } from "@voxelpipe/core";
+import { definePlugin, packageVersion } from "@voxelpipe/core";
 import { ioComponents } from "./io/index.js";
 import { transformComponents } from "./transforms/index.js";
 
@@ -8,7 +8,7 @@ export * from "./transforms/index.js";
 
 /** The built-in transforms plugin: registers through the same SDK a third party uses. */
 export const plugin = definePlugin({
-  meta: { name: "@voxelpipe/transforms", version: "0.1.0", namespace: "vp" },
+  meta: { name: "@voxelpipe/transforms", version: packageVersion(import.meta.url), namespace: "vp" },
   components: [...ioComponents, ...transformComponents],
 });
 export default plugin;

@@ -1,4 +1,4 @@
-import { definePlugin } from "@voxelpipe/core";
+import { definePlugin, packageVersion } from "@voxelpipe/core";
 import { HuberLoss } from "./huber.js";
 import { MLP } from "./mlp.js";
 
@@ -8,7 +8,7 @@ import { MLP } from "./mlp.js";
  * (or the short names when unique).
  */
 export const plugin = definePlugin({
-  meta: { name: "@voxelpipe-example/plugin", version: "0.1.0", namespace: "example" },
+  meta: { name: "@voxelpipe-example/plugin", version: packageVersion(import.meta.url), namespace: "example" },
   components: [MLP, HuberLoss],
 });
 export default plugin;

@@ -1,4 +1,4 @@
-import { createMemoryLogger, RandomState, tf } from "@voxelpipe/core";
+import { CORE_API_VERSION, createMemoryLogger, RandomState, tf } from "@voxelpipe/core";
 import "@tensorflow/tfjs-backend-cpu";
 import { describe, expect, it } from "vitest";
 import plugin, { HuberLoss, MLP } from "../src/index.js";
@@ -17,7 +17,7 @@ const ctx = {
 
 describe("the example plugin", () => {
   it("declares its components through the SDK under its own namespace", () => {
-    expect(plugin.meta).toEqual({ name: "@voxelpipe-example/plugin", version: "0.1.0", namespace: "example" });
+    expect(plugin.meta).toEqual({ name: "@voxelpipe-example/plugin", version: "0.1.0", namespace: "example", api: CORE_API_VERSION });
     expect(plugin.components.map((c) => `${c.kind}:${c.name}`)).toEqual(["model:MLP", "loss:HuberLoss"]);
     expect(() => MLP.args.parse({ in_features: 2, hiden: [3] })).toThrow(/Unrecognized key/);
   });

@@ -6,6 +6,7 @@ export * from "./limits.js";
 export * from "./load.js";
 export * from "./merge.js";
 export * from "./paths.js";
+export * from "./plugin-resolve.js";
 export * from "./plugins.js";
 export * from "./schema.js";
 export * from "./slots.js";

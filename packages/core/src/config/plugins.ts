@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Codes, type Diagnostic, isVoxelpipeError } from "../errors.js";
 import { isPluginDefinition, type PluginDefinition } from "../sdk/define.js";
 import type { Registries } from "../sdk/registry.js";
+import { PluginResolveError, type PluginResolveFailure, packageEntry, resolvePackageImport } from "./plugin-resolve.js";
 import type { LocationMap } from "./source.js";
 
 export interface PluginSpec {
@@ -91,31 +91,77 @@ export function pluginRefusal(
   };
 }
 
-/** Where a plugin entry's module is: a relative path (file or package folder) or a package name. */
+/** A `plugins:` entry that cannot be loaded, with what the user should do about it. */
+class PluginLoadError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Where a plugin entry's module is: a path (a file, or a package folder whose entry is read as
+ * Node's ESM resolution would), or a package specifier resolved from `baseDir` with Node's ESM
+ * resolution (import conditions). Throws PluginResolveError (not installed / no usable entry).
+ */
 export function resolvePluginModule(from: string, baseDir: string): string {
-  if (from.startsWith(".") || from.startsWith("/")) {
+  if (isPathSpec(from)) {
     const p = resolve(baseDir, from);
     if (!existsSync(p)) throw new Error(`no such file or folder: ${p}`);
     if (statSync(p).isDirectory()) {
-      const pkgFile = join(p, "package.json");
-      if (!existsSync(pkgFile)) throw new Error(`${p} is a folder without package.json`);
-      const pkg = JSON.parse(readFileSync(pkgFile, "utf8"));
-      const exp = pkg.exports?.["."] ?? pkg.exports;
-      const entry = (typeof exp === "string" ? exp : (exp?.import ?? exp?.default)) ?? pkg.main ?? "index.js";
-      const file = resolve(p, entry);
-      if (!existsSync(file)) throw new Error(`its entry ${file} does not exist (build it first: npm run build)`);
-      return file;
+      if (!existsSync(join(p, "package.json"))) throw new Error(`${p} is a folder without package.json`);
+      return packageEntry(p, ".");
     }
     return p;
   }
-  return createRequire(join(baseDir, "noop.js")).resolve(from);
+  return resolvePackageImport(from, baseDir);
+}
+
+/** what a failed resolution means for the user: not installed, or installed without a usable entry */
+function resolveFailure(from: string, baseDir: string, f: PluginResolveFailure): PluginLoadError {
+  if (f.kind === "not-installed") {
+    return new PluginLoadError(
+      Codes.pluginNotInstalled,
+      `plugin package "${f.name}" is not installed where this pipeline is (searched node_modules from ${baseDir} up)`,
+      `install it in the pipeline's project: cd ${projectRoot(baseDir)} && npm install ${f.name} (or write a path: ./..., ../...)`,
+    );
+  }
+  return new PluginLoadError(
+    Codes.pluginEntry,
+    `plugin package "${from}" is installed (${f.dir}) but has no entry an ES module import can load: ${f.reason}`,
+    `a plugin package needs "exports": { ".": { "types": ..., "import": "./dist/index.js" } } (or "default"/"main") pointing at a built file; if it is yours, build it (npm run build)`,
+  );
 }
 
 export async function importPlugin(from: string, baseDir: string): Promise<PluginDefinition> {
-  const file = resolvePluginModule(from, baseDir);
-  const mod = await import(pathToFileURL(file).href);
+  let file: string;
+  try {
+    file = resolvePluginModule(from, baseDir);
+  } catch (e) {
+    if (e instanceof PluginResolveError) throw resolveFailure(from, baseDir, e.failure);
+    throw e;
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(pathToFileURL(file).href);
+  } catch (e) {
+    throw new PluginLoadError(
+      Codes.plugin,
+      `plugin "${from}" failed to load (${file}): ${String((e as Error)?.message ?? e).split("\n")[0]}`,
+      "the plugin's module threw while loading: are its own dependencies installed, and is it built for this Node version?",
+    );
+  }
   const def = [mod.default, mod.plugin].find(isPluginDefinition);
-  if (!def) throw new Error(`${file} does not export a plugin (export default definePlugin({...}))`);
+  if (!def) {
+    throw new PluginLoadError(
+      Codes.notAPlugin,
+      `"${from}" loads (${file}) but is not a voxelpipe plugin: it exports ${Object.keys(mod).length ? Object.keys(mod).join(", ") : "nothing"}`,
+      'a plugin\'s module default-exports definePlugin({ meta, components }) from @voxelpipe/core (or exports it as "plugin")',
+    );
+  }
   return def;
 }
 
@@ -162,19 +208,21 @@ export async function loadPlugins(
       }
       const def = await importPlugin(spec.from, baseDir);
       registries.use(def, { as: spec.as, source: spec.from });
-    } catch (err) {
+    } catch (err0) {
+      const err = err0 instanceof PluginResolveError ? resolveFailure(spec.from, baseDir, err0.failure) : err0;
       const loc = locs.get(["plugins", i])?.value;
+      const path = `plugins[${i}]`;
       if (isVoxelpipeError(err)) {
-        out.push(...err.diagnostics.map((d) => ({ ...d, path: `plugins[${i}]`, loc })));
+        out.push(...err.diagnostics.map((d) => ({ ...d, path, loc })));
+      } else if (err instanceof PluginLoadError) {
+        out.push({ code: err.code, message: err.message, path, loc, got: JSON.stringify(spec.from), hint: err.hint });
       } else {
         out.push({
           code: Codes.plugin,
           message: `cannot load plugin "${spec.from}": ${(err as Error).message.split("\n")[0]}`,
-          path: `plugins[${i}]`,
+          path,
           loc,
-          hint: spec.from.startsWith(".")
-            ? `paths are relative to the pipeline file's folder (${baseDir})`
-            : `install it (npm i ${spec.from}) or give a relative path`,
+          hint: `paths are relative to the pipeline file's folder (${baseDir}); package names are looked up in node_modules from there up`,
         });
       }
     }

@@ -1,7 +1,41 @@
 import { Codes, VoxelpipeError } from "../errors.js";
 import { didYouMean } from "../suggest.js";
-import type { AnyComponentDefinition, PluginDefinition, PluginMeta } from "./define.js";
+import { type AnyComponentDefinition, PLUGIN_CORE, type PluginDefinition, type PluginMeta } from "./define.js";
+import { coreInstance } from "./instance.js";
 import { type ComponentKind, componentKinds } from "./kinds.js";
+import { CORE_API_VERSION, CORE_VERSION } from "./version.js";
+
+/**
+ * Refuse a plugin this core cannot run: one built for another plugin API (VP152), or one defined
+ * by a second copy of @voxelpipe/core (VP153: its tensors would live in another TensorFlow.js
+ * engine and its errors fail `instanceof`). A copy re-evaluated from the same folder (test runners
+ * isolating modules) is the same core, not a second one.
+ */
+export function checkPluginCompatible(plugin: PluginDefinition): void {
+  const { name, api } = plugin.meta;
+  if (api !== CORE_API_VERSION) {
+    throw new VoxelpipeError({
+      code: Codes.pluginApi,
+      message:
+        api === undefined
+          ? `plugin "${name}" declares no voxelpipe core API version (it was not made with definePlugin of @voxelpipe/core ${CORE_VERSION} or later)`
+          : `plugin "${name}" was built for voxelpipe core API ${api}; this core (@voxelpipe/core ${CORE_VERSION}) provides API ${CORE_API_VERSION}`,
+      expected: `meta.api ${CORE_API_VERSION}`,
+      got: api === undefined ? "no meta.api" : String(api),
+      hint: "install a version of the plugin built for this @voxelpipe/core (or rebuild it against it: export default definePlugin({...}))",
+    });
+  }
+  const other = plugin[PLUGIN_CORE];
+  if (other && other.id !== coreInstance.id && other.location !== coreInstance.location) {
+    throw new VoxelpipeError({
+      code: Codes.coreCopies,
+      message: `plugin "${name}" was defined by a second copy of @voxelpipe/core (${other.version} at ${other.location}); this process runs ${coreInstance.version} at ${coreInstance.location}`,
+      expected: "one @voxelpipe/core per process",
+      got: other.location,
+      hint: `declare @voxelpipe/core as a peerDependency of "${name}" (not a dependency) and reinstall, or run \`npm dedupe\`, so it uses the core your project installs`,
+    });
+  }
+}
 
 export interface RegistryEntry {
   /** canonical key `namespace/Name` */
@@ -127,6 +161,7 @@ export class Registries {
   use(plugin: PluginDefinition, opts: { as?: string; source?: string } = {}): void {
     const ns = opts.as ?? plugin.meta.namespace;
     if (this.plugins.some((p) => p.namespace === ns && p.meta.name === plugin.meta.name)) return; // idempotent
+    checkPluginCompatible(plugin);
     for (const def of plugin.components) this.of(def.kind).register(def, plugin.meta, ns);
     this.plugins.push({ meta: plugin.meta, namespace: ns, source: opts.source ?? plugin.meta.name });
   }

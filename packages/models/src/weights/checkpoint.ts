@@ -3,6 +3,7 @@ import {
   Codes,
   encodeSafetensors,
   type NamedVariables,
+  packageVersion,
   readSafetensors,
   type SafeTensor,
   VoxelpipeError,
@@ -20,7 +21,7 @@ export const CHECKPOINT_FORMAT = "voxelpipe-checkpoint/1";
 export function isVoxelpipeCheckpoint(metadata: Record<string, string>): boolean {
   return typeof metadata.format === "string" && metadata.format.startsWith("voxelpipe");
 }
-export const MODELS_VERSION = "0.1.0";
+export const MODELS_VERSION: string = packageVersion(import.meta.url);
 
 /** What a checkpoint says about itself; stored as JSON in `__metadata__.voxelpipe`. */
 export interface CheckpointMeta {

@@ -17,6 +17,7 @@ import {
   isForbiddenKey,
   isVoxelpipeError,
   loadPipeline,
+  packageVersion,
   parsePath,
   pipelineJsonSchema,
   type Registries,
@@ -69,7 +70,7 @@ class ReportedDiagnostics extends Error {
 export function buildProgram(io: CliIO): Command {
   const program = new Command("voxelpipe")
     .description("Self-supervised 3-D medical image segmentation pipelines (YAML over plugins, on TensorFlow.js)")
-    .version("0.1.0")
+    .version(packageVersion(import.meta.url))
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, "")), writeErr: (s) => io.err(s.replace(/\n$/, "")) })
     .exitOverride();
