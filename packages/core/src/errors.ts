@@ -102,6 +102,16 @@ export const Codes = {
   outOfMemory: "VP260",
   /** a train stage's execution plan is impossible (e.g. micro-batches asked of a loss that couples samples) */
   executionPlan: "VP261",
+  /** export web: a component of the inference chain that the browser app does not bundle (a plugin's) */
+  webUnsupported: "VP295",
+  /** export web: the browser app of @voxelpipe/web is not built, or the output folder is unusable */
+  webSite: "VP296",
+  /** the web app: manifest.json or the weights are missing, damaged or not this model's */
+  webManifest: "VP297",
+  /** the web app: the input cannot be fetched or is not a NIfTI image */
+  webInput: "VP298",
+  /** voxelpipe serve: the folder is not a site, or the port cannot be bound */
+  serve: "VP299",
 } as const;
 
 export class VoxelpipeError extends Error {

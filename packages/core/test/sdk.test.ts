@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ComponentResolver } from "../src/di/components.js";
+import { stageContainer } from "../src/di/components.js";
 import { Container, token } from "../src/di/container.js";
 import { Services } from "../src/di/tokens.js";
 import { isVoxelpipeError, type VoxelpipeError } from "../src/errors.js";
@@ -88,7 +88,7 @@ describe("DI container and component resolver", () => {
       async create(a, ctx) {
         built++;
         const other = a.other === undefined ? undefined : await ctx.build("loss", a.other, "other");
-        return { path: ctx.path, other, scale: a.scale, seedDraw: ctx.rng().rand() };
+        return { path: ctx.path, other, scale: a.scale, seedDraw: ctx.rng().rand(), compute: () => 0 };
       },
     });
     registries.use(definePlugin({ meta: { name: "t", version: "0", namespace: "t" }, components: [Named] }));
@@ -97,13 +97,11 @@ describe("DI container and component resolver", () => {
       .value(Services.logger, createMemoryLogger())
       .value(Services.seed, 5)
       .value(Services.rng, new RngStreams(5))
-      .value(Services.backend, "cpu");
-    const r = new ComponentResolver({
-      container: c.child(),
-      root,
-      baseDir: "/",
+      .value(Services.backend, "cpu")
+      .value(Services.config, { root, baseDir: "/" });
+    const r = stageContainer(c, {
       stageOutputs: (s, k) => (s === "up" && k === "best" ? "/ckpt" : undefined),
-    });
+    }).get(Services.components);
     return { r, count: () => built };
   }
 

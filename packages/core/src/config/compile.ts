@@ -1,38 +1,51 @@
 import { dirname } from "node:path";
-import type { BackendChoice } from "../backend.js";
+import type { z } from "zod";
 import { Codes, type Diagnostic } from "../errors.js";
 import type { Registries } from "../sdk/registry.js";
 import type { StageDefinition } from "../sdk/stage.js";
 import { didYouMean } from "../suggest.js";
-import { interpolate, unknownPath } from "./interpolate.js";
-import { ConfigLimits, forbiddenKeyDiagnostic, isForbiddenKey, limitDiagnostic } from "./limits.js";
+import { interpolate } from "./interpolate.js";
 import { FATAL_CODES, loadPipeline } from "./load.js";
-import { formatPath, getAt, isPlainObject, type Path, parsePath } from "./paths.js";
+import { formatPath, isPlainObject, type Path } from "./paths.js";
 import { loadPlugins, type PluginTrust } from "./plugins.js";
+import { configReference, followReferences } from "./references.js";
 import { looseStage, pipelineSchema, stageCommon } from "./schema.js";
-import { isReference, validationSlots } from "./slots.js";
+import { validationSlots } from "./slots.js";
 import type { LocationMap, SourceTexts } from "./source.js";
+import { checkReferences, topoOrder } from "./stage-graph.js";
 import { issuesToDiagnostics } from "./zod-issues.js";
 
-export interface CompiledStage {
+/** The top level of a pipeline as its schema parsed it (defaults applied), without the stages. */
+export type PipelineSettings = Omit<z.output<ReturnType<typeof pipelineSchema>>, "stages">;
+
+export interface CompiledStage<C = unknown> {
   name: string;
   kind: string;
   needs: string[];
-  /** the stage's resolved config (kind and needs removed) */
-  config: Record<string, unknown>;
-  def: StageDefinition;
+  /**
+   * The stage's config as its kind's schema parsed it, once, here: defaults applied, references to
+   * lists replaced by copies, component entries parsed by their own schemas (see slots.ts). This is
+   * the object `def.run` receives (after the executor substituted stage outputs, string for string).
+   */
+  config: C;
+  /** the stage's resolved config as written (kind and needs removed): fingerprints and preflight read this */
+  raw: Record<string, unknown>;
+  /** the definition whose schema produced `config` */
+  def: StageDefinition<C>;
 }
 
-export interface CompiledPipeline {
+export interface CompiledPipeline extends Pick<PipelineSettings, "name" | "seed" | "backend" | "threads"> {
   file: string;
   baseDir: string;
-  name: string;
-  seed: number;
-  backend: BackendChoice;
-  /** CPU threads the run may use ("auto": every core) */
-  threads: number | "auto";
-  /** the whole resolved config (after extends, --set and ${} interpolation) */
+  /** the parsed top level (seed, backend, threads, vars, ... with defaults) */
+  settings: PipelineSettings;
+  /** the whole resolved config as written (after extends, --set and ${} interpolation) */
   value: Record<string, unknown>;
+  /**
+   * The same tree with each stage replaced by its parsed form (`kind`, `needs` and the compiled
+   * config): what components are built from and `@` references are followed through at run time.
+   */
+  compiled: Record<string, unknown>;
   locs: LocationMap;
   texts: SourceTexts;
   /** the plugin trust it was compiled with (worker threads reload its plugins under the same rule) */
@@ -53,8 +66,9 @@ export interface CompileOptions {
 
 /**
  * Everything between a pipeline file and a runnable graph: load (extends, --set), interpolate,
- * load plugins, then validate the whole graph — structure, stage graph, every component against
- * its schema, every reference — reporting every problem in one pass.
+ * load plugins, then parse the whole graph — structure, stage graph, every component against its
+ * schema, every reference — reporting every problem in one pass. The result holds the parsed
+ * values: nothing downstream parses the configuration again.
  */
 export async function compilePipeline(
   file: string,
@@ -74,22 +88,65 @@ export async function compilePipeline(
 
   diagnostics.push(...(await loadPlugins(value.plugins, baseDir, opts.registries, locs, opts.trust ?? {})));
 
-  // top level (stages checked individually below)
+  // top level (stages parsed individually below)
   const top = pipelineSchema(looseStage).safeParse(value, { reportInput: true });
   if (!top.success)
     diagnostics.push(...issuesToDiagnostics(top.error.issues, [], pipelineSchema(looseStage), locs, "top-level key"));
 
+  const stages = compileStages(value, opts.registries, locs, diagnostics);
+  const order = topoOrder(stages, locs, diagnostics);
+  checkReferences(value, stages, locs, diagnostics);
+
+  const sorted = sortDiagnostics(dedupe(diagnostics));
+  if (sorted.length || !top.success) return { diagnostics: sorted, texts };
+  const { stages: _s, ...settings } = top.data;
+  const compiled: Record<string, unknown> = { ...value, stages: {} };
+  for (const [name, st] of stages)
+    (compiled.stages as Record<string, unknown>)[name] = {
+      kind: st.kind,
+      needs: st.needs,
+      ...(st.config as Record<string, unknown>),
+    };
+  return {
+    pipeline: {
+      file: raw.file,
+      baseDir,
+      name: settings.name,
+      seed: settings.seed,
+      backend: settings.backend,
+      threads: settings.threads,
+      settings,
+      value,
+      compiled,
+      locs,
+      texts,
+      trust: opts.trust ?? {},
+      stages,
+      order,
+    },
+    diagnostics: [],
+    texts,
+  };
+}
+
+/** Each stage parsed by its kind's schema (problems go to `diagnostics`; a stage that fails is still listed). */
+function compileStages(
+  value: Record<string, unknown>,
+  registries: Registries,
+  locs: LocationMap,
+  diagnostics: Diagnostic[],
+): Map<string, CompiledStage> {
   const stagesValue = isPlainObject(value.stages) ? value.stages : {};
   const stageNames = Object.keys(stagesValue);
   const stages = new Map<string, CompiledStage>();
-  const slots = validationSlots(opts.registries);
-  const stageRegistry = opts.registries.of("stage");
+  const slots = validationSlots(registries, value);
+  const stageRegistry = registries.of("stage");
 
   for (const name of stageNames) {
     const sv = stagesValue[name];
     if (!isPlainObject(sv)) continue; // reported by the top-level schema
     const base: Path = ["stages", name];
-    const { kind, needs, description: _d, ...config } = sv;
+    const { kind, needs, description: _d, ...rawConfig } = sv;
     const needsList = Array.isArray(needs) ? needs.filter((n): n is string => typeof n === "string") : [];
     needsList.forEach((n, i) => {
       if (!stageNames.includes(n)) {
@@ -112,7 +169,7 @@ export async function compilePipeline(
           path: formatPath(base),
           loc: locs.get(base)?.key,
           expected: `one of: ${stageRegistry.names().join(", ")}`,
-          hint: "add `kind: train` (or evaluate, infer, preprocess)",
+          hint: "add `kind: train` (or evaluate, infer, preprocess, synth)",
         });
       }
       continue;
@@ -129,193 +186,49 @@ export async function compilePipeline(
     }
     const def = found.entry.def as StageDefinition;
     const schema = def.schema(slots).extend(stageCommon).strict();
-    const r = schema.safeParse(sv, { reportInput: true });
-    if (!r.success)
-      diagnostics.push(...issuesToDiagnostics(r.error.issues, base, schema, locs, "key", `a ${kind} stage`));
-    stages.set(name, { name, kind, needs: needsList, config, def });
-  }
-
-  const order = topoOrder(stages, locs, diagnostics);
-  checkReferences(value, stages, locs, diagnostics);
-
-  const sorted = sortDiagnostics(dedupe(diagnostics));
-  if (sorted.length) return { diagnostics: sorted, texts };
-  return {
-    pipeline: {
-      file: raw.file,
-      baseDir,
-      name: String(value.name),
-      seed: typeof value.seed === "number" ? value.seed : 0,
-      backend: (value.backend as BackendChoice | undefined) ?? "auto",
-      threads: typeof value.threads === "number" ? value.threads : "auto",
-      value,
-      locs,
-      texts,
-      trust: opts.trust ?? {},
-      stages,
-      order,
-    },
-    diagnostics: [],
-    texts,
-  };
-}
-
-/** Dependency order of stages; a cycle is reported with its path. */
-function topoOrder(stages: Map<string, CompiledStage>, locs: LocationMap, diagnostics: Diagnostic[]): string[] {
-  const order: string[] = [];
-  const state = new Map<string, "visiting" | "done">();
-  const reported = new Set<string>();
-  const visit = (name: string, stack: string[]) => {
-    const s = state.get(name);
-    if (s === "done") return;
-    if (s === "visiting") {
-      const cycle = [...stack.slice(stack.indexOf(name)), name];
-      const key = [...cycle].sort().join(",");
-      if (!reported.has(key)) {
-        reported.add(key);
-        const from = cycle[cycle.length - 2];
-        const idx = stages.get(from)?.needs.indexOf(name) ?? -1;
-        diagnostics.push({
-          code: Codes.stageCycle,
-          message: `stage cycle: ${cycle.join(" -> ")}`,
-          path: formatPath(["stages", from, "needs", idx]),
-          loc: locs.get(["stages", from, "needs", idx])?.value ?? locs.get(["stages", from])?.key,
-          expected: "`needs` to form a DAG (no stage may depend on itself, directly or through others)",
-          hint: `remove "${name}" from the needs of "${from}" or break the cycle elsewhere`,
-        });
-      }
-      return;
+    const lists = copyListReferences(sv, value, base);
+    const r = schema.safeParse(lists.value, { reportInput: true });
+    let config: Record<string, unknown> = {};
+    if (r.success) {
+      const { kind: _k, needs: _n, description: _dd, ...parsed } = r.data as Record<string, unknown>;
+      config = parsed;
+    } else {
+      const ds = issuesToDiagnostics(r.error.issues, base, schema, locs, "key", `a ${kind} stage`);
+      // a copied list checked where it is written (in another stage) is not reported twice
+      diagnostics.push(...ds.filter((d) => !lists.checkedElsewhere.some((site) => within(d.path, site))));
     }
-    state.set(name, "visiting");
-    for (const n of stages.get(name)?.needs ?? []) if (stages.has(n)) visit(n, [...stack, name]);
-    state.set(name, "done");
-    order.push(name);
-  };
-  for (const name of stages.keys()) visit(name, []);
-  return order;
-}
-
-function ancestors(stage: string, stages: Map<string, CompiledStage>): Set<string> {
-  const out = new Set<string>();
-  const todo = [...(stages.get(stage)?.needs ?? [])];
-  while (todo.length) {
-    const n = todo.pop()!;
-    if (out.has(n)) continue;
-    out.add(n);
-    todo.push(...(stages.get(n)?.needs ?? []));
+    stages.set(name, { name, kind, needs: needsList, config, raw: rawConfig, def });
   }
-  return out;
+  return stages;
 }
 
-/** Every `@path` must point at something: a config path, or an output of an upstream stage. */
-function checkReferences(
+/**
+ * A reference to a list in a stage's own config (`transforms: "@stages.finetune.transforms.val"`)
+ * becomes a copy of the list, so the stage's schema parses the entries. Other references stay: a
+ * component reference is built once per target path, an output reference is a run-time value.
+ */
+function copyListReferences(
+  v: unknown,
   root: Record<string, unknown>,
-  stages: Map<string, CompiledStage>,
-  locs: LocationMap,
-  diagnostics: Diagnostic[],
-) {
-  const walk = (v: unknown, path: Path) => {
-    if (isReference(v)) {
-      checkOne(v, path);
-      return;
+  path: Path,
+): { value: unknown; checkedElsewhere: string[] } {
+  const checkedElsewhere: string[] = [];
+  const walk = (x: unknown, at: Path): unknown => {
+    if (configReference(x)) {
+      const target = followReferences(root, x);
+      if (!Array.isArray(target)) return x;
+      if (configReference(x)?.[0] === "stages") checkedElsewhere.push(formatPath(at));
+      return structuredClone(target);
     }
-    if (Array.isArray(v)) {
-      v.forEach((x, i) => {
-        walk(x, [...path, i]);
-      });
-    } else if (isPlainObject(v)) for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+    if (Array.isArray(x)) return x.map((y, i) => walk(y, [...at, i]));
+    if (isPlainObject(x)) return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, walk(y, [...at, k])]));
+    return x;
   };
-  const checkOne = (ref: string, site: Path) => {
-    const target = parsePath(ref.slice(1));
-    const loc = locs.nearest(site)?.value;
-    if (target.length > ConfigLimits.maxPathSegments) {
-      diagnostics.push(
-        limitDiagnostic("maxPathSegments", `${ref.slice(0, 40)}... has ${target.length} segments`, {
-          loc,
-          path: formatPath(site),
-        }),
-      );
-      return;
-    }
-    const bad = target.find(isForbiddenKey);
-    if (bad !== undefined) {
-      diagnostics.push(forbiddenKeyDiagnostic(String(bad), "reference path segment", loc, formatPath(site)));
-      return;
-    }
-    if (target[0] === "stages" && target[2] === "outputs") {
-      const s = String(target[1]);
-      const st = stages.get(s);
-      if (!st) {
-        diagnostics.push(unknownPath(root, target, site, locs, ref));
-        return;
-      }
-      const out = target[3];
-      if (typeof out !== "string" || !st.def.outputs.includes(out) || target.length > 4) {
-        diagnostics.push({
-          code: Codes.danglingReference,
-          message: `${ref}: stage "${s}" (${st.kind}) has no output "${String(out ?? "")}"`,
-          path: formatPath(site),
-          loc,
-          expected: `one of: ${st.def.outputs.map((o) => `@stages.${s}.outputs.${o}`).join(", ") || "(this stage kind has no outputs)"}`,
-          got: JSON.stringify(ref),
-          hint: typeof out === "string" ? didYouMean(out, st.def.outputs) : undefined,
-        });
-        return;
-      }
-      const user = site[0] === "stages" ? String(site[1]) : undefined;
-      if (user && user !== s && !ancestors(user, stages).has(s)) {
-        diagnostics.push({
-          code: Codes.missingNeeds,
-          message: `stage "${user}" uses an output of stage "${s}" but does not need it`,
-          path: formatPath(site),
-          loc,
-          hint: `add "${s}" to stages.${user}.needs so it runs first`,
-        });
-      }
-      return;
-    }
-    const seen = [formatPath(site)];
-    let cur = target;
-    for (;;) {
-      const r = getAt(root, cur);
-      if (!r.found) {
-        diagnostics.push(unknownPath(root, cur, site, locs, ref));
-        return;
-      }
-      if (!isReference(r.value)) return;
-      const key = formatPath(cur);
-      if (seen.includes(key)) {
-        diagnostics.push({
-          code: Codes.referenceCycle,
-          message: `reference cycle: ${[...seen, key].join(" -> ")}`,
-          path: formatPath(site),
-          loc,
-          hint: "references must end at a value",
-        });
-        return;
-      }
-      seen.push(key);
-      if (seen.length > ConfigLimits.maxReferenceChain) {
-        diagnostics.push(
-          limitDiagnostic(
-            "maxReferenceChain",
-            `${ref} starts a chain of more than ${ConfigLimits.maxReferenceChain} references`,
-            {
-              loc,
-              path: formatPath(site),
-            },
-          ),
-        );
-        return;
-      }
-      cur = parsePath(r.value.slice(1));
-      if (cur.some(isForbiddenKey)) {
-        diagnostics.push(forbiddenKeyDiagnostic(String(cur.find(isForbiddenKey)), "reference path segment", loc, key));
-        return;
-      }
-    }
-  };
-  walk(root, []);
+  return { value: walk(v, path), checkedElsewhere };
+}
+
+function within(path: string | undefined, site: string): boolean {
+  return path !== undefined && (path === site || path.startsWith(`${site}.`) || path.startsWith(`${site}[`));
 }
 
 function dedupe(ds: Diagnostic[]): Diagnostic[] {

@@ -8,6 +8,7 @@ export * from "./merge.js";
 export * from "./paths.js";
 export * from "./plugin-resolve.js";
 export * from "./plugins.js";
+export * from "./references.js";
 export * from "./schema.js";
 export * from "./slots.js";
 export * from "./source.js";

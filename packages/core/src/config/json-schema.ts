@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Registries } from "../sdk/registry.js";
 import type { StageDefinition } from "../sdk/stage.js";
+import { REFERENCE_SOURCE } from "./references.js";
 import { pipelineSchema, stageCommon } from "./schema.js";
 import { jsonSchemaSlots } from "./slots.js";
 
@@ -47,7 +48,8 @@ export function pipelineJsonSchema(registries: Registries): Json {
 
 const indirection = {
   type: "string",
-  pattern: "^(\\$\\{[^}]+\\}|@[A-Za-z_].*)$",
+  // a whole-value ${...} interpolation, or a reference (the pattern of references.ts)
+  pattern: `^(\\$\\{[^}]+\\}$|${REFERENCE_SOURCE.slice(1)})`,
   description: "${path} copies a value; @path refers to an object or stage artifact",
 };
 

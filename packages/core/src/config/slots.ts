@@ -4,74 +4,158 @@ import type { ComponentDefinition } from "../sdk/define.js";
 import type { ComponentKind } from "../sdk/kinds.js";
 import type { Registries } from "../sdk/registry.js";
 import type { Slots } from "../sdk/stage.js";
-import { isPlainObject, parsePath } from "./paths.js";
+import { getAt, isPlainObject, parsePath } from "./paths.js";
+import { configReference, followReferences, isReference, parseReference, referenceSchema } from "./references.js";
 import { LocationMap } from "./source.js";
 import { describeValue, issuesToDiagnostics, type VpIssueParams } from "./zod-issues.js";
 
-const REF = /^@[A-Za-z_]/;
+/**
+ * Component entries that compilation parsed: `{ type, ...args }` with the arguments as the
+ * component's schema output (defaults applied, config references resolved). The resolver builds
+ * them without parsing again; any other entry (nested entries a component builds itself, entries a
+ * stage makes, entries a worker thread received as data) is parsed when it is built.
+ */
+const compiled = new WeakSet<object>();
 
-export function isReference(v: unknown): v is string {
-  return typeof v === "string" && REF.test(v);
+export function isCompiledEntry(v: unknown): v is Record<string, unknown> & { type: string } {
+  return typeof v === "object" && v !== null && compiled.has(v);
+}
+
+/** a copy of a compiled entry whose strings changed for strings (stage outputs substituted) is compiled too */
+export function keepCompiledMark(from: object, to: object): void {
+  if (compiled.has(from)) compiled.add(to);
+}
+
+/** A copy of a component entry without some arguments (e.g. `init`); a compiled entry stays compiled. */
+export function entryWithout(entry: Record<string, unknown>, ...keys: string[]): Record<string, unknown> {
+  const out = Object.fromEntries(Object.entries(entry).filter(([k]) => !keys.includes(k)));
+  keepCompiledMark(entry, out);
+  return out;
 }
 
 /**
- * Slots for validation: a component entry is checked against the registry of its kind and then
- * against that component's own argument schema; every problem becomes a located diagnostic.
+ * Config references inside component arguments, resolved as the component will see them: a
+ * reference to a component entry stays (the component builds it through ctx.build, one instance
+ * per path), a reference to any other value becomes a copy of it, an output reference stays until
+ * run time (string for string). Missing targets and cycles stay as they are (the reference pass
+ * reports them); `depth` bounds a cycle.
  */
-export function validationSlots(registries: Registries): Slots {
+export function resolveArgReferences(v: unknown, root: unknown, depth = 0): unknown {
+  if (depth > 64) return v;
+  const target = configReference(v);
+  if (target) {
+    const r = getAt(root, target);
+    if (!r.found) return v;
+    if (isPlainObject(r.value) && typeof r.value.type === "string") return v;
+    return resolveArgReferences(structuredClone(r.value), root, depth + 1);
+  }
+  if (Array.isArray(v)) return v.map((x) => resolveArgReferences(x, root, depth + 1));
+  if (isPlainObject(v))
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveArgReferences(x, root, depth + 1)]));
+  return v;
+}
+
+/** what a slot holds after compilation: a parsed entry, or a reference to one */
+type ComponentValue = Record<string, unknown> | string;
+
+type AddIssue = (issue: { code: "custom"; path?: (string | number)[]; message: string; params: VpIssueParams }) => void;
+
+/**
+ * Slots for compilation: a component entry is looked up in the registry of its kind and its
+ * arguments parsed by that component's own schema; the slot's output is the parsed entry (marked
+ * compiled). A reference stays a reference (the resolver builds its target, once per path); its
+ * target is checked for the kind here, and its arguments too when no stage slot checks them
+ * (a target outside `stages`, e.g. under `vars`). Every problem becomes a located diagnostic.
+ */
+export function validationSlots(registries: Registries, root: Record<string, unknown> = {}): Slots {
+  const check = (kind: ComponentKind, val: unknown, add: AddIssue, via?: string): ComponentValue | undefined => {
+    if (!isPlainObject(val) || typeof val.type !== "string") {
+      const vp: VpIssueParams["vp"] = {
+        code: Codes.invalidValue,
+        message: `expected a ${kind} entry${via ? ` at ${via}` : ""}`,
+        expected: `{ type: <${kind} name>, ...args } or an @reference`,
+        got: describeValue(val),
+      };
+      if (isPlainObject(val) && val.type === undefined) {
+        vp.message = `${kind} entry${via ? ` at ${via}` : ""} has no "type"`;
+        vp.hint = `add \`type: <name>\` (see \`voxelpipe list ${kind}\`)`;
+      }
+      add({ code: "custom", message: vp.message, params: { vp } });
+      return undefined;
+    }
+    const found = registries.of(kind).lookup(val.type);
+    if ("diagnostic" in found) {
+      const vp = via ? { ...found.diagnostic, message: `${found.diagnostic.message} (at ${via})` } : found.diagnostic;
+      add({ code: "custom", path: via ? [] : ["type"], message: vp.message, params: { vp } });
+      return undefined;
+    }
+    const def = found.entry.def as ComponentDefinition;
+    const { type, ...args } = val;
+    const r = def.args.safeParse(resolveArgReferences(args, root), { reportInput: true });
+    if (r.success) {
+      const entry = { type, ...r.data };
+      compiled.add(entry);
+      return entry;
+    }
+    // convert here (we know the component's schema, for did-you-mean) and re-emit as located issues
+    for (const d of issuesToDiagnostics(r.error.issues, [], def.args, new LocationMap(), "argument", found.entry.key)) {
+      const { path: _p, loc: _l, ...rest } = d;
+      const message = via ? `${d.message} (at ${via}${d.path ? `.${d.path}` : ""})` : d.message;
+      add({
+        code: "custom",
+        path: via ? [] : parsePath(d.path ?? ""),
+        message,
+        params: { vp: { ...rest, message, atKey: !via && d.code === Codes.unknownArgument } },
+      });
+    }
+    return undefined;
+  };
   return {
     component(kind: ComponentKind) {
-      return z.any().superRefine((val, ctx) => {
-        if (isReference(val)) return; // checked by the reference pass
-        if (!isPlainObject(val) || typeof val.type !== "string") {
-          const vp: VpIssueParams["vp"] = {
-            code: Codes.invalidValue,
-            message: `expected a ${kind} entry`,
-            expected: `{ type: <${kind} name>, ...args } or an @reference`,
-            got: describeValue(val),
-          };
-          if (isPlainObject(val) && val.type === undefined) {
-            vp.message = `${kind} entry has no "type"`;
-            vp.hint = `add \`type: <name>\` (see \`voxelpipe list ${kind}\`)`;
+      return z.any().transform((val, ctx): ComponentValue => {
+        const add: AddIssue = (issue) => ctx.addIssue(issue);
+        const ref = parseReference(val);
+        if (ref) {
+          // dangling paths, cycles and stage outputs are the reference pass's; the target's kind is checked here
+          if (ref.kind === "config") {
+            const target = followReferences(root, val);
+            if (isPlainObject(target)) {
+              const inStages = parseReference(lastReference(root, val))?.path[0] === "stages";
+              if (inStages) kindOnly(kind, target, add, ref.text);
+              else check(kind, target, add, ref.text);
+            }
           }
-          ctx.addIssue({ code: "custom", message: vp.message, params: { vp } });
-          return;
+          return val as string;
         }
-        const found = registries.of(kind).lookup(val.type);
-        if ("diagnostic" in found) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["type"],
-            message: found.diagnostic.message,
-            params: { vp: found.diagnostic },
-          });
-          return;
-        }
-        const def = found.entry.def as ComponentDefinition;
-        const { type: _t, ...args } = val;
-        const r = def.args.safeParse(args, { reportInput: true });
-        if (r.success) return;
-        // convert here (we know the component's schema, for did-you-mean) and re-emit as located issues
-        for (const d of issuesToDiagnostics(
-          r.error.issues,
-          [],
-          def.args,
-          new LocationMap(),
-          "argument",
-          found.entry.key,
-        )) {
-          const rel = parsePath(d.path ?? "");
-          const { path: _p, loc: _l, ...rest } = d;
-          ctx.addIssue({
-            code: "custom",
-            path: rel,
-            message: d.message,
-            params: { vp: { ...rest, atKey: d.code === Codes.unknownArgument } },
-          });
-        }
+        return check(kind, val, add) ?? (val as ComponentValue);
       });
     },
   };
+
+  function kindOnly(kind: ComponentKind, target: Record<string, unknown>, add: AddIssue, via: string): void {
+    if (typeof target.type !== "string") {
+      check(kind, target, add, via);
+      return;
+    }
+    const found = registries.of(kind).lookup(target.type);
+    if ("diagnostic" in found) {
+      const vp = { ...found.diagnostic, message: `${found.diagnostic.message} (at ${via})` };
+      add({ code: "custom", message: vp.message, params: { vp } });
+    }
+  }
+}
+
+/** the last reference of the chain starting at `v` (the one whose target is a value) */
+function lastReference(root: unknown, v: unknown): unknown {
+  let last = v;
+  for (let i = 0; i < 100; i++) {
+    const target = configReference(last);
+    if (!target) return last;
+    const r = getAt(root, target);
+    if (!r.found || !isReference(r.value)) return last;
+    last = r.value;
+  }
+  return last;
 }
 
 /**
@@ -92,7 +176,7 @@ export function jsonSchemaSlots(registries: Registries): Slots {
             .extend({ type: z.enum(names as [string, ...string[]]).describe(def.description || `${kind} ${e.key}`) })
             .describe(def.description || e.key);
         });
-      const ref = z.string().regex(REF).describe("@reference to a component defined elsewhere in the pipeline");
+      const ref = referenceSchema("@reference to a component defined elsewhere in the pipeline");
       return options.length ? z.union([...options, ref]) : ref;
     },
   };

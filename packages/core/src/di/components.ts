@@ -1,42 +1,69 @@
 import { formatPath, getAt, isPlainObject, type Path, parsePath } from "../config/paths.js";
-import { isReference } from "../config/slots.js";
-import type { LocationMap } from "../config/source.js";
+import { configReference, substituteOutputs } from "../config/references.js";
+import { isCompiledEntry, resolveArgReferences } from "../config/slots.js";
+import { LocationMap } from "../config/source.js";
+import { issuesToDiagnostics } from "../config/zod-issues.js";
 import { Codes, VoxelpipeError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { RngStreams } from "../rng/streams.js";
 import type { ArtifactStore, ComponentContext } from "../sdk/context.js";
 import type { ComponentDefinition } from "../sdk/define.js";
+import { guardComponent } from "../sdk/guard.js";
 import type { ComponentKind } from "../sdk/kinds.js";
 import type { Registries } from "../sdk/registry.js";
 import type { Container } from "./container.js";
 import { Services } from "./tokens.js";
 
-export interface ResolverOptions {
-  container: Container;
-  /** the whole resolved pipeline config */
+/** The configuration components are built from (registered as `Services.config` in the run container). */
+export interface ConfigSource {
+  /** the tree entries are found in: `CompiledPipeline.compiled` on the main thread, the resolved config in a worker */
   root: Record<string, unknown>;
   locs?: LocationMap;
+  /** directory of the pipeline file (relative paths in arguments resolve against it) */
   baseDir: string;
-  /** outputs of stages that already ran: `@stages.<s>.outputs.<k>` */
-  stageOutputs: (stage: string, key: string) => string | undefined;
 }
 
 /**
- * Builds component entries of the pipeline through the stage's DI container: lazily (on first
- * use), once per config path (a component referenced twice with `@path` is one instance), and in
- * dependency order (a component's `@` references are built before it). A cycle of references is
- * reported with its path.
+ * A stage's container: a child of the run container with the stage's logger, artifact store and
+ * upstream outputs, and the ComponentResolver registered as its lazy singleton. Components the
+ * stage builds are registered in this container too, one per config path.
+ */
+export function stageContainer(
+  run: Container,
+  o: {
+    logger?: Logger;
+    artifacts?: ArtifactStore;
+    stageOutputs?: (stage: string, key: string) => string | undefined;
+  } = {},
+): Container {
+  const c = run.child();
+  if (o.logger) c.value(Services.logger, o.logger);
+  if (o.artifacts) c.value(Services.artifacts, o.artifacts);
+  c.value(Services.stageOutputs, o.stageOutputs ?? (() => undefined));
+  return c.lazy(Services.components, (self) => new ComponentResolver(self));
+}
+
+/**
+ * Turns component entries of the configuration into components, for one stage container: an
+ * entry at a config path is built on first use and registered in the container under that path
+ * (a component referenced twice with `@path` is one instance), its `@` references in dependency
+ * order (a cycle is reported with its path). Entries compilation parsed are built from their parsed
+ * arguments; any other entry (nested entries a component builds itself, entries a stage makes,
+ * entries a worker thread received as data) is parsed here, its problems located diagnostics.
  */
 export class ComponentResolver {
-  private readonly built = new Map<string, Promise<unknown>>();
+  private readonly config: ConfigSource;
 
-  constructor(private readonly o: ResolverOptions) {}
-
-  private get registries(): Registries {
-    return this.o.container.get(Services.registries);
+  /** made by the stage container (`stageContainer`); every service comes from it by token */
+  constructor(private readonly c: Container) {
+    this.config = c.get(Services.config);
   }
 
-  /** build the entry found at `path` (memoised per path) */
+  private get registries(): Registries {
+    return this.c.get(Services.registries);
+  }
+
+  /** build the entry found at `path` (one instance per path in this container) */
   build<T>(kind: ComponentKind, path: Path, chain: string[] = []): Promise<T> {
     const key = formatPath(path);
     if (chain.includes(key)) {
@@ -44,28 +71,27 @@ export class ComponentResolver {
         code: Codes.referenceCycle,
         message: `component reference cycle: ${[...chain, key].join(" -> ")}`,
         path: chain[0],
-        loc: this.o.locs?.nearest(parsePath(chain[0] ?? ""))?.value,
+        loc: this.config.locs?.nearest(parsePath(chain[0] ?? ""))?.value,
         hint: "a component cannot (indirectly) refer to itself",
       });
     }
-    const hit = this.built.get(key);
-    if (hit) return hit as Promise<T>;
-    const r = getAt(this.o.root, path);
-    if (!r.found) {
-      throw new VoxelpipeError({
-        code: Codes.danglingReference,
-        message: `nothing at "${key}" to build a ${kind} from`,
-        path: key,
-      });
-    }
-    const p = this.buildValue<T>(kind, r.value, path, [...chain, key]);
-    this.built.set(key, p);
-    return p;
+    return this.c.once(`component ${key}`, () => {
+      const r = getAt(this.config.root, path);
+      if (!r.found) {
+        throw new VoxelpipeError({
+          code: Codes.danglingReference,
+          message: `nothing at "${key}" to build a ${kind} from`,
+          path: key,
+        });
+      }
+      return this.buildValue<T>(kind, r.value, path, [...chain, key]);
+    });
   }
 
   /** build an entry given by value (a `{ type, ...args }` mapping or an `@path` reference) */
   async buildValue<T>(kind: ComponentKind, entry: unknown, path: Path, chain: string[] = []): Promise<T> {
-    if (isReference(entry)) return this.build<T>(kind, parsePath(entry.slice(1)), chain);
+    const ref = configReference(entry);
+    if (ref) return this.build<T>(kind, ref, chain);
     if (!isPlainObject(entry) || typeof entry.type !== "string") {
       throw new VoxelpipeError({
         code: Codes.invalidValue,
@@ -76,63 +102,69 @@ export class ComponentResolver {
     }
     const reg = this.registries.of(kind).resolve(entry.type);
     const def = reg.def as ComponentDefinition;
-    const { type: _t, ...rawArgs } = entry;
-    const args = def.args.parse(this.resolveRefs(rawArgs, chain));
+    const where = formatPath(path);
+    const loc = this.config.locs?.nearest(path)?.value;
+    const args = this.arguments(entry, def, reg.key, path, chain);
     const ctx = this.context(path, chain);
+    let made: unknown;
     try {
-      return (await def.create(args, ctx)) as T;
+      made = await def.create(args, ctx);
     } catch (e) {
-      if (e instanceof VoxelpipeError) throw e;
+      if (e instanceof VoxelpipeError) {
+        // a diagnostic the component raised itself: keep it, and say where it is configured
+        throw new VoxelpipeError(e.diagnostics.map((d) => ({ ...d, path: d.path ?? where, loc: d.loc ?? loc })));
+      }
       // an error thrown inside a component's constructor: name the component and where it is configured
-      const where = formatPath(path);
       throw new VoxelpipeError({
         code: Codes.componentFailed,
-        message: `${kind} ${reg.key} failed to build: ${String((e as Error)?.message ?? e).split("\n")[0]}`,
+        message: `${kind} ${reg.key} (plugin ${reg.plugin.name}) failed to build: ${String((e as Error)?.message ?? e).split("\n")[0]}`,
         path: where,
-        loc: this.o.locs?.nearest(path)?.value,
-        hint: `check the arguments of ${reg.key} (voxelpipe describe ${reg.key})`,
+        loc,
+        hint: `check the arguments of ${reg.key} (voxelpipe describe ${reg.key}); if they are right, this is a bug in plugin ${reg.plugin.name}`,
       });
     }
+    // what create returned must be the kind's contract, and errors thrown later inside its methods
+    // (apply, compute, update, infer, ...) are named after it wherever the runner calls them
+    return guardComponent(kind, made, { key: reg.key, plugin: reg.plugin, path: where, loc }) as T;
   }
 
-  /** replace `@path` values inside args: stage outputs become their value, config paths their (copied) value */
-  private resolveRefs(v: unknown, chain: string[]): unknown {
-    if (isReference(v)) {
-      const target = parsePath(v.slice(1));
-      if (target[0] === "stages" && target[2] === "outputs") {
-        const out = this.o.stageOutputs(String(target[1]), String(target[3]));
+  /**
+   * The arguments `create` receives: a compiled entry's own (parsed once, by compilation); any
+   * other entry's parsed here, after its config references were resolved as compilation does.
+   * Stage outputs are substituted in both (string for string).
+   */
+  private arguments(
+    entry: Record<string, unknown>,
+    def: ComponentDefinition,
+    key: string,
+    path: Path,
+    chain: string[],
+  ): Record<string, unknown> {
+    const { type: _t, ...args } = entry;
+    const outputs = this.c.get(Services.stageOutputs);
+    const withOutputs = (v: unknown) =>
+      substituteOutputs(v, (stage, output, text) => {
+        const out = outputs(stage, output);
         if (out === undefined) {
           throw new VoxelpipeError({
             code: Codes.danglingReference,
-            message: `${v} is not available: stage "${String(target[1])}" has not produced output "${String(target[3])}"`,
+            message: `${text} is not available: stage "${stage}" has not produced output "${output}"`,
             path: chain[chain.length - 1],
             hint: "did that stage run and finish? (stages run in `needs` order)",
           });
         }
         return out;
-      }
-      const r = getAt(this.o.root, target);
-      if (!r.found)
-        throw new VoxelpipeError({
-          code: Codes.danglingReference,
-          message: `${v} does not exist`,
-          path: chain[chain.length - 1],
-        });
-      // a reference to a component entry is kept for the consumer to build through ctx.build
-      if (isPlainObject(r.value) && typeof r.value.type === "string") return v;
-      return this.resolveRefs(structuredClone(r.value), chain);
-    }
-    if (Array.isArray(v)) return v.map((x) => this.resolveRefs(x, chain));
-    if (isPlainObject(v)) {
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = this.resolveRefs(x, chain);
-      return out;
-    }
-    return v;
+      }) as Record<string, unknown>;
+    if (isCompiledEntry(entry)) return withOutputs(args);
+    const r = def.args.safeParse(withOutputs(resolveArgReferences(args, this.config.root)), { reportInput: true });
+    if (r.success) return r.data;
+    throw new VoxelpipeError(
+      issuesToDiagnostics(r.error.issues, path, def.args, this.config.locs ?? new LocationMap(), "argument", key),
+    );
   }
 
   private context(path: Path, chain: string[]): ComponentContext {
-    const c = this.o.container;
+    const c = this.c;
     const rng: RngStreams = c.get(Services.rng);
     const key = formatPath(path);
     const logger: Logger = c.get(Services.logger);
@@ -143,7 +175,7 @@ export class ComponentResolver {
       rng: (...parts) => rng.stream(key, ...parts),
       backend: c.get(Services.backend),
       artifacts: c.has(Services.artifacts) ? (c.get(Services.artifacts) as ArtifactStore) : undefined,
-      baseDir: this.o.baseDir,
+      baseDir: this.config.baseDir,
       build: <T>(kind: ComponentKind, entry: unknown, subpath: string) =>
         this.buildValue<T>(kind, entry, [...path, ...parsePath(subpath)], chain),
     };

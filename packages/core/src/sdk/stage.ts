@@ -11,6 +11,10 @@ import type { ComponentKind } from "./kinds.js";
  * validated against that component's own argument schema, or an `@path` reference to one.
  */
 export interface Slots {
+  /**
+   * After compilation the slot holds the parsed entry (`{ type, ...args }`, arguments as the
+   * component's schema output) or an `@path` reference to one; stages build it with `rt.build`.
+   */
   component(kind: ComponentKind): z.ZodType;
 }
 
@@ -35,9 +39,12 @@ export interface StageRuntime {
   build<T = unknown>(path: string, kind: ComponentKind): Promise<T>;
   /** build a component entry given by value; `path` names it in errors and RNG streams */
   buildEntry<T = unknown>(entry: unknown, kind: ComponentKind, path: string): Promise<T>;
-  /** a value of the stage config after interpolation */
+  /** a value of the stage's compiled config (as `run` received it) */
   get(path: string): unknown;
-  /** follow `@path` references to config values (not stage outputs) until a value; other values pass through */
+  /**
+   * follow `@path` references through the compiled pipeline until a value (component entries as
+   * compiled); output references and other values pass through
+   */
   deref(value: unknown): unknown;
   /** where a config path came from, for error messages */
   where(path: string): string;
@@ -61,6 +68,12 @@ export interface PipelineData {
   readonly trust?: PluginTrust;
 }
 
+/**
+ * A stage kind. `C` is the output type of its schema (`z.output`): compilation parses the stage's
+ * config with that schema once and `run` receives the result — defaults applied, config references
+ * to lists resolved, component entries parsed by their own schemas, `@stages.<s>.outputs.<k>`
+ * replaced by the published paths.
+ */
 export interface StageDefinition<C = unknown> {
   readonly kind: "stage";
   readonly name: string;
@@ -69,16 +82,23 @@ export interface StageDefinition<C = unknown> {
   readonly schema: (slots: Slots) => z.ZodObject;
   /** names of the outputs this stage publishes (for `@stages.x.outputs.<name>` checks) */
   readonly outputs: readonly string[];
-  readonly run: (config: C, rt: StageRuntime) => Promise<void>;
+  /**
+   * A method (not a function-typed property) on purpose: a `StageDefinition<TrainConfig>` is held as
+   * `StageDefinition` next to its compiled config, which the same schema produced (compile.ts pairs them).
+   */
+  run(config: C, rt: StageRuntime): Promise<void>;
 }
 
-export function defineStage<C>(spec: {
+/** The config type a stage's `run` receives: the output of its schema. */
+export type StageConfig<S extends z.ZodObject> = z.output<S>;
+
+export function defineStage<S extends z.ZodObject>(spec: {
   name: string;
   description?: string;
-  schema: (slots: Slots) => z.ZodObject;
+  schema: (slots: Slots) => S;
   outputs?: readonly string[];
-  run: (config: C, rt: StageRuntime) => Promise<void>;
-}): StageDefinition<C> {
+  run: (config: z.output<S>, rt: StageRuntime) => Promise<void>;
+}): StageDefinition<z.output<S>> {
   return Object.freeze({
     kind: "stage" as const,
     name: spec.name,

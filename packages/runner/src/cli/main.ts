@@ -35,6 +35,7 @@ import { textTable } from "../text/table.js";
 import { addLoadFlags, intArg, type LoadFlags, loadOptions } from "./args.js";
 import { argRows } from "./describe.js";
 import { registerEvaluate } from "./evaluate.js";
+import { registerExportWeb } from "./export-web.js";
 import { registerInfer } from "./infer.js";
 import { type CliIO, processIO } from "./io.js";
 import { registerSweep } from "./sweep.js";
@@ -312,6 +313,9 @@ export function buildProgram(io: CliIO): Command {
     await compileOrReport(file, overrides, builtinRegistries(), io, false, flags);
     throw new Error(`${file} failed to compile`);
   });
+  registerExportWeb(program, io, (file, overrides, flags) =>
+    compileOrReport(file, overrides, builtinRegistries(), io, false, flags),
+  );
   return program;
 }
 

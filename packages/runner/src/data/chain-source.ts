@@ -5,19 +5,21 @@
  */
 import {
   Codes,
-  ComponentResolver,
+  type ComponentResolver,
   createLogger,
   formatPath,
   getAt,
   isPlainObject,
-  isReference,
   LocationMap,
   type Logger,
   loadPlugins,
   type PipelineData,
   parsePath,
+  parseReference,
   type Registries,
   runContainer,
+  Services,
+  stageContainer,
   type Transform,
   VoxelpipeError,
 } from "@voxelpipe/core";
@@ -62,12 +64,11 @@ export function chainPath(src: Pick<ChainSource, "stage" | "list">, ti: number):
  */
 export function resolveEntryRefs(v: unknown, p: PipelineData, depth = 0): unknown {
   if (depth > 32) return v; // a reference cycle is reported elsewhere; the key just stops here
-  if (isReference(v)) {
-    const target = parsePath(v.slice(1));
-    if (target[0] === "stages" && target[2] === "outputs") {
-      return p.stageOutputs[String(target[1])]?.[String(target[3])] ?? v;
-    }
-    const r = getAt(p.value, target);
+  const ref = parseReference(v);
+  if (ref) {
+    if (ref.kind === "output")
+      return (ref.output === undefined ? undefined : p.stageOutputs[ref.stage]?.[ref.output]) ?? v;
+    const r = getAt(p.value, ref.path);
     return r.found ? resolveEntryRefs(r.value, p, depth + 1) : v;
   }
   if (Array.isArray(v)) return v.map((x) => resolveEntryRefs(x, p, depth + 1));
@@ -91,13 +92,15 @@ export async function workerResolver(
   const problems = await loadPlugins(p.value.plugins, p.baseDir, registries, new LocationMap(), p.trust ?? {});
   if (problems.length) throw new VoxelpipeError(problems);
   registries.freeze();
-  const container = runContainer({ logger, registries, seed: p.seed, backend });
-  return new ComponentResolver({
-    container,
-    root: p.value,
-    baseDir: p.baseDir,
-    stageOutputs: (s, k) => p.stageOutputs[s]?.[k],
+  // the config arrives as data: the resolver parses each entry it builds
+  const run = runContainer({
+    logger,
+    registries,
+    seed: p.seed,
+    backend,
+    config: { root: p.value, baseDir: p.baseDir },
   });
+  return stageContainer(run, { stageOutputs: (s, k) => p.stageOutputs[s]?.[k] }).get(Services.components);
 }
 
 /** Build the chain from its source (see workerResolver). */

@@ -9,8 +9,11 @@ import {
   Codes,
   type Dataset,
   defineStage,
+  isCompiledEntry,
   isPlainObject,
   isVolume,
+  type Slots,
+  type StageConfig,
   type StageRuntime,
   type Transform,
   VoxelpipeError,
@@ -24,33 +27,32 @@ import { loaderSchema } from "./loader-config.js";
 /** each item is processed once, so there is nothing to cache: only the worker settings apply */
 export const preprocessLoaderSchema = loaderSchema.pick({ num_workers: true, prefetch: true }).strict();
 
-export interface PreprocessConfig {
-  data: unknown;
-  split: string | string[];
-  transforms: unknown[];
-  loader?: z.output<typeof preprocessLoaderSchema>;
+/** The `preprocess` stage's configuration: `run` receives this schema's output. */
+function preprocessSchema(s: Slots) {
+  return z.object({
+    data: s.component("dataset").describe("where the records come from (e.g. a Datalist)"),
+    split: z
+      .union([z.string(), z.array(z.string()).min(1)])
+      .default("training")
+      .describe("split(s) to process"),
+    transforms: z
+      .array(s.component("transform"))
+      .default([])
+      .describe(
+        "the chain, usually ending with SaveImage; without one, SaveImage for image/label into <run dir>/preprocessed is appended",
+      ),
+    loader: preprocessLoaderSchema.optional().describe("worker threads: { num_workers, prefetch }"),
+  });
 }
+
+export type PreprocessConfig = StageConfig<ReturnType<typeof preprocessSchema>>;
 
 export const preprocessStage = defineStage({
   name: "preprocess",
   description: "run a transform chain over a dataset and write the results with SaveImage (e.g. resample once)",
   outputs: ["dir", "datalist"],
-  schema: (s) =>
-    z.object({
-      data: s.component("dataset").describe("where the records come from (e.g. a Datalist)"),
-      split: z
-        .union([z.string(), z.array(z.string()).min(1)])
-        .default("training")
-        .describe("split(s) to process"),
-      transforms: z
-        .array(s.component("transform"))
-        .default([])
-        .describe(
-          "the chain, usually ending with SaveImage; without one, SaveImage for image/label into <run dir>/preprocessed is appended",
-        ),
-      loader: preprocessLoaderSchema.optional().describe("worker threads: { num_workers, prefetch }"),
-    }),
-  run: (config, rt) => preprocess(config as PreprocessConfig, rt),
+  schema: preprocessSchema,
+  run: preprocess,
 });
 
 const SAVE_TYPE = /^(?:vp\/)?SaveImage$/;
@@ -64,7 +66,10 @@ function trailingSaves(entries: unknown[], baseDir: string): SaveArgs[] {
     const e = entries[i];
     if (!isPlainObject(e) || typeof e.type !== "string" || !SAVE_TYPE.test(e.type)) break;
     const { type: _t, ...args } = e;
-    const parsed = SaveImage.args.safeParse(args);
+    // a compiled entry's arguments are SaveImage's schema output already; the entries this stage appends are parsed
+    const parsed = isCompiledEntry(e)
+      ? { success: true as const, data: args as SaveArgs }
+      : SaveImage.args.safeParse(args);
     if (parsed.success) out.unshift({ ...parsed.data, output_dir: resolve(baseDir, parsed.data.output_dir) });
   }
   return out;

@@ -1,18 +1,16 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Codes, type Dataset, defineStage, type StageRuntime, VoxelpipeError, z } from "@voxelpipe/core";
+import { Codes, type Dataset, defineStage, type Slots, type StageConfig, type StageRuntime, z } from "@voxelpipe/core";
 import { datasetRecords } from "../infer/inputs.js";
 import { writeEvaluationReport } from "../report/evaluate-report.js";
-import { type EvaluationMetric, evaluateFiles, evaluationMetrics } from "./evaluate.js";
+import { evaluateFiles, evaluationMetrics } from "./evaluate.js";
 import { pairWithPredictions } from "./pairing.js";
 import { evaluationCsv, evaluationTables } from "./report.js";
 
-export const evaluateStage = defineStage({
-  name: "evaluate",
-  description: "score predicted label maps against ground truth: per-case × per-organ Dice / HD95 / HD / surface Dice",
-  outputs: ["report"],
-  schema: (s) =>
-    z.object({
+/** The `evaluate` stage's configuration: `run` receives this schema's output. */
+function evaluateSchema(s: Slots) {
+  return z
+    .object({
       pred: z.string().describe("folder of predictions, e.g. @stages.predict.outputs.predictions"),
       label: z.string().optional().describe("ground-truth file or folder (paired by case name)"),
       data: s.component("dataset").optional().describe("or: a dataset whose split lists the ground truth"),
@@ -33,35 +31,39 @@ export const evaluateStage = defineStage({
         .describe("remap the labels' values only (instead of `map`); unlisted → 0"),
       metrics: z.array(z.enum(evaluationMetrics)).default(["dice", "hd95"]),
       nsd_tolerance: z.number().positive().default(2).describe("surface Dice tolerance (mm)"),
-    }),
-  run: (c, rt) => evaluate(c as EvaluateConfig, rt),
-});
-
-interface EvaluateConfig {
-  pred: string;
-  label?: string;
-  data?: unknown;
-  split: string;
-  label_key: string;
-  class_names?: Record<string, string>;
-  map?: Record<string, number>;
-  map_pred?: Record<string, number>;
-  map_label?: Record<string, number>;
-  metrics: EvaluationMetric[];
-  nsd_tolerance: number;
+    })
+    .superRefine((c, ctx) => {
+      if (c.label !== undefined || c.data !== undefined) return;
+      const message = "an evaluate stage needs `label` or `data`";
+      ctx.addIssue({
+        code: "custom",
+        message,
+        params: {
+          vp: {
+            code: Codes.missingArgument,
+            message,
+            hint: "add `label:` (a file or folder of ground truth) or `data:` (a dataset, with `split:`)",
+          },
+        },
+      });
+    });
 }
+
+export type EvaluateConfig = StageConfig<ReturnType<typeof evaluateSchema>>;
+
+export const evaluateStage = defineStage({
+  name: "evaluate",
+  description: "score predicted label maps against ground truth: per-case × per-organ Dice / HD95 / HD / surface Dice",
+  outputs: ["report"],
+  schema: evaluateSchema,
+  run: evaluate,
+});
 
 async function evaluate(c: EvaluateConfig, rt: StageRuntime): Promise<void> {
   const pred = resolve(rt.baseDir, c.pred);
   let pairs: { pred: string; label: string }[] | undefined;
   const images = new Map<string, string>();
   if (!c.label) {
-    if (!c.data)
-      throw new VoxelpipeError({
-        code: Codes.missingArgument,
-        message: "an evaluate stage needs `label` or `data`",
-        hint: rt.where(""),
-      });
     const records = await datasetRecords(await rt.build<Dataset>("data", "dataset"), c.split);
     for (const r of records) if (typeof r.image === "string") images.set(String(r[c.label_key]), r.image);
     pairs = pairWithPredictions(

@@ -4,9 +4,13 @@ import {
   Codes,
   type Dataset,
   defineStage,
+  entryWithout,
   type Inferer,
+  isPlainObject,
   type Model,
   type Sample,
+  type Slots,
+  type StageConfig,
   type StageRuntime,
   type Transform,
   VoxelpipeError,
@@ -22,60 +26,49 @@ import { chainMismatch, expectedGeometry, geometryWarnings, trainedGeometry } fr
 import { allowMissingKeys, datasetRecords, inputRecords } from "./inputs.js";
 import { imageOf, labelVolume, predictLogits, probabilityVolume } from "./predict.js";
 
-const REF = /^@/;
+/** The `infer` stage's configuration: `run` receives this schema's output. */
+function inferSchema(s: Slots) {
+  return z.object({
+    model: s.component("model"),
+    checkpoint: z.string().optional().describe("weights to load (a .safetensors path or @stages.<train>.outputs.best)"),
+    checkpoint_format: z.enum(["voxelpipe", "monai"]).default("voxelpipe").describe("layout of the checkpoint"),
+    input: z.string().optional().describe("a NIfTI file, a folder of them, or a Decathlon datalist (.json)"),
+    data: s.component("dataset").optional().describe("or: a dataset and split"),
+    split: z.string().default("validation").describe("datalist split to predict"),
+    transforms: z
+      .array(s.component("transform"))
+      .default([])
+      .describe("deterministic preprocessing (e.g. @stages.finetune.transforms.val); random transforms are dropped"),
+    inferer: s.component("inferer").optional().describe("e.g. SlidingWindow; default: the whole volume at once"),
+    image_key: z.string().default("image"),
+    output_dir: z.string().optional().describe("where label maps go (default: <run dir>/predictions)"),
+    output_postfix: z.string().default("seg").describe("files are <case>_<postfix>.nii.gz"),
+    save_probabilities: z
+      .boolean()
+      .default(false)
+      .describe("also write <case>_prob.nii.gz (softmax, one channel per class)"),
+  });
+}
+
+export type InferConfig = StageConfig<ReturnType<typeof inferSchema>>;
 
 export const inferStage = defineStage({
   name: "infer",
   description:
     "predict label maps: deterministic preprocessing, sliding-window prediction, argmax, inverted onto each input's grid",
   outputs: ["predictions"],
-  schema: (s) =>
-    z.object({
-      model: s.component("model"),
-      checkpoint: z
-        .string()
-        .optional()
-        .describe("weights to load (a .safetensors path or @stages.<train>.outputs.best)"),
-      checkpoint_format: z.enum(["voxelpipe", "monai"]).default("voxelpipe").describe("layout of the checkpoint"),
-      input: z.string().optional().describe("a NIfTI file, a folder of them, or a Decathlon datalist (.json)"),
-      data: s.component("dataset").optional().describe("or: a dataset and split"),
-      split: z.string().default("validation").describe("datalist split to predict"),
-      transforms: z
-        .union([z.array(s.component("transform")), z.string().regex(REF)])
-        .default([])
-        .describe("deterministic preprocessing (e.g. @stages.finetune.transforms.val); random transforms are dropped"),
-      inferer: s.component("inferer").optional().describe("e.g. SlidingWindow; default: the whole volume at once"),
-      image_key: z.string().default("image"),
-      output_dir: z.string().optional().describe("where label maps go (default: <run dir>/predictions)"),
-      output_postfix: z.string().default("seg").describe("files are <case>_<postfix>.nii.gz"),
-      save_probabilities: z
-        .boolean()
-        .default(false)
-        .describe("also write <case>_prob.nii.gz (softmax, one channel per class)"),
-    }),
-  run: (c, rt) => infer(c as InferConfig, rt),
+  schema: inferSchema,
+  run: infer,
 });
-
-export interface InferConfig {
-  model: unknown;
-  checkpoint?: string;
-  checkpoint_format: "voxelpipe" | "monai";
-  input?: string;
-  data?: unknown;
-  split: string;
-  transforms: unknown[];
-  inferer?: unknown;
-  image_key: string;
-  output_dir?: string;
-  output_postfix: string;
-  save_probabilities: boolean;
-}
 
 async function infer(c: InferConfig, rt: StageRuntime): Promise<void> {
   // the weights come from the checkpoint: the entry's own `init` (e.g. an SSL transfer) is not needed here
-  const entry = rt.deref(rt.get("model"));
-  const { init: _init, ...bare } = (entry ?? {}) as Record<string, unknown>;
-  const model = await rt.buildEntry<Model>(c.checkpoint ? bare : entry, "model", "model");
+  const entry = rt.deref(c.model);
+  const model = await rt.buildEntry<Model>(
+    c.checkpoint && isPlainObject(entry) ? entryWithout(entry, "init") : entry,
+    "model",
+    "model",
+  );
   if (c.checkpoint) {
     const r = await applyInit(model, { from: c.checkpoint, format: c.checkpoint_format }, rt.logger, {
       baseDir: rt.baseDir,
@@ -104,7 +97,14 @@ async function infer(c: InferConfig, rt: StageRuntime): Promise<void> {
   let records: Sample[];
   if (c.input) records = await inputRecords(resolve(rt.baseDir, c.input), c.split, c.image_key);
   else if (c.data) records = await datasetRecords(await rt.build<Dataset>("data", "dataset"), c.split);
-  else throw new Error(`infer stage needs \`input\` or \`data\` (${rt.where("")})`);
+  else {
+    // not a schema rule: a pipeline's infer stage may be a template that `voxelpipe infer --input` completes
+    throw new VoxelpipeError({
+      code: Codes.missingArgument,
+      message: `infer stage "${rt.name}" has no \`input\` or \`data\``,
+      hint: `add one at ${rt.where("")}, or run it with \`voxelpipe infer --input <path>\``,
+    });
+  }
 
   const outDir = c.output_dir ? resolve(rt.baseDir, c.output_dir) : join(rt.artifacts.dir, "predictions");
   mkdirSync(outDir, { recursive: true });
@@ -138,12 +138,12 @@ async function infer(c: InferConfig, rt: StageRuntime): Promise<void> {
         for (const w of geometryWarnings(name, image, geometry)) rt.logger.warn(w);
         const logits = await predictLogits(model, inferer, image, replicas);
         try {
-          const applied = image.meta.applied ?? [];
-          const labels = invertSpatial(labelVolume(logits, image), applied, { mode: "nearest" });
+          // each spatial op the chain recorded is undone by the transform that made it
+          const labels = invertSpatial(labelVolume(logits, image), chain, { mode: "nearest" });
           const file = join(outDir, `${name}_${c.output_postfix}.nii.gz`);
           await writeNifti(file, { ...labels, meta: { ...labels.meta, source: file } }, { dtype: "uint8" });
           if (c.save_probabilities) {
-            const probs = invertSpatial(probabilityVolume(logits, image), applied, { mode: "bilinear" });
+            const probs = invertSpatial(probabilityVolume(logits, image), chain, { mode: "bilinear" });
             await writeNifti(join(outDir, `${name}_prob.nii.gz`), probs, { dtype: "float32" });
           }
           rt.logger.info(

@@ -7,13 +7,12 @@ import {
   Codes,
   type CompiledPipeline,
   type ComponentKind,
-  ComponentResolver,
   createLogger,
   engine,
+  followReferences,
   formatPath,
   getAt,
-  isPlainObject,
-  isReference,
+  keepCompiledMark,
   type Logger,
   parsePath,
   type Registries,
@@ -22,8 +21,9 @@ import {
   Services,
   type StageRuntime,
   selectBackend,
+  stageContainer,
+  substituteOutputs,
   VoxelpipeError,
-  validationSlots,
   writeFileAtomicSync,
 } from "@voxelpipe/core";
 import { stringify } from "yaml";
@@ -81,7 +81,14 @@ export async function runPipeline(
   if (typeof prepare === "function") await prepare(backend.tfBackend);
   registries.freeze();
 
-  const root = runContainer({ logger, registries, seed: p.seed, backend: backend.tfBackend });
+  // components are built from the compiled tree (parsed once by compilePipeline)
+  const root = runContainer({
+    logger,
+    registries,
+    seed: p.seed,
+    backend: backend.tfBackend,
+    config: { root: p.compiled, locs: p.locs, baseDir: p.baseDir },
+  });
 
   const outputs = new Map<string, Record<string, string>>();
   const selected = opts.stage ? [opts.stage] : p.order;
@@ -93,7 +100,7 @@ export async function runPipeline(
     });
   }
   // data files and cross-component constraints of every selected stage, before anything runs
-  await assertPreflight(p, selected);
+  await assertPreflight(p, selected, registries);
   if (opts.stage) {
     // upstream outputs come from the latest finished run of each needed stage
     for (const need of p.stages.get(opts.stage)!.needs) {
@@ -173,7 +180,9 @@ export async function runPipeline(
       },
       outputs: published,
     };
-    const container = root.child().value(Services.logger, log).value(Services.artifacts, artifacts);
+    const stageOutputs = (s: string, k: string) => outputs.get(s)?.[k];
+    const container = stageContainer(root, { logger: log, artifacts, stageOutputs });
+    const resolver = container.get(Services.components);
     writeFileSync(join(dir, "pipeline.resolved.yaml"), stringify(p.value));
     writeFileSync(join(dir, "env.json"), `${JSON.stringify(environment(p, registries, backend), null, 2)}\n`);
     const metrics = new MetricsLog(join(dir, "metrics.jsonl"));
@@ -189,19 +198,10 @@ export async function runPipeline(
           : `no checkpoint to resume from: the stage starts over (${r.dropped} records dropped)`,
       );
     }
-    const resolver = new ComponentResolver({
-      container,
-      root: p.value,
-      locs: p.locs,
-      baseDir: p.baseDir,
-      stageOutputs: (s, k) => outputs.get(s)?.[k],
-    });
     const base = ["stages", name];
-    const deref = (v: unknown): unknown => {
-      for (let i = 0; i < 100 && isReference(v) && !/^@stages\.[^.]+\.outputs\./.test(v); i++)
-        v = getAt(p.value, parsePath(v.slice(1))).value;
-      return v;
-    };
+    // the compiled config with the upstream outputs in place of `@stages.<s>.outputs.<k>` (string for
+    // string; the same object when it has none): what `run` receives, nothing parsed again
+    const config = substituteOutputs(stage.config, (s, k, text) => stageOutput(text, s, k, outputs), keepCompiledMark);
     const rt: StageRuntime = {
       name,
       logger: log,
@@ -222,8 +222,8 @@ export async function runPipeline(
       build: <T>(path: string, kind: ComponentKind) => resolver.build<T>(kind, [...base, ...parsePath(path)]),
       buildEntry: <T>(entry: unknown, kind: ComponentKind, path: string) =>
         resolver.buildValue<T>(kind, entry, [...base, ...parsePath(path)]),
-      get: (path: string) => getAt(stage.config, parsePath(path)).value,
-      deref,
+      get: (path: string) => getAt(config, parsePath(path)).value,
+      deref: (v: unknown) => followReferences(p.compiled, v),
       where: (path: string) => {
         const l = p.locs.nearest([...base, ...parsePath(path)])?.value;
         return l
@@ -234,43 +234,20 @@ export async function runPipeline(
       rewindLog: (keep) => metrics.truncateAfter((r) => !keep(r)),
     };
     log.info(`stage ${name} (${stage.kind}) → ${dir}`);
-    // the stage's own schema applies defaults (component entries pass through, built lazily later)
-    const config = stage.def
-      .schema(validationSlots(registries))
-      .parse(derefLists(stage.config, deref, (ref) => stageOutput(ref, outputs)));
-    await stage.def.run(config as never, rt);
+    await stage.def.run(config, rt);
     outputs.set(name, published);
     writeFileAtomicSync(join(dir, OUTPUTS_FILE), `${JSON.stringify(published, null, 2)}\n`);
     return { name, dir, outputs: published };
   }
 }
 
-/**
- * References in a stage's own config: `@stages.x.outputs.y` becomes the artifact (a path), and a
- * reference to a list (`transforms: "@stages.finetune.transforms.val"`) a copy of the list.
- * References to components stay: the resolver builds them.
- */
-function derefLists(v: unknown, deref: (v: unknown) => unknown, output: (ref: string) => string | undefined): unknown {
-  if (isReference(v)) {
-    const out = output(v);
-    if (out !== undefined) return out;
-    const target = deref(v);
-    return Array.isArray(target) ? structuredClone(target) : v;
-  }
-  if (Array.isArray(v)) return v.map((x) => derefLists(x, deref, output));
-  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, derefLists(x, deref, output)]));
-  return v;
-}
-
-/** the value of `@stages.<s>.outputs.<k>`, or undefined for other references; a missing output is an error */
-function stageOutput(ref: string, outputs: Map<string, Record<string, string>>): string | undefined {
-  const m = /^@stages\.([^.]+)\.outputs\.([^.]+)$/.exec(ref);
-  if (!m) return undefined;
-  const v = outputs.get(m[1])?.[m[2]];
+/** the published value of `@stages.<s>.outputs.<k>`; one the upstream stage did not publish is an error */
+function stageOutput(ref: string, stage: string, key: string, outputs: Map<string, Record<string, string>>): string {
+  const v = outputs.get(stage)?.[key];
   if (v === undefined) {
     throw new VoxelpipeError({
       code: Codes.danglingReference,
-      message: `${ref} is not available: stage "${m[1]}" has not produced output "${m[2]}"`,
+      message: `${ref} is not available: stage "${stage}" has not produced output "${key}"`,
       hint: "stages run in `needs` order; does this stage need it?",
     });
   }

@@ -4,10 +4,11 @@ import { isAbsolute, join, resolve } from "node:path";
 import {
   Codes,
   type CompiledPipeline,
+  configReference,
   getAt,
   isPlainObject,
   isReference,
-  parsePath,
+  outputReference,
   type Registries,
   VoxelpipeError,
   writeFileAtomicSync,
@@ -48,9 +49,9 @@ export function stageFingerprint(
       return;
     }
     if (isReference(v)) {
-      const m = /^@stages\.([^.]+)\.outputs\.([^.]+)$/.exec(v);
+      const m = outputReference(v);
       if (m) {
-        const out = outputs.get(m[1])?.[m[2]];
+        const out = outputs.get(m.stage)?.[m.output];
         keys[path] = JSON.stringify(out ?? v);
         if (out && exists(out)) files.add(out);
         return;
@@ -59,7 +60,7 @@ export function stageFingerprint(
         keys[path] = JSON.stringify(v);
         return;
       }
-      const target = getAt(p.value, parsePath(v.slice(1)));
+      const target = getAt(p.value, configReference(v) ?? []);
       if (target.found === false || target.value === undefined) keys[path] = JSON.stringify(v);
       else walk(target.value, path, depth + 1, [...seen, v]);
       return;
@@ -82,7 +83,7 @@ export function stageFingerprint(
     keys[path] = JSON.stringify(v ?? null);
   };
   const s = p.stages.get(stage);
-  walk(s?.config, `stages.${stage}`, 0, []);
+  walk(s?.raw, `stages.${stage}`, 0, []);
   keys.seed = String(p.seed);
   for (const pl of registries.plugins) keys[`plugin.${pl.namespace}`] = `${pl.meta.name}@${pl.meta.version ?? "?"}`;
   for (const f of files) keys[`input:${f}`] = stamp(f);

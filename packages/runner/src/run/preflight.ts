@@ -4,14 +4,15 @@ import {
   Codes,
   type CompiledPipeline,
   type Diagnostic,
+  followReferences,
   formatPath,
-  getAt,
   isPlainObject,
   isReference,
-  parsePath,
+  type Registries,
   VoxelpipeError,
 } from "@voxelpipe/core";
 import { checkDatalistFiles, loadDecathlonDatalist } from "@voxelpipe/transforms";
+import { inversionChecks } from "./inverted-chains.js";
 
 /**
  * What can be known before any stage runs, checked for every stage at once (so a run never fails
@@ -35,22 +36,13 @@ export async function preflight(
   const out: Diagnostic[] = [];
   const checked = new Set<string>();
   const at = (path: (string | number)[]) => p.locs.nearest(path)?.value;
-  const deref = (v: unknown): unknown => {
-    for (let i = 0; i < 100 && isReference(v) && !/^@stages\.[^.]+\.outputs\./.test(v); i++) {
-      try {
-        v = getAt(p.value, parsePath(v.slice(1))).value;
-      } catch {
-        return undefined;
-      }
-    }
-    return v;
-  };
+  const deref = (v: unknown): unknown => followReferences(p.value, v);
   for (const name of stages) {
     const stage = p.stages.get(name);
     if (!stage) continue;
     const base: (string | number)[] = ["stages", name];
     // ---- data files
-    for (const { entry, path } of data ? components(stage.config, base, deref) : []) {
+    for (const { entry, path } of data ? components(stage.raw, base, deref) : []) {
       if (!isType(entry, "Datalist") || typeof entry.datalist !== "string" || isReference(entry.datalist)) continue;
       const file = resolve(p.baseDir, entry.datalist);
       if (checked.has(file)) continue;
@@ -85,7 +77,7 @@ export async function preflight(
       }
     }
     // ---- init checkpoints given as plain paths (an upstream output is checked when it is made)
-    for (const { entry, path } of data ? components(stage.config, base, deref) : []) {
+    for (const { entry, path } of data ? components(stage.raw, base, deref) : []) {
       const init = deref(entry.init);
       const from = isPlainObject(init) ? init.from : undefined;
       if (typeof from !== "string" || isReference(from) || stage.needs.length) continue;
@@ -99,7 +91,8 @@ export async function preflight(
           hint: "relative paths resolve against the pipeline file's directory; or take it from a stage: @stages.<s>.outputs.best",
         });
     }
-    if (constraints && stage.kind === "train") out.push(...trainChecks(stage.config, base, deref, at));
+    if (constraints && opts.registries) out.push(...inversionChecks(p, opts.registries, [name]));
+    if (constraints && stage.kind === "train") out.push(...trainChecks(stage.raw, base, deref, at));
   }
   return out;
 }
@@ -109,11 +102,17 @@ export interface PreflightOptions {
   data?: boolean;
   /** check cross-component constraints of train stages (default true) */
   constraints?: boolean;
+  /** the registries it was compiled with: with them, chains that are inverted are checked too (VP105) */
+  registries?: Registries;
 }
 
 /** throw every preflight problem at once */
-export async function assertPreflight(p: CompiledPipeline, stages?: readonly string[]): Promise<void> {
-  const problems = await preflight(p, stages);
+export async function assertPreflight(
+  p: CompiledPipeline,
+  stages?: readonly string[],
+  registries?: Registries,
+): Promise<void> {
+  const problems = await preflight(p, stages, { registries });
   if (problems.length) throw new VoxelpipeError(problems);
 }
 

@@ -4,6 +4,7 @@ import {
   ConfigLimits,
   forbiddenKeyDiagnostic,
   isPlainObject,
+  outputReference,
   parsePath,
   parseYamlWithLocations,
   VoxelpipeError,
@@ -188,7 +189,10 @@ export function specFromYaml(block: unknown): Partial<SweepSpec> {
 
 function label(v: unknown): string {
   if (v === null) return "none";
-  if (typeof v === "string") return v.replace(/^@stages\.([^.]+)\.outputs\./, "$1.");
+  if (typeof v === "string") {
+    const out = outputReference(v);
+    return out ? `${out.stage}.${out.output}` : v;
+  }
   if (isPlainObject(v) && typeof v.from === "string") return label(v.from);
   return stringify(v, { collectionStyle: "flow" }).trim();
 }

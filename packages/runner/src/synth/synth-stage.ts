@@ -28,15 +28,7 @@ export const synthStage = defineStage({
       seed: z.number().int().min(0).default(0).describe("dataset seed"),
       out: z.string().optional().describe("folder (default: <run dir>/data); relative to the pipeline file"),
     }),
-  run: async (c, rt: StageRuntime) => {
-    const cfg = c as {
-      cases: number;
-      test_cases: number;
-      size: number | [number, number, number];
-      val_fraction: number;
-      seed: number;
-      out?: string;
-    };
+  run: async (cfg, rt: StageRuntime) => {
     const dir = cfg.out ? resolve(rt.baseDir, cfg.out) : join(rt.artifacts.dir, "data");
     const key = JSON.stringify({
       cases: cfg.cases,

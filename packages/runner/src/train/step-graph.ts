@@ -1,4 +1,14 @@
-import { Codes, isVoxelpipeError, type Loss, type Model, type Slots, tf, VoxelpipeError, z } from "@voxelpipe/core";
+import {
+  Codes,
+  isReference,
+  isVoxelpipeError,
+  type Loss,
+  type Model,
+  type Slots,
+  tf,
+  VoxelpipeError,
+  z,
+} from "@voxelpipe/core";
 import { type Expr, ExprSyntaxError, evalExpr, exprNames, parseExpr } from "./expr.js";
 
 /**
@@ -13,7 +23,7 @@ export type StepNodeConfig = string | { call: string | Record<string, unknown>; 
 export function stepGraphSchema(s: Slots, modelNames: () => string[] = () => ["model"]) {
   const loss = s.component("loss");
   const call = z.any().superRefine((v, ctx) => {
-    if (typeof v === "string" && !v.startsWith("@")) {
+    if (typeof v === "string" && !isReference(v)) {
       const names = modelNames();
       if (!names.includes(v)) {
         ctx.addIssue({
@@ -114,7 +124,7 @@ export class StepGraph {
       if (typeof n === "string") nodes.push({ name, kind: "expr", expr: parseExpr(n) });
       else {
         const inputs = Array.isArray(n.in) ? n.in : [n.in];
-        if (typeof n.call === "string" && !n.call.startsWith("@"))
+        if (typeof n.call === "string" && !isReference(n.call))
           nodes.push({ name, kind: "model", model: n.call, inputs });
         else {
           const type = typeof n.call === "string" ? n.call : typeof n.call.type === "string" ? n.call.type : "loss";

@@ -35,7 +35,7 @@ import { type TrainConfig, trainConfigSchema } from "./train-config.js";
  * batches, checkpointing, model replicas on worker threads) is planned from a memory estimate
  * before anything is allocated (memory-plan.ts).
  */
-export const trainStage = defineStage<TrainConfig>({
+export const trainStage = defineStage({
   name: "train",
   description: "fit a model: data → transforms → step graph → optimizer, with validation and checkpoints",
   outputs: ["best", "last", "summary", "report"],
@@ -96,7 +96,7 @@ async function train(c: TrainConfig, rt: StageRuntime): Promise<void> {
     batch: samplesPerBatch,
     modelCalls: graph.nodes.filter((n) => n.kind === "model").length,
     threads: rt.threads,
-    optimizerSlots: optimizerSlots(rt.get("optimizer")),
+    optimizerSlots: optimizerSlots(rt.deref(c.optimizer)),
     microBatch: c.micro_batch,
     checkpointing: c.checkpointing,
     coupled: "coupled" in split ? split.coupled : undefined,

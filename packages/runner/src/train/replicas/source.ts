@@ -1,13 +1,13 @@
 import {
   type ComponentResolver,
+  entryWithout,
+  followReferences,
   formatPath,
   getAt,
   isPlainObject,
-  isReference,
   type Logger,
   type Loss,
   type Model,
-  parsePath,
   type Registries,
 } from "@voxelpipe/core";
 import { workerResolver } from "../../data/chain-source.js";
@@ -27,10 +27,11 @@ export async function buildReplica(
   const p = src.pipeline;
   const resolver = await workerResolver(p, src.backend, registries, logger);
   const base = ["stages", src.stage];
-  let entry = getAt(p.value, [...base, "model"]).value;
-  for (let i = 0; i < 100 && isReference(entry); i++) entry = getAt(p.value, parsePath(entry.slice(1))).value;
-  const { init: _init, ...rest } = (isPlainObject(entry) ? entry : {}) as Record<string, unknown>;
-  const model = await resolver.buildValue<Model>("model", rest, [...base, "model"]);
+  const entry = followReferences(p.value, getAt(p.value, [...base, "model"]).value);
+  const model = await resolver.buildValue<Model>("model", entryWithout(isPlainObject(entry) ? entry : {}, "init"), [
+    ...base,
+    "model",
+  ]);
   model.setGradientCheckpointing?.(src.checkpointing);
   if (!src.step) return { model, resolver };
   const step = getAt(p.value, [...base, "step"]).value as Record<string, StepNodeConfig>;
