@@ -4,6 +4,7 @@ import { unetrModel, vitAutoEncModel, vitModel } from "./components/models.js";
 
 export { SlidingWindow, slidingWindowArgs, slidingWindowInferer } from "./components/inferers.js";
 export { unetrModel, vitAutoEncModel, vitModel } from "./components/models.js";
+export { labelVolume, type PredictOptions, predictLogits, probabilityVolume } from "./inferers/predict.js";
 export {
   type BlendMode,
   fallBackRoi,

@@ -162,7 +162,9 @@ interface WebAssemblyApi {
 const WebAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 type Factory = () => tf.KernelBackend | Promise<tf.KernelBackend>;
 
-const require = createRequire(import.meta.url);
+// made on first use, not at import: the browser app bundles this module (via engine/index.ts) and has no createRequire
+let required: NodeJS.Require | undefined;
+const nodeRequire = (): NodeJS.Require => (required ??= createRequire(import.meta.url));
 const WASM_PRIORITY = 2; // tfjs-backend-wasm's own
 
 let stockFactory: Factory | undefined;
@@ -252,12 +254,14 @@ function preflight(): void {
 async function createThreadedBackend(wasmPkg: WasmPkg, n: number, opts: WasmThreadsOptions): Promise<tf.KernelBackend> {
   preflight();
   const jsPath =
-    opts.paths?.js ?? require.resolve("@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js");
+    opts.paths?.js ??
+    nodeRequire().resolve("@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js");
   const wasmPath =
-    opts.paths?.wasm ?? require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm");
+    opts.paths?.wasm ??
+    nodeRequire().resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm");
   // compiled before any worker exists: a missing or unusable binary fails here, with nothing to clean up
   const compiled = await WebAssembly.compile(readFileSync(wasmPath));
-  const moduleFactory = require(jsPath) as (cfg: object) => Promise<ThreadedModule>;
+  const moduleFactory = nodeRequire()(jsPath) as (cfg: object) => Promise<ThreadedModule>;
   const workerUrl = new URL(`data:text/javascript,${encodeURIComponent(PTHREAD_WORKER)}`);
   // rejected by a failed instantiation, an Emscripten abort or the time limit
   let abort: (e: Error) => void = () => {};

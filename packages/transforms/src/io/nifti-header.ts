@@ -73,7 +73,8 @@ export const HEADER_PREFIX_BYTES = NIFTI2_HEADER_SIZE + 4;
 function cString(bytes: Uint8Array, start: number, end: number): string {
   let stop = start;
   while (stop < end && bytes[stop] !== 0) stop++;
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, stop - start).toString("latin1");
+  // latin1 by hand (one char per byte), not Buffer: the browser app parses headers too
+  return String.fromCharCode(...bytes.subarray(start, stop));
 }
 
 function fixed(x: number): string {

@@ -47,13 +47,18 @@ export function formatBytes(n: number): string {
   return `${n} B`;
 }
 
+/** in a browser (the exported web app): no totalmem(); a tab's wasm heap tops out at 4 GiB */
+const BROWSER_DEFAULT = 2 ** 30;
+const inNode = () => typeof process !== "undefined" && typeof process.versions?.node === "string";
+
 export function defaultMaxImageBytes(): number {
+  if (!inNode()) return BROWSER_DEFAULT;
   return Math.max(MIN_DEFAULT, Math.floor(totalmem() / 16));
 }
 
 /** the limit in force, and where it comes from */
 export function maxImageBytes(): { bytes: number; from: string } {
-  const env = process.env[MAX_IMAGE_BYTES_ENV];
+  const env = inNode() ? process.env[MAX_IMAGE_BYTES_ENV] : undefined;
   if (env !== undefined && env !== "") {
     const bytes = parseByteSize(env);
     if (bytes === undefined) {
@@ -66,7 +71,10 @@ export function maxImageBytes(): { bytes: number; from: string } {
     }
     return { bytes, from: MAX_IMAGE_BYTES_ENV };
   }
-  return { bytes: defaultMaxImageBytes(), from: "default: 1/16 of this machine's memory" };
+  return {
+    bytes: defaultMaxImageBytes(),
+    from: inNode() ? "default: 1/16 of this machine's memory" : "default in a browser: 1 GiB",
+  };
 }
 
 /** set the limit for this process and the worker threads it starts (a CLI flag's value) */
@@ -98,7 +106,8 @@ export function checkDeclaredBytes(source: string, declared: number, what: strin
 }
 
 /** how header warnings (e.g. an invalid qform_code treated as 0) reach the user: once per file and message */
-let warnHandler: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`);
+let warnHandler: (message: string) => void = (m) =>
+  inNode() ? process.stderr.write(`warning: ${m}\n`) : console.warn(`warning: ${m}`);
 const warned = new Set<string>();
 
 export function setNiftiWarningHandler(fn: (message: string) => void): void {

@@ -71,8 +71,9 @@ function toIntegerType(src: VoxelArray, t: DtypeInfo): VoxelArray {
 }
 
 function writeString(view: DataView, at: number, length: number, s: string): void {
-  const bytes = Buffer.from(s, "latin1");
-  for (let i = 0; i < Math.min(bytes.length, length - 1); i++) view.setUint8(at + i, bytes[i]);
+  // latin1 as Buffer.from(s, "latin1") encodes it (the low byte of each char), without Buffer: the
+  // browser app writes label maps with this encoder
+  for (let i = 0; i < Math.min(s.length, length - 1); i++) view.setUint8(at + i, s.charCodeAt(i) & 0xff);
 }
 
 /**

@@ -25,6 +25,7 @@ export {
   seedArg,
   streamSource,
 } from "./base.js";
+export * from "./chain.js";
 export * from "./coarse.js";
 export * from "./compose.js";
 export * from "./crop-pad.js";
