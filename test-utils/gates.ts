@@ -77,16 +77,21 @@ export function builtOrSkip(file: string, env: Env = process.env): Gate {
 }
 
 /**
- * The first of `candidates` that exists, or undefined where none does and CI is unset (the caller skips that
- * check and says so). Under CI a missing tool throws: `.ci/run` installs it from Debian.
+ * A Debian tool the tests run: `path` is the first of `candidates` that exists. Under CI a missing tool throws
+ * (`.ci/run` installs what the tests need).
  */
 export function toolOrSkip(
   name: string,
   candidates: string[],
   debianPackage: string,
   env: Env = process.env,
-): string | undefined {
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) gate([name], `apt-get install ${debianPackage}`, env);
-  return found;
+): Gate & { path?: string } {
+  const path = candidates.find((p) => existsSync(p));
+  return { ...gate(path ? [] : [name], `apt-get install ${debianPackage}`, env), path };
+}
+
+/** all of `gates` open; a skipped title names every missing thing */
+export function allOf(...gates: Gate[]): Gate {
+  const closed = gates.filter((g) => !g.ok);
+  return { ok: closed.length === 0, title: (base) => closed.reduce((t, g) => g.title(t), base) };
 }

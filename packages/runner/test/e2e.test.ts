@@ -21,7 +21,7 @@ import { cli, FIXTURES, tmp } from "./helpers.js";
 
 const TINY = join(FIXTURES, "pipelines", "tiny-e2e.yaml");
 // Debian's chromium (`.ci/run` installs it): without it a user's run skips the screenshot check, CI fails
-const CHROMIUM = toolOrSkip("chromium", ["/usr/bin/chromium", "/usr/bin/chromium-browser"], "chromium");
+const CHROMIUM = toolOrSkip("chromium", ["/usr/bin/chromium", "/usr/bin/chromium-browser"], "chromium").path;
 
 /** headless Chromium screenshot of a page: it must load and paint charts and images (skipped without Chromium) */
 async function expectRendersInChromium(file: string): Promise<void> {

@@ -4,14 +4,16 @@
  * final line may print before it.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { allOf, builtOrSkip, toolOrSkip } from "../../../test-utils/gates.js";
 
 const dist = fileURLToPath(new URL("../dist/run/progress.js", import.meta.url));
-const hasScript = existsSync("/usr/bin/script");
+// util-linux `script` gives the child a pseudo-terminal; the child imports the built progress module
+const need = allOf(toolOrSkip("script", ["/usr/bin/script"], "bsdutils"), builtOrSkip(dist));
 
 /** The screen a terminal shows after `out`: enough of VT100 for cli-progress (CR, LF, CSI n G/A/B/K/J). */
 function screen(out: string): string[] {
@@ -48,7 +50,7 @@ function screen(out: string): string[] {
   return lines.map((l) => l.trimEnd()).filter((l) => l.length > 0);
 }
 
-describe.skipIf(!hasScript || !existsSync(dist))("progress bar and log lines on a TTY", () => {
+describe.skipIf(!need.ok)(need.title("progress bar and log lines on a TTY"), () => {
   it("prints every log line whole, above the bar, and the lines after the bar below its final state", () => {
     const child = `
       const { Progress, writeStderrLine } = await import(${JSON.stringify(dist)});

@@ -9,7 +9,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { builtOrSkip, isCI, MissingUnderCI, REPO, SHARED, sharedOrSkip } from "../../../test-utils/gates.js";
+import {
+  allOf,
+  builtOrSkip,
+  isCI,
+  MissingUnderCI,
+  REPO,
+  SHARED,
+  sharedOrSkip,
+  toolOrSkip,
+} from "../../../test-utils/gates.js";
 import { expectGolden } from "../../../test-utils/golden.js";
 
 const NOWHERE = "/nonexistent/voxelpipe-shared";
@@ -37,6 +46,22 @@ describe("shared-data gates", () => {
     const here = sharedOrSkip({ env: { CI: "1", VOXELPIPE_SHARED: REPO } }, "package.json");
     expect(here.ok).toBe(true);
     expect(here.title("parity")).toBe("parity");
+  });
+
+  it("a Debian tool: its path when present; skip (naming the package) or, under CI, fail when absent", () => {
+    const sh = toolOrSkip("sh", ["/nonexistent/sh", "/bin/sh"], "dash", { CI: "1" });
+    expect([sh.ok, sh.path]).toEqual([true, "/bin/sh"]);
+    expect(() => toolOrSkip("nope", ["/nonexistent/nope"], "nope-pkg", { CI: "1" })).toThrow(
+      /apt-get install nope-pkg/,
+    );
+    const missing = toolOrSkip("nope", ["/nonexistent/nope"], "nope-pkg", {});
+    expect(missing.path).toBeUndefined();
+    const both = allOf(missing, builtOrSkip("/nonexistent/dist/x.js", {}), sh);
+    expect(both.ok).toBe(false);
+    expect(both.title("t")).toBe(
+      "t [skipped: nope not found; apt-get install nope-pkg] [skipped: /nonexistent/dist/x.js not found; run `npm run build` first]",
+    );
+    expect(allOf(sh, sh).title("t")).toBe("t");
   });
 
   it("the default shared folder is ../shared beside the repository", () => {
