@@ -112,6 +112,8 @@ export const Codes = {
   webInput: "VP298",
   /** voxelpipe serve: the folder is not a site, or the port cannot be bound */
   serve: "VP299",
+  /** report.html: the viewer bundle of @voxelpipe/web is not built (run `npm run build`) */
+  reportAssets: "VP290",
 } as const;
 
 export class VoxelpipeError extends Error {

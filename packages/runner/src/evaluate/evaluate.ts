@@ -32,6 +32,8 @@ export interface EvaluationResult {
   mean: Partial<Record<EvaluationMetric, OrganValues & { mean: number | null }>>;
   /** organ names in class order */
   organs: string[];
+  /** the class value of each organ (same order as `organs`) */
+  classValues?: number[];
   /** per metric: how many organs the mean is over (those with a value in some case) */
   counted: Partial<Record<EvaluationMetric, number>>;
 }
@@ -219,5 +221,5 @@ export async function evaluateFiles(o: EvaluateOptions): Promise<EvaluationResul
     mean[m] = out;
     counted[m] = perOrgan.length;
   }
-  return { cases, mean, organs, counted };
+  return { cases, mean, organs, classValues: classes, counted };
 }

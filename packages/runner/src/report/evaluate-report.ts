@@ -1,11 +1,31 @@
-import { readNifti } from "@voxelpipe/transforms";
+import { spacingOf } from "@voxelpipe/core";
+import { orient, readNifti } from "@voxelpipe/transforms";
+import { classNames } from "@voxelpipe/web";
 import type { EvaluationMetric, EvaluationResult } from "../evaluate/evaluate.js";
 import { niftiStem } from "../evaluate/pairing.js";
 import { Report } from "./page.js";
 
+const UNIT: Partial<Record<EvaluationMetric, string>> = { hd95: " (mm)", hd: " (mm)" };
+const BOUNDED = (m: EvaluationMetric) => m === "dice" || m === "nsd";
+
 /**
- * report.html of an evaluation: per-organ bars (mean over cases) for each metric, the per-case
- * table, and overlays of the best and worst case when the images are known.
+ * Cell colour of a bounded score in [0, 1]: orange (bad) through white to blue (good) — the Okabe–Ito pair
+ * readers with any common colour-vision deficiency tell apart.
+ */
+function scoreColour(v: number | null | undefined): string {
+  if (typeof v !== "number") return "";
+  const t = Math.max(0, Math.min(1, v));
+  const mix = (a: number[], f: number) => a.map((c) => Math.round(255 + (c - 255) * f));
+  const rgb = t < 0.5 ? mix([230, 159, 0], (0.5 - t) * 1.6) : mix([86, 180, 233], (t - 0.5) * 1.6);
+  return `background:rgb(${rgb.join(",")})`;
+}
+
+const fmt = (v: number | null | undefined, digits = 3) => (typeof v === "number" ? v.toFixed(digits) : "–");
+
+/**
+ * report.html of an evaluation: per-organ bars (mean over cases) for each metric side by side, per-case ×
+ * per-organ tables, and the best and worst case (mean Dice) in the viewer on their files' world grid (worst
+ * with the error layer on), with static PNGs.
  */
 export async function writeEvaluationReport(o: {
   dir: string;
@@ -19,30 +39,39 @@ export async function writeEvaluationReport(o: {
   const r = o.result;
   const rep = new Report(o.dir, o.title, o.meta);
   const metrics = Object.keys(r.mean) as EvaluationMetric[];
-  rep.heading("Per organ (mean over cases)");
-  for (const m of metrics) {
-    const bars = r.organs.map((organ) => ({ label: organ, value: r.mean[m]?.[organ] ?? null }));
-    rep.bars(
-      `${m}${m === "hd95" || m === "hd" ? " (mm)" : ""} — mean ${r.mean[m]?.mean?.toFixed(3) ?? "n/a"}`,
-      bars,
-      m === "dice" || m === "nsd" ? 1 : undefined,
-    );
-  }
+  rep.heading("Per organ (mean over cases)").barGrid(
+    metrics.map((m) => ({
+      title: `${m}${UNIT[m] ?? ""} — mean ${r.mean[m]?.mean?.toFixed(3) ?? "n/a"}`,
+      bars: r.organs.map((organ) => ({ label: organ, value: r.mean[m]?.[organ] ?? null })),
+      max: BOUNDED(m) ? 1 : undefined,
+    })),
+  );
   const caseMean = (c: EvaluationResult["cases"][number]) => {
     const v = Object.values(c.metrics.dice ?? {}).filter((x): x is number => typeof x === "number");
     return v.length ? v.reduce((a, b) => a + b, 0) / v.length : Number.NaN;
   };
-  rep.heading("Per case").table(
-    ["case", ...metrics.map((m) => `mean ${m}`)],
-    r.cases.map((c) => [
+  for (const m of metrics) {
+    const rows = r.cases.map((c) => [
       niftiStem(c.label),
-      ...metrics.map((m) => {
-        const v = Object.values(c.metrics[m] ?? {}).filter((x): x is number => typeof x === "number");
-        return v.length ? (v.reduce((a, b) => a + b, 0) / v.length).toFixed(3) : "–";
-      }),
-    ]),
-  );
+      ...r.organs.map((organ) => fmt(c.metrics[m]?.[organ], BOUNDED(m) ? 3 : 1)),
+      fmt(meanOf(Object.values(c.metrics[m] ?? {})), BOUNDED(m) ? 3 : 1),
+    ]);
+    rows.push(["mean", ...r.organs.map((organ) => fmt(r.mean[m]?.[organ], BOUNDED(m) ? 3 : 1)), fmt(r.mean[m]?.mean)]);
+    rep.heading(`Per case and organ: ${m}${UNIT[m] ?? ""}`).table(["case", ...r.organs, "mean"], rows, {
+      vertical: true,
+      cellStyle: BOUNDED(m)
+        ? (ri, ci) =>
+            ci === 0 ? "" : scoreColour(Number.parseFloat(rows[ri][ci]) || (rows[ri][ci] === "–" ? null : 0))
+        : undefined,
+    });
+  }
   if (o.images && r.cases.length && metrics.includes("dice")) {
+    // class value → name for the viewer's legend and colours (the evaluation's organ names where it scored them)
+    const names: Record<string, string> = {};
+    r.organs.forEach((organ, j) => {
+      const value = r.classValues?.[j] ?? Number(organ);
+      if (Number.isInteger(value)) names[String(value)] = organ;
+    });
     const sorted = [...r.cases].sort((a, b) => caseMean(b) - caseMean(a));
     rep.heading("Best and worst case");
     for (const [which, c] of [
@@ -51,17 +80,45 @@ export async function writeEvaluationReport(o: {
     ] as const) {
       const imageFile = o.images.get(c.label);
       if (!imageFile) continue;
-      const [image, label, pred] = await Promise.all([readNifti(imageFile), readNifti(c.label), readNifti(c.pred)]);
+      // RAS voxel axes so the static slices' letters and the viewer agree whatever the files' orientation
+      const [image, label, pred] = (
+        await Promise.all([readNifti(imageFile), readNifti(c.label), readNifti(c.pred)])
+      ).map((v) => orient(v, "RAS"));
       const remap = (v: ArrayLike<number>) =>
         Uint8Array.from(v as ArrayLike<number>, (x) => (o.map ? (o.map[String(x)] ?? 0) : x));
-      rep.overlays(which, `${which}: ${niftiStem(c.label)} (mean Dice ${caseMean(c).toFixed(3)})`, {
-        shape: label.shape,
-        image: image.channels === 1 ? image.data : image.data.filter((_, i) => i % image.channels === 0),
-        label: remap(label.data),
-        pred: remap(pred.data),
+      const lab = remap(label.data);
+      const prd = remap(pred.data);
+      let top = 0;
+      for (const a of [lab, prd]) for (const x of a) if (x > top) top = x;
+      const classes = classNames(Math.max(top + 1, ...Object.keys(names).map((k) => Number(k) + 1)), names);
+      const notes: Record<string, string> = {};
+      r.organs.forEach((organ, j) => {
+        const k = r.classValues?.[j] ?? Number(organ);
+        const parts = metrics
+          .map((m) => [m, c.metrics[m]?.[organ]] as const)
+          .filter(([, v]) => typeof v === "number")
+          .map(([m, v]) => `${m} ${fmt(v, BOUNDED(m) ? 3 : 1)}${UNIT[m] ? " mm" : ""}`);
+        if (parts.length) notes[String(k)] = parts.join(" · ");
       });
+      rep.overlays(
+        which,
+        `${which}: ${niftiStem(c.label)} (mean Dice ${caseMean(c).toFixed(3)})`,
+        {
+          shape: label.shape,
+          spacing: spacingOf(label.affine),
+          image: image.channels === 1 ? image.data : image.data.filter((_, i) => i % image.channels === 0),
+          label: lab,
+          pred: prd,
+        },
+        { classes, notes, errors: which === "worst", affine: label.affine },
+      );
       if (sorted.length === 1) break;
     }
   }
   return rep.write();
+}
+
+function meanOf(v: (number | null)[]): number | null {
+  const n = v.filter((x): x is number => typeof x === "number");
+  return n.length ? n.reduce((a, b) => a + b, 0) / n.length : null;
 }

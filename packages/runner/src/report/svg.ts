@@ -23,8 +23,38 @@ function ticks(lo: number, hi: number, n = 5): number[] {
   const step = 10 ** Math.floor(Math.log10((hi - lo) / n));
   const nice = [1, 2, 5, 10].map((m) => m * step).find((s) => (hi - lo) / s <= n) ?? step * 10;
   const out: number[] = [];
-  for (let t = Math.ceil(lo / nice) * nice; t <= hi + 1e-12; t += nice) out.push(+t.toPrecision(12));
+  for (let t = Math.ceil(lo / nice - 1e-9) * nice; t <= hi + nice * 1e-9; t += nice) out.push(+t.toPrecision(12));
   return out;
+}
+
+/**
+ * Ticks of a log axis over [10^lo, 10^hi]: the decades, or 1-2-5 steps within them when the range spans less
+ * than two decades, or plain linear ticks when it spans less than a factor of 3 (a log axis then has no
+ * decade inside it to label).
+ */
+export function logTicks(lo: number, hi: number): number[] {
+  if (hi - lo < Math.log10(3)) return ticks(10 ** lo, 10 ** hi, 4).filter((t) => t > 0);
+  const out: number[] = [];
+  const mult = hi - lo < 2 ? [1, 2, 5] : [1];
+  for (let e = Math.floor(lo); e <= Math.ceil(hi); e++)
+    for (const m of mult) {
+      const t = m * 10 ** e;
+      const l = Math.log10(t);
+      if (l >= lo - 1e-9 && l <= hi + 1e-9) out.push(+t.toPrecision(6));
+    }
+  return out;
+}
+
+/**
+ * The value range of an axis. A constant series (the learning rate of a run without a scheduler, 5e-4) gets a
+ * window of ±20 % around its value (±0.5 decade on a log axis; [−1, 1] around zero), so it draws as a line at
+ * its value on an axis that shows the value, not at 0 on a ±0.5 axis.
+ */
+export function axisRange(lo: number, hi: number, log: boolean): [number, number] {
+  if (hi > lo) return [lo, hi];
+  if (log) return [lo - 0.5, hi + 0.5];
+  const d = lo === 0 ? 1 : Math.abs(lo) * 0.2;
+  return [lo - d, hi + d];
 }
 
 const num = (v: number) =>
@@ -40,21 +70,20 @@ export function lineChart(
   series: Series[],
   o: { xLabel?: string; yLabel?: string; logY?: boolean; width?: number; height?: number } = {},
 ): string {
-  const W = o.width ?? 560;
-  const H = o.height ?? 260;
-  const m = { l: 56, r: 12, t: 28, b: 40 };
+  const W = o.width ?? 640;
+  const H = o.height ?? 280;
+  const m = { l: 64, r: 12, t: 28, b: 40 };
   const pts = series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y) && (!o.logY || y > 0));
   if (!pts.length)
     return `<figure class="chart"><figcaption>${esc(title)}</figcaption><p class="empty">no data</p></figure>`;
   const fy = (y: number) => (o.logY ? Math.log10(y) : y);
   const [x0, x1] = [Math.min(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[0]))];
-  let [y0, y1] = [Math.min(...pts.map((p) => fy(p[1]))), Math.max(...pts.map((p) => fy(p[1])))];
-  if (y0 === y1) [y0, y1] = [y0 - 0.5, y1 + 0.5];
+  const [y0, y1] = axisRange(Math.min(...pts.map((p) => fy(p[1]))), Math.max(...pts.map((p) => fy(p[1]))), !!o.logY);
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0 || 1)) * (W - m.l - m.r);
   const sy = (y: number) => H - m.b - ((fy(y) - y0) / (y1 - y0)) * (H - m.t - m.b);
-  const yt = o.logY ? ticks(y0, y1).map((t) => 10 ** t) : ticks(y0, y1);
+  const yt = o.logY ? logTicks(y0, y1) : ticks(y0, y1);
   const parts = [
-    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">`,
+    `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">`,
     `<text x="${W / 2}" y="16" text-anchor="middle" class="t">${esc(title)}</text>`,
     ...yt.map(
       (t) =>
@@ -63,8 +92,8 @@ export function lineChart(
     ...ticks(x0, x1).map((t) => `<text x="${sx(t)}" y="${H - m.b + 16}" text-anchor="middle">${num(t)}</text>`),
     `<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" class="a"/><line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" class="a"/>`,
     o.xLabel ? `<text x="${(W + m.l) / 2}" y="${H - 6}" text-anchor="middle">${esc(o.xLabel)}</text>` : "",
-    o.yLabel
-      ? `<text x="14" y="${(H - m.b + m.t) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(H - m.b + m.t) / 2})">${esc(o.yLabel)}</text>`
+    o.yLabel || o.logY
+      ? `<text x="14" y="${(H - m.b + m.t) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(H - m.b + m.t) / 2})">${esc(`${o.yLabel ?? ""}${o.logY ? " (log scale)" : ""}`.trim())}</text>`
       : "",
   ];
   series.forEach((s, i) => {
@@ -91,7 +120,7 @@ export interface Bar {
 }
 
 export function barChart(title: string, bars: Bar[], o: { max?: number; width?: number } = {}): string {
-  const W = o.width ?? 560;
+  const W = o.width ?? 640;
   const row = 18;
   const m = { l: 170, r: 130, t: 28, b: 10 };
   const H = m.t + m.b + row * bars.length;
@@ -99,7 +128,7 @@ export function barChart(title: string, bars: Bar[], o: { max?: number; width?: 
   const max = o.max ?? Math.max(1e-9, ...vals);
   const sx = (v: number) => m.l + (Math.max(0, v) / max) * (W - m.l - m.r);
   const parts = [
-    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">`,
+    `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(title)}">`,
     `<text x="${W / 2}" y="16" text-anchor="middle" class="t">${esc(title)}</text>`,
   ];
   bars.forEach((b, i) => {

@@ -80,7 +80,9 @@ function caseOverlay(
     pred: Uint8Array.from(p),
   };
   first.dispose();
-  return { name, score, volumes };
+  // per-organ Dice of this case for the report's legend (NaN where the organ is absent from both)
+  const perClass = Object.fromEntries(dice.classes.map((c, j) => [c, dice.data[j]]));
+  return { name, score, volumes, perClass };
 }
 
 /** the per-organ table printed at each validation */

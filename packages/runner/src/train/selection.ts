@@ -9,6 +9,7 @@ import {
   VoxelpipeError,
 } from "@voxelpipe/core";
 import type { DataLoader } from "../data/loader.js";
+import { type SslView, sslView } from "../report/ssl-report.js";
 import type { CaseOverlay } from "../report/train-report.js";
 import { perClassTable, segmentationValidation } from "./seg-validation.js";
 import type { StepGraph } from "./step-graph.js";
@@ -29,6 +30,10 @@ export interface BestView {
   caseBest?: CaseOverlay;
   caseWorst?: CaseOverlay;
   perClass?: Record<string, number | null>;
+  /** class names by label value (the dataset's `labels`) */
+  classes?: Record<string, string>;
+  /** self-supervised runs: original, corrupted views and reconstructions of the first validation item */
+  ssl?: SslView;
 }
 
 /**
@@ -40,6 +45,7 @@ export class Selection {
   lastValidation: Record<string, unknown> | null = null;
   readonly bestView: BestView = {};
   private loader?: DataLoader;
+  private pendingSsl?: SslView;
 
   constructor(
     private readonly o: {
@@ -71,6 +77,7 @@ export class Selection {
     rt.log({ epoch: state.epoch, iteration: state.iteration, [`val_${metricName}`]: v, best: better });
     this.lastValidation = { ...this.lastValidation, iteration: state.iteration, [metricName]: v };
     rt.logger.info(`validation ${metricName} = ${v.toPrecision(6)}${better ? " (best)" : ""}`);
+    if (better && this.pendingSsl) this.bestView.ssl = { ...this.pendingSsl, iteration: state.iteration };
     if (better) {
       state.best = v;
       state.bestAt = state.iteration;
@@ -119,7 +126,13 @@ export class Selection {
     const bv = this.bestView;
     const isBest = bv.value === undefined || (sel!.select_best === "min" ? v < bv.value : v > bv.value);
     if (isBest)
-      Object.assign(bv, { value: v, caseBest: best, caseWorst: worst, perClass: results.get(metricName)?.detail });
+      Object.assign(bv, {
+        value: v,
+        caseBest: best,
+        caseWorst: worst,
+        perClass: results.get(metricName)?.detail,
+        classes: this.o.dataset.labels,
+      });
     rt.logger.info(`validation at epoch ${state.epoch}:\n${perClassTable(results)}`);
     return v;
   }
@@ -129,6 +142,7 @@ export class Selection {
     const { rt, graph, model, metricName } = this.o;
     let sum = 0;
     let n = 0;
+    let first = true;
     for await (const batch of this.data.batches({
       batchSize: this.o.batchSize,
       shuffle: false,
@@ -136,9 +150,22 @@ export class Selection {
       keys: graph.inputKeys,
     })) {
       const bs = Object.values(batch)[0]?.shape[0] ?? 1;
-      const v = tf.tidy(
-        () => graph.run(batch, { model }, { training: false, until: metricName }).get(metricName)!.dataSync()[0],
-      );
+      // the first batch runs the whole graph so the report can show every view and reconstruction of it;
+      // should a later node fail on it (a coupled loss on a tiny batch), validation goes on without the views
+      const v = tf.tidy(() => {
+        let env: Map<string, tf.Tensor> | undefined;
+        if (first) {
+          try {
+            env = graph.run(batch, { model }, { training: false });
+            this.pendingSsl = sslView(graph, env);
+          } catch {
+            env = undefined;
+          }
+        }
+        env ??= graph.run(batch, { model }, { training: false, until: metricName });
+        return env.get(metricName)!.dataSync()[0];
+      });
+      first = false;
       tf.dispose(Object.values(batch));
       sum += v * bs;
       n += bs;
