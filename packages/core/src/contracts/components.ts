@@ -1,14 +1,50 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import type { RandomState } from "../rng/mt19937.js";
+import type { AppliedOp, Volume } from "./volume.js";
 
 /** One record flowing through transforms: keys such as image, label, plus metadata. */
 export type Sample = Record<string, unknown>;
 
+/**
+ * A transform. One that changes a volume's grid (shape or affine) records what it did, as MONAI's
+ * `push_transform` with `extra_info`: an AppliedOp appended to that volume's `meta.applied`, `op`
+ * = the transform's name, `params` = everything its inverse needs. Its definition declares that
+ * (`spatial`, see TransformSpatial), so validation knows before anything is built.
+ */
 export interface Transform {
   /** true when the output depends on random draws: CacheDataset caches only the deterministic prefix */
   readonly random: boolean;
   /** returns the transformed sample, or several (multi-sample crops) */
   apply(sample: Sample, rng: RandomState): Sample | Sample[];
+  /**
+   * MONAI InvertibleTransform.inverse for one record: when this transform recorded `op` (`op.op` is
+   * its name), `vol` — on the grid the op produced — brought back onto the grid before it
+   * (`op.before`, `op.affineBefore`); undefined for an op that is not its own. defineTransform sets it
+   * from the definition's `spatial.inverse`; a Compose answers for its children.
+   */
+  invert?(vol: Volume, op: AppliedOp, opts: InverseOptions): Volume | undefined;
+}
+
+/** How an inverse resamples (only inverses that interpolate look at it). */
+export interface InverseOptions {
+  /** default: nearest for integer data (label maps), bilinear otherwise */
+  mode?: "nearest" | "bilinear";
+}
+
+/**
+ * Undo one op the transform recorded: `vol` lies on the grid the op produced; return its data on the
+ * grid before (shape `op.before`; the caller sets the affine to `op.affineBefore` and drops the record).
+ */
+export type UndoOp = (vol: Volume, op: AppliedOp, opts: InverseOptions) => Volume;
+
+/**
+ * Declared by a transform definition that changes voxel grids (`defineTransform({ spatial })`);
+ * transforms without it leave every grid and affine as they are (intensity, labels, copies).
+ * `inverse: null` says it cannot be undone: a chain that is inverted (the infer stage's) refuses it
+ * at validation (VP105), before any data are read.
+ */
+export interface TransformSpatial {
+  inverse: UndoOp | null;
 }
 
 /** Named trainable variables of a model, with stable MONAI-like dotted names. */

@@ -1,6 +1,8 @@
 import type { z } from "zod";
+import type { Transform, TransformSpatial } from "../contracts/components.js";
 import type { ComponentContext } from "./context.js";
 import type { ComponentKind } from "./kinds.js";
+import { type TransformDefinition, withInverse } from "./spatial.js";
 import type { StageDefinition } from "./stage.js";
 
 /** Argument schemas are zod objects; strict (unknown keys rejected) is enforced by the SDK. */
@@ -47,7 +49,20 @@ function define<K extends ComponentKind>(kind: K) {
   };
 }
 
-export const defineTransform = define("transform");
+/** `spatial`: what the transform does to voxel grids and how to undo it (TransformSpatial; sdk/spatial.ts) */
+export function defineTransform<S extends ArgsSchema>(spec: {
+  name: string;
+  description?: string;
+  args: S;
+  create: (args: z.output<S>, ctx: ComponentContext) => Transform | Promise<Transform>;
+  spatial?: TransformSpatial;
+}): TransformDefinition<S> {
+  const spatial = spec.spatial && Object.freeze({ ...spec.spatial });
+  const base = define("transform")({ ...spec, create: withInverse(spec.name, spatial, spec.create) });
+  return Object.freeze(spatial ? { ...base, spatial } : base);
+}
+export type { TransformDefinition } from "./spatial.js";
+
 export const defineModel = define("model");
 export const defineLoss = define("loss");
 export const defineMetric = define("metric");

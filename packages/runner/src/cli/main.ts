@@ -128,7 +128,8 @@ export function buildProgram(io: CliIO): Command {
     )
     .option("--json", "print the result as JSON", false)
     .action(async (file: string, o: { set: string[]; json: boolean; dataChecks: boolean } & LoadFlags) => {
-      const p = await compileOrReport(file, o.set, builtinRegistries(), io, o.json, o);
+      const registries = builtinRegistries();
+      const p = await compileOrReport(file, o.set, registries, io, o.json, o);
       // the run's preflight: cross-component constraints always, data files unless --no-data-checks
       const problems = [
         ...(o.dataChecks
@@ -137,7 +138,7 @@ export function buildProgram(io: CliIO): Command {
               hint: `${d.hint ? `${d.hint}; ` : ""}to check everything but data files: voxelpipe validate --no-data-checks`,
             }))
           : []),
-        ...(await preflight(p, p.order, { data: false })),
+        ...(await preflight(p, p.order, { data: false, registries })),
       ];
       if (problems.length) throw new ReportedDiagnostics(problems, p.texts, o.json);
       if (o.json) io.out(JSON.stringify(diagnosticsToJson([], io.cwd)));

@@ -14,6 +14,7 @@ import {
   z,
 } from "@voxelpipe/core";
 import { markKeepsInputs } from "../transforms/owned.js";
+import { presentKeys } from "../transforms/sample.js";
 import { readNiftiSync } from "./nifti-read.js";
 import { writeNiftiSync } from "./nifti-write.js";
 
@@ -25,23 +26,6 @@ const allowMissingKeys = z
   .boolean()
   .default(false)
   .describe("skip listed keys that are absent from the sample instead of failing");
-
-function keysToProcess(sample: Sample, list: string[], allowMissing: boolean, transform: string): string[] {
-  const out: string[] = [];
-  for (const k of list) {
-    if (sample[k] !== undefined && sample[k] !== null) out.push(k);
-    else if (!allowMissing) {
-      throw new VoxelpipeError({
-        code: Codes.data,
-        message: `${transform}: key "${k}" is not in the sample`,
-        expected: `a sample with key "${k}"`,
-        got: `keys ${JSON.stringify(Object.keys(sample))}`,
-        hint: "check the `keys` list of this transform (and the datalist), or set allow_missing_keys: true",
-      });
-    }
-  }
-  return out;
-}
 
 /** Float32 copy of a volume's data (MONAI LoadImage's default dtype=float32). */
 function asFloat32(v: Volume): Volume {
@@ -67,7 +51,7 @@ export const LoadImage = defineTransform({
       random: false,
       apply(sample) {
         const out: Sample = { ...sample };
-        for (const k of keysToProcess(sample, args.keys, args.allow_missing_keys, "LoadImage")) {
+        for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "LoadImage")) {
           const value = sample[k];
           let vol: Volume;
           if (typeof value === "string") {
@@ -136,7 +120,7 @@ export const SaveImage = defineTransform({
     return markKeepsInputs({
       random: false,
       apply(sample) {
-        for (const k of keysToProcess(sample, args.keys, args.allow_missing_keys, "SaveImage")) {
+        for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "SaveImage")) {
           const vol = sample[k];
           if (!isVolume(vol)) {
             throw new VoxelpipeError({

@@ -60,15 +60,21 @@ export function streamSource(seed: number | undefined): (rng: RandomState) => St
   return () => own;
 }
 
-/** A Transform whose failures become data errors naming it and describing the sample. */
+/**
+ * A Transform whose failures become data errors naming it and describing the sample. `invert` is for
+ * transforms that answer for others (Compose: its children); a definition's own inverse is attached
+ * by defineTransform from `spatial`.
+ */
 export function makeTransform(
   name: string,
   random: boolean,
   fn: (sample: Sample, rng: RandomState) => Sample | Sample[],
+  invert?: Transform["invert"],
 ): Transform & { readonly name: string } {
   return {
     name,
     random,
+    ...(invert ? { invert } : {}),
     apply(sample: Sample, rng: RandomState) {
       try {
         return fn(sample, rng);

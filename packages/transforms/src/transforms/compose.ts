@@ -111,12 +111,24 @@ export function splitDeterministicPrefix(chain: readonly Transform[]): number {
   return i < 0 ? chain.length : i;
 }
 
+/** MONAI Compose.inverse for one record: the last child that claims it undoes it. */
+export function childrenInvert(children: readonly Transform[]): Transform["invert"] {
+  return (vol, op, opts) => {
+    for (let i = children.length - 1; i >= 0; i--) {
+      const r = children[i].invert?.(vol, op, opts);
+      if (r) return r;
+    }
+    return undefined;
+  };
+}
+
 /** A Compose built from already-created transforms. */
 export function compose(children: Transform[], seed?: number): Transform {
   const streams = childStreamFactory(children, seed);
   const t: Transform = {
     random: children.some((c) => c.random),
     apply: (sample, rng) => runChain(children, sample, streams(rng)),
+    invert: childrenInvert(children),
   };
   return children.every(keepsInputs) ? markKeepsInputs(t) : t;
 }
@@ -130,6 +142,8 @@ export function oneOf(children: Transform[], weights?: number[] | null, seed?: n
   if (own) for (const c of children) if (c.random) own.randint(MAX_SEED);
   const t: Transform = {
     random: true,
+    // the op records name the transform that made them, so the chosen child answers (MONAI OneOf.inverse)
+    invert: childrenInvert(children),
     apply(sample, rng) {
       const s = streams(rng);
       if (children.length === 0) return sample;
@@ -154,7 +168,7 @@ export const ComposeDef = defineTransform({
       args.transforms.map((e, i) => ctx.build<Transform>("transform", e, `transforms.${i}`)),
     );
     const c = compose(children, args.seed);
-    const t = makeTransform("Compose", c.random, (s, r) => c.apply(s, r));
+    const t = makeTransform("Compose", c.random, (s, r) => c.apply(s, r), c.invert);
     return keepsInputs(c) ? markKeepsInputs(t) : t;
   },
 });
@@ -172,7 +186,7 @@ export const OneOfDef = defineTransform({
       args.transforms.map((e, i) => ctx.build<Transform>("transform", e, `transforms.${i}`)),
     );
     const o = oneOf(children, args.weights, args.seed);
-    const t = makeTransform("OneOf", true, (s, r) => o.apply(s, r));
+    const t = makeTransform("OneOf", true, (s, r) => o.apply(s, r), o.invert);
     return keepsInputs(o) ? markKeepsInputs(t) : t;
   },
 });

@@ -1,11 +1,11 @@
 /**
  * Deterministic crops and pads: CropForeground (bbox of x > threshold, margin, k_divisible) and
  * SpatialPad (symmetric/end, constant). Both are windows of the input grid (see grid.ts) recorded in
- * meta.applied as `{ start, size }` so invertSpatial can put predictions back.
+ * meta.applied as `{ start, size }`; their inverse (grid.ts undoWindow) is the opposite window.
  */
 import { defineTransform, type Volume, z } from "@voxelpipe/core";
 import { allowMissingArg, builtinTransform, fallBack3, keysArg, rep3, size3Arg } from "./base.js";
-import { windowVolume } from "./grid.js";
+import { undoWindow, windowVolume } from "./grid.js";
 import { dataError, derive, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
 export type Box = { start: [number, number, number]; end: [number, number, number] };
@@ -116,6 +116,7 @@ export const CropForegroundDef = defineTransform({
   name: "CropForeground",
   description:
     "Crop all keys to the bounding box of the foreground (value > threshold) of source_key (MONAI CropForegroundd).",
+  spatial: { inverse: undoWindow },
   args: z.object({
     keys: keysArg,
     source_key: z.string().describe("key whose foreground defines the box, e.g. image"),
@@ -199,6 +200,7 @@ export function spatialPad(
 export const SpatialPadDef = defineTransform({
   name: "SpatialPad",
   description: "Pad every dim smaller than spatial_size up to it (MONAI SpatialPadd); never crops.",
+  spatial: { inverse: undoWindow },
   args: z.object({
     keys: keysArg,
     spatial_size: size3Arg.describe("minimum output size; an int applies to all dims; ≤ 0 keeps that dim"),

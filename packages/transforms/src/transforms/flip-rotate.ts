@@ -1,18 +1,18 @@
 /**
  * RandFlip and RandRotate90 (MONAI RandFlipd / RandRotate90d): exact axis re-indexing with the affine
- * updated and the op recorded, so predictions on flipped/rotated patches can be mapped back.
+ * updated and the op recorded (under the transform's name), undone by the inverse axis map.
  */
 import { defineTransform, type RandomState, type Volume, z } from "@voxelpipe/core";
 import { allowMissingArg, builtinTransform, keysArg, probArg, seedArg, streamSource } from "./base.js";
-import { type AxisMap, axisMapVolume } from "./grid.js";
+import { type AxisMap, axisMapVolume, undoAxisMap } from "./grid.js";
 import { dataError, derive, presentKeys, volumeAt } from "./sample.js";
 
-/** Flip the given spatial axes (all three when axes is null). */
-export function flip(v: Volume, axes: number[] | null): Volume {
+/** Flip the given spatial axes (all three when axes is null); recorded as `op` (RandFlip's, by default). */
+export function flip(v: Volume, axes: number[] | null, op = "RandFlip"): Volume {
   const ax = axes ?? [0, 1, 2];
   for (const a of ax) if (a < 0 || a > 2) dataError(`Flip: spatial axis ${a} out of range`, { expected: "0, 1 or 2" });
   const m: AxisMap = { axes: [0, 1, 2], flips: [0, 1, 2].map((d) => ax.includes(d)) as [boolean, boolean, boolean] };
-  return derive(v, axisMapVolume(v, m), { op: "Flip", params: { axes: m.axes, flips: m.flips } });
+  return derive(v, axisMapVolume(v, m), { op, params: { axes: m.axes, flips: m.flips } });
 }
 
 /** np.rot90(x, k, axes=(a0, a1)) on spatial axes: k=1 flips a1 then swaps a0/a1. */
@@ -39,10 +39,11 @@ export function rot90AxisMap(k: number, spatialAxes: [number, number]): AxisMap 
   return { axes, flips };
 }
 
-export function rotate90(v: Volume, k: number, spatialAxes: [number, number] = [0, 1]): Volume {
+/** np.rot90 of the spatial axes, recorded as `op` (RandRotate90's, by default). */
+export function rotate90(v: Volume, k: number, spatialAxes: [number, number] = [0, 1], op = "RandRotate90"): Volume {
   const m = rot90AxisMap(k, spatialAxes);
   return derive(v, axisMapVolume(v, m), {
-    op: "Rotate90",
+    op,
     params: { k, spatial_axes: spatialAxes, axes: m.axes, flips: m.flips },
   });
 }
@@ -50,6 +51,7 @@ export function rotate90(v: Volume, k: number, spatialAxes: [number, number] = [
 export const RandFlipDef = defineTransform({
   name: "RandFlip",
   description: "Flip the given spatial axes with probability prob (MONAI RandFlipd); same draw for all keys.",
+  spatial: { inverse: undoAxisMap },
   args: z.object({
     keys: keysArg,
     spatial_axis: z
@@ -89,6 +91,7 @@ export const RandRotate90Def = defineTransform({
   name: "RandRotate90",
   description:
     "Rotate by k·90° (k uniform in 1..max_k) in the plane of spatial_axes with probability prob (MONAI RandRotate90d).",
+  spatial: { inverse: undoAxisMap },
   args: z.object({
     keys: keysArg,
     prob: probArg(0.1),

@@ -2,7 +2,7 @@
  * Exact voxel re-indexing operations (no interpolation) that every crop, pad, flip, rot90 and
  * orientation change reduces to, each with the matching affine update so world geometry is kept.
  */
-import type { Volume, VoxelArray } from "@voxelpipe/core";
+import { type AppliedOp, Codes, type UndoOp, type Volume, type VoxelArray, VoxelpipeError } from "@voxelpipe/core";
 import { matmul4, translation4 } from "./affine.js";
 import { allocLike, type Shape3, voxelCount } from "./sample.js";
 
@@ -144,3 +144,54 @@ export function windowVolume(
   }
   return { data: out, shape, affine: matmul4(v.affine, translation4(start)) };
 }
+
+/** `op.params[key]` as three values passing `ok`, or VP108 (a record this inverse cannot read). */
+export function recorded3<T>(op: AppliedOp, key: string, ok: (x: unknown) => x is T): [T, T, T] {
+  const v = op.params[key];
+  if (Array.isArray(v) && v.length === 3 && v.every(ok)) return v as [T, T, T];
+  throw new VoxelpipeError({
+    code: Codes.badInverse,
+    message: `cannot undo "${op.op}": its record has no valid params.${key}`,
+    expected: "three values, as the transform recorded them",
+    got: JSON.stringify(v) ?? "nothing",
+  });
+}
+
+const isInt = (x: unknown): x is number => Number.isInteger(x);
+const isBool = (x: unknown): x is boolean => typeof x === "boolean";
+
+/** The recorded AxisMap `{ axes, flips }` of an Orientation, flip or rot90. */
+export function recordedAxisMap(op: AppliedOp): AxisMap {
+  const axes = recorded3(op, "axes", isInt);
+  return { axes, flips: recorded3(op, "flips", isBool) };
+}
+
+/** Inverse of an axis re-indexing (Orientation, RandFlip, RandRotate90): the inverse map, exact. */
+export const undoAxisMap: UndoOp = (vol, op) => {
+  const r = axisMapVolume(vol, invertAxisMap(recordedAxisMap(op)));
+  return { ...vol, data: r.data, shape: r.shape, affine: r.affine };
+};
+
+/**
+ * Inverse of a window `{ start, size }` (crops and pads): the window of the output grid that is the
+ * input grid, i.e. start −start and size `op.before`; what a crop cut away comes back as 0 (MONAI's
+ * inverse of a crop pads with zeros), what a pad added is cut off.
+ */
+export const undoWindow: UndoOp = (vol, op) => {
+  const start = recorded3(op, "start", isInt);
+  const size = recorded3(op, "size", isInt);
+  if (size.some((n, d) => n !== vol.shape[d])) {
+    throw new VoxelpipeError({
+      code: Codes.badInverse,
+      message: `cannot undo "${op.op}": the volume is [${vol.shape}] but the op produced [${size}]`,
+      hint: "undo the ops newer than this one first (invertSpatial walks meta.applied from the newest)",
+    });
+  }
+  const r = windowVolume(
+    vol,
+    start.map((s) => -s),
+    op.before,
+    0,
+  );
+  return { ...vol, data: r.data, shape: r.shape, affine: r.affine };
+};

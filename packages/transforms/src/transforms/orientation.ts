@@ -6,7 +6,7 @@ import type { Volume } from "@voxelpipe/core";
 import { defineTransform, z } from "@voxelpipe/core";
 import { linear3, polarOrthogonal3 } from "./affine.js";
 import { allowMissingArg, builtinTransform, keysArg } from "./base.js";
-import { type AxisMap, axisMapVolume, isIdentityAxisMap } from "./grid.js";
+import { type AxisMap, axisMapVolume, isIdentityAxisMap, undoAxisMap } from "./grid.js";
 import { dataError, derive, presentKeys, volumeAt } from "./sample.js";
 
 /** [world axis, ±1] per voxel axis, as nibabel's ornt arrays. */
@@ -101,6 +101,7 @@ export function orient(v: Volume, axcodes: string): Volume {
 export const OrientationDef = defineTransform({
   name: "Orientation",
   description: "Reorient voxel axes to the given anatomical codes (MONAI Orientationd); the affine is updated.",
+  spatial: { inverse: undoAxisMap },
   args: z.object({
     keys: keysArg,
     axcodes: z

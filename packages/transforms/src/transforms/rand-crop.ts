@@ -14,6 +14,7 @@ import {
   streamSource,
 } from "./base.js";
 import { cropWindow } from "./crop-pad.js";
+import { undoWindow } from "./grid.js";
 import { own } from "./owned.js";
 import { argError, dataError, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
@@ -105,6 +106,7 @@ function sameShape(sample: Sample, keys: string[], op: string): Shape3 {
 export const RandSpatialCropSamplesDef = defineTransform({
   name: "RandSpatialCropSamples",
   description: "num_samples random crops of roi_size (MONAI RandSpatialCropSamplesd); returns a list of samples.",
+  spatial: { inverse: undoWindow },
   args: z.object({
     keys: keysArg,
     roi_size: size3Arg.describe("crop size (≤ 0 → image size); a dim smaller than roi yields a smaller crop"),
@@ -264,6 +266,7 @@ export const RandCropByPosNegLabelDef = defineTransform({
   name: "RandCropByPosNegLabel",
   description:
     "num_samples crops centred on foreground (ratio pos/(pos+neg)) or background voxels of label_key (MONAI RandCropByPosNegLabeld); returns a list.",
+  spatial: { inverse: undoWindow },
   args: z.object({
     keys: keysArg,
     label_key: z.string().describe("label key defining foreground (≠ 0)"),

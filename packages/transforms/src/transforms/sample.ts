@@ -20,19 +20,23 @@ export function voxelCount(shape: ArrayLike<number>): number {
   return shape[0] * shape[1] * shape[2];
 }
 
-/** Which of `keys` to process: missing keys are skipped when allowed, else a clear error. */
+/**
+ * Which of `keys` to process, for every dict transform (LoadImage and SaveImage too): a key that is
+ * absent, undefined or null is missing — JSON datalists say "no label" with null — and is skipped when
+ * allowed, else a clear error.
+ */
 export function presentKeys(sample: Sample, keys: string[], allowMissing: boolean, transform: string): string[] {
   const out: string[] = [];
   for (const k of keys) {
-    if (k in sample && sample[k] !== undefined) {
+    if (sample[k] !== undefined && sample[k] !== null && Object.hasOwn(sample, k)) {
       out.push(k);
     } else if (!allowMissing) {
       throw new VoxelpipeError({
         code: Codes.data,
-        message: `${transform}: key "${k}" is not in the sample`,
+        message: `${transform}: key "${k}" ${sample[k] === null ? "is null" : "is not in the sample"}`,
         expected: `a sample with key "${k}"`,
         got: `keys ${JSON.stringify(Object.keys(sample))}`,
-        hint: "check the `keys` list of this transform, or set allow_missing_keys: true",
+        hint: "check the `keys` list of this transform (and the datalist), or set allow_missing_keys: true",
       });
     }
   }

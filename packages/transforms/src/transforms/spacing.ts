@@ -2,11 +2,11 @@
  * Spacing: resample to a new voxel size (MONAI Spacingd): zoom_affine + compute_shape_offset for the
  * new grid, then trilinear (images) or nearest (labels) resampling with border padding.
  */
-import { defineTransform, spacingOf, type Volume, z } from "@voxelpipe/core";
+import { defineTransform, spacingOf, type UndoOp, type Volume, z } from "@voxelpipe/core";
 import { choleskyUpper3, invert3, linear3, matmul3 } from "./affine.js";
 import { allowMissingArg, builtinTransform, keysArg } from "./base.js";
 import { type InterpMode, type PaddingMode, resampleVolume, roundHalfEven } from "./resample.js";
-import { argError, dataError, derive, presentKeys, type Shape3, volumeAt } from "./sample.js";
+import { argError, dataError, derive, isIntegerArray, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
 /** MONAI: pixdim shorter than 3 is padded with its last value; a component ≤ 0 keeps the current spacing. */
 export function resolvePixdim(pixdim: number | number[], current: ArrayLike<number>): [number, number, number] {
@@ -116,6 +116,18 @@ export function resampleToSpacing(
   );
 }
 
+/**
+ * Inverse of Spacing: resample back onto the recorded grid (`op.affineBefore`, `op.before`) with
+ * border padding; nearest for integer data (label maps) unless the caller asks otherwise, bilinear
+ * for the rest. Exact for a label map whose every voxel kept a nearest sample (an upsampling by an
+ * integer factor); otherwise within the resampling's interpolation error (see test/invertible.test.ts).
+ */
+export const undoSpacing: UndoOp = (vol, op, opts) => {
+  const mode = opts.mode ?? (isIntegerArray(vol.data) ? "nearest" : "bilinear");
+  const data = resampleVolume(vol, op.affineBefore, op.before, mode, "border");
+  return { ...vol, data, shape: [...op.before], affine: Float64Array.from(op.affineBefore) };
+};
+
 const modeEnum = z.enum(["bilinear", "nearest"]);
 
 export const SpacingDef = defineTransform({
@@ -123,6 +135,7 @@ export const SpacingDef = defineTransform({
   description:
     "Resample to a new voxel spacing (MONAI Spacingd): trilinear for images, nearest for labels, border padding, " +
     "float64 compute; output shape round((n-1)·old/new + 1); the affine keeps its rotation and origin.",
+  spatial: { inverse: undoSpacing },
   args: z.object({
     keys: keysArg,
     pixdim: z
