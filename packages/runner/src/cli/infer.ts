@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import {
   type BackendChoice,
@@ -9,9 +10,13 @@ import {
 } from "@voxelpipe/core";
 import { setMaxImageBytes } from "@voxelpipe/transforms";
 import type { Command } from "commander";
+import { addExecutorFlags, executorFrom } from "../executors/options.js";
+import { cappedThreads } from "../executors/task-file.js";
+import { checkCases, checkText, incompleteError, readShardPlan } from "../infer/shards.js";
 import { builtinRegistries } from "../registries.js";
 import { runPipeline } from "../run/executor.js";
-import { addLoadFlags, type LoadFlags, loadOptions } from "./args.js";
+import { addLoadFlags, intArg, type LoadFlags, loadOptions } from "./args.js";
+import { type InferCliOptions, shardedInfer } from "./infer-shards.js";
 import type { CliIO } from "./io.js";
 
 export const CLI_INFER_STAGE = "infer-cli";
@@ -76,28 +81,14 @@ export function cliInferStage(
   };
 }
 
-interface InferCliOptions extends LoadFlags {
-  checkpoint: string;
-  checkpointFormat: "voxelpipe" | "monai";
-  input: string;
-  output: string;
-  stage?: string;
-  split: string;
-  saveProbabilities: boolean;
-  set: string[];
-  backend?: BackendChoice;
-  runsDir: string;
-  maxImageBytes?: string;
-}
-
 export function registerInfer(
   program: Command,
   io: CliIO,
   report: (file: string, overrides: string[], flags: LoadFlags) => Promise<never>,
 ): void {
-  addLoadFlags(program.command("infer"))
+  const cmd = addLoadFlags(program.command("infer"))
     .description(
-      "predict label maps with a checkpoint: the pipeline's preprocessing, sliding window, argmax, written on each input's grid",
+      "predict label maps with a checkpoint: the pipeline's preprocessing, sliding window, argmax, written on each input's grid (a cohort: in shards, here or on Slurm)",
     )
     .argument("<pipeline>", "pipeline YAML whose train (or infer) stage defines model, preprocessing and inferer")
     .requiredOption("--checkpoint <file>", "weights (.safetensors)")
@@ -121,23 +112,51 @@ export function registerInfer(
       "--max-image-bytes <size>",
       "refuse inputs declaring more voxel data than this (e.g. 2GiB; default VOXELPIPE_MAX_IMAGE_BYTES, else 1/16 of memory)",
     )
-    .action(async (file: string, o: InferCliOptions) => {
-      if (o.maxImageBytes !== undefined) setMaxImageBytes(o.maxImageBytes);
-      const registries = builtinRegistries();
-      const path = resolve(io.cwd, file);
-      const load = loadOptions(o, io.cwd);
-      const first = await compilePipeline(path, { overrides: o.set, registries: builtinRegistries(), ...load });
-      if (!first.pipeline) return report(path, o.set, o);
-      const { stage } = cliInferStage(first.pipeline.value, o, io.cwd);
-      const overrides = [...o.set, `stages.${CLI_INFER_STAGE}=${JSON.stringify(stage)}`];
-      const r = await compilePipeline(path, { overrides, registries, ...load });
-      if (!r.pipeline) return report(path, overrides, o);
-      const results = await runPipeline(r.pipeline, registries, {
-        stage: CLI_INFER_STAGE,
-        backend: o.backend,
-        runsDir: resolve(io.cwd, o.runsDir),
-        logger: createLogger({ write: (_l, line) => io.err(line) }),
-      });
-      io.out(`predictions: ${results[0]?.outputs.predictions}`);
+    .option(
+      "--threads <n>",
+      "CPU threads (model replicas for sliding windows); default: the pipeline's threads:",
+      intArg("--threads", 1),
+    )
+    .option(
+      "--shards <n>",
+      "split the cases into n shards, one task each (default: --jobs locally, else min(cases, 16))",
+      intArg("--shards", 1, 10000),
+    );
+  addExecutorFlags(cmd, "--executor local: shards run at once in child processes (default 1)");
+  cmd.action(async (file: string, o: InferCliOptions) => {
+    if (o.maxImageBytes !== undefined) setMaxImageBytes(o.maxImageBytes);
+    // sharding is asked for by --shards, --jobs > 1 or a scheduler; flags an executor does not take are refused first
+    const sharded = o.shards !== undefined || (o.jobs ?? 1) > 1 || (o.executor ?? "local") !== "local";
+    const executor = sharded ? executorFrom(o, {}, (line) => io.err(line)) : undefined;
+    const registries = builtinRegistries();
+    const path = resolve(io.cwd, file);
+    const load = loadOptions(o, io.cwd);
+    const first = await compilePipeline(path, { overrides: o.set, registries: builtinRegistries(), ...load });
+    if (!first.pipeline) return report(path, o.set, o);
+    const { stage } = cliInferStage(first.pipeline.value, o, io.cwd);
+    const overrides = [...o.set, `stages.${CLI_INFER_STAGE}=${JSON.stringify(stage)}`];
+    const r = await compilePipeline(path, { overrides, registries, ...load });
+    if (!r.pipeline) return report(path, overrides, o);
+    if (executor) return shardedInfer({ pipeline: r.pipeline, file: path, o, io, executor });
+    const results = await runPipeline(r.pipeline, registries, {
+      stage: CLI_INFER_STAGE,
+      backend: o.backend,
+      // a shard run by an executor gets its share of the cores (VOXELPIPE_MAX_THREADS)
+      threads: o.threads ?? cappedThreads(r.pipeline.threads, availableParallelism()),
+      runsDir: resolve(io.cwd, o.runsDir),
+      logger: createLogger({ write: (_l, line) => io.err(line) }),
+    });
+    io.out(`predictions: ${results[0]?.outputs.predictions}`);
+  });
+
+  // the step after every shard (hidden): were all cases written? lists the missing ones with their errors
+  program
+    .command("_infer-check", { hidden: true })
+    .argument("<dir>", "shards folder")
+    .action(async (dir: string) => {
+      const plan = readShardPlan(resolve(io.cwd, dir));
+      const check = checkCases(plan);
+      io.out(checkText(plan, check));
+      if (check.missing.length) throw incompleteError(plan, check);
     });
 }
