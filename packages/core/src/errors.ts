@@ -42,6 +42,14 @@ export const Codes = {
   ambiguousComponent: "VP101",
   duplicateComponent: "VP102",
   registryFrozen: "VP103",
+  /** a spatial transform that declares no inverse, in a chain that is inverted (the infer stage's) */
+  spatialWithoutInverse: "VP105",
+  /** a recorded spatial op that no transform of the chain undoes */
+  notInvertible: "VP106",
+  /** after undoing every record the grid is not the loaded one: a transform changed it without recording */
+  unrecordedSpatial: "VP107",
+  /** a transform's inverse returned another grid than the one its op was applied to, or read a malformed record */
+  badInverse: "VP108",
   unknownArgument: "VP110",
   invalidValue: "VP111",
   missingArgument: "VP112",
