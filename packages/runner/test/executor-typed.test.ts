@@ -1,10 +1,18 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { compilePipeline, createMemoryLogger, defineLoss, definePlugin, defineStage, z } from "@voxelpipe/core";
+import {
+  compilePipeline,
+  createMemoryLogger,
+  defineLoss,
+  definePlugin,
+  defineStage,
+  isCompiledEntry,
+  z,
+} from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
 import { builtinRegistries } from "../src/registries.js";
 import { runPipeline } from "../src/run/executor.js";
-import { cli, tmp } from "./helpers.js";
+import { cli, REPO, tmp } from "./helpers.js";
 
 /** stage kinds that record what they receive, and a loss whose schema doubles `k` (counting its runs) */
 function probePlugin() {
@@ -91,6 +99,22 @@ stages:
     // the component was built from its compiled arguments: k doubled once, the output substituted
     expect((probe.built.second as { args: unknown }).args).toEqual({ k: 6, from: made });
     expect(probe.parses()).toBe(parsesAtCompile);
+  });
+
+  it("a train stage's step losses and optimizer come out of compilation parsed (defaults applied)", async () => {
+    const p = (
+      await compilePipeline(join(REPO, "pipelines", "example-regression.yaml"), { registries: builtinRegistries() })
+    ).pipeline!;
+    const c = p.stages.get("fit")!.config as {
+      step: Record<string, { call: unknown }>;
+      optimizer: Record<string, unknown>;
+      splits: unknown;
+    };
+    expect(isCompiledEntry(c.step.huber.call)).toBe(true);
+    expect(c.step.huber.call).toMatchObject({ type: "example/HuberLoss", delta: 0.5 });
+    expect(isCompiledEntry(c.optimizer)).toBe(true);
+    expect(Object.keys(c.optimizer).length).toBeGreaterThan(2); // lr plus the schema's defaults
+    expect(c.splits).toEqual({ train: "training", val: "validation" });
   });
 
   it("a broken component reached through a reference stops `run` with a located diagnostic before any stage runs", async () => {

@@ -22,28 +22,34 @@ export type StepNodeConfig = string | { call: string | Record<string, unknown>; 
 
 export function stepGraphSchema(s: Slots, modelNames: () => string[] = () => ["model"]) {
   const loss = s.component("loss");
-  const call = z.any().superRefine((v, ctx) => {
-    if (typeof v === "string" && !isReference(v)) {
-      const names = modelNames();
-      if (!names.includes(v)) {
-        ctx.addIssue({
-          code: "custom",
-          message: `"${v}" is not a model of this stage`,
-          params: {
-            vp: {
-              code: Codes.stepGraph,
-              message: `step calls "${v}", which is not a model of this stage`,
-              expected: `one of: ${names.join(", ")}, or a loss entry { type: ... }`,
-              got: JSON.stringify(v),
+  // a valid loss entry comes out as the loss slot parsed it (built later without parsing again)
+  const parsed = new WeakMap<object, unknown>();
+  const call = z
+    .any()
+    .superRefine((v, ctx) => {
+      if (typeof v === "string" && !isReference(v)) {
+        const names = modelNames();
+        if (!names.includes(v)) {
+          ctx.addIssue({
+            code: "custom",
+            message: `"${v}" is not a model of this stage`,
+            params: {
+              vp: {
+                code: Codes.stepGraph,
+                message: `step calls "${v}", which is not a model of this stage`,
+                expected: `one of: ${names.join(", ")}, or a loss entry { type: ... }`,
+                got: JSON.stringify(v),
+              },
             },
-          },
-        });
+          });
+        }
+        return;
       }
-      return;
-    }
-    const r = loss.safeParse(v);
-    if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue } as never);
-  });
+      const r = loss.safeParse(v);
+      if (r.success && typeof v === "object" && v !== null) parsed.set(v, r.data);
+      if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue } as never);
+    })
+    .transform((v) => (typeof v === "object" && v !== null && parsed.has(v) ? parsed.get(v) : v));
   const node = z.union([
     z.string().describe("arithmetic over earlier scalar nodes, e.g. `l1 + cl * l1`"),
     z
