@@ -1,5 +1,5 @@
 import { isPlainObject, spacingOf, type Volume } from "@voxelpipe/core";
-import { affineAxcodes } from "@voxelpipe/transforms";
+import { affineAxcodes, OrientationDef, SpacingDef } from "@voxelpipe/transforms";
 import { readCheckpointMeta } from "../run/resume-point.js";
 
 /** What the preprocessing says about the grid the model works on: Orientation axcodes, Spacing pixdim. */
@@ -53,8 +53,8 @@ export function expectedGeometry(transforms: unknown[], deref: (v: unknown) => u
   for (const raw of transforms) {
     const t = deref(raw);
     if (!isPlainObject(t)) continue;
-    if (isType(t, "Orientation") && typeof t.axcodes === "string") out.axcodes = t.axcodes.toUpperCase();
-    if (isType(t, "Spacing")) {
+    if (isType(t, OrientationDef.name) && typeof t.axcodes === "string") out.axcodes = t.axcodes.toUpperCase();
+    if (isType(t, SpacingDef.name)) {
       const p = t.pixdim;
       if (typeof p === "number") out.pixdim = [p, p, p];
       else if (Array.isArray(p) && p.every((x) => typeof x === "number")) out.pixdim = p as number[];
