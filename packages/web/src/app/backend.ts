@@ -25,5 +25,7 @@ export async function startBackend(choice: BackendChoice, logger: Logger): Promi
   setWasmPaths(new URL("wasm/", document.baseURI).href);
   const sel = await selectBackend(choice, logger);
   if (sel.tfBackend === "wasm") engine.installWasmKernelFixes();
+  // without them tfjs-webgpu's rank-5 shaders do not compile and leave outputs unwritten (wrong labels)
+  if (sel.tfBackend === "webgpu") engine.installWebgpuKernelFixes();
   return sel;
 }
