@@ -1,16 +1,27 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { configureWasmThreads, type WasmThreads, wasmThreadsStatus } from "./engine/wasm-threads.js";
+import { describeAdapter, type GpuAdapterSummary, initWebgpu, isNode } from "./engine/gpu-adapter.js";
+import type { WasmThreads } from "./engine/wasm-threads.js";
 import { Codes, VoxelpipeError } from "./errors.js";
 import type { Logger } from "./logger.js";
 
 /**
- * Tensor backends, best first. `auto` tries each in this order and uses the first that loads;
- * tfjs-node(-gpu) are optional extras (their install downloads libtensorflow), wasm and cpu ship
- * with voxelpipe.
+ * Tensor backends. `auto` tries, in Node: tensorflow-gpu → tensorflow → webgpu (hardware adapter
+ * only) → wasm → cpu; in a browser: webgpu (any adapter the browser gives) → webgl → wasm → cpu.
+ * tfjs-node(-gpu) are optional extras (their install downloads libtensorflow); webgpu runs on
+ * Dawn (the optional `webgpu` package) in Node and on `navigator.gpu` in browsers; webgl is
+ * browser-only; wasm and cpu ship with voxelpipe.
+ *
+ * This module is bundled into the browser app too: no top-level node: imports, and Node-only
+ * modules (tfjs-node, Dawn, wasm threads) are imported dynamically through non-literal specifiers.
  */
-export const backendNames = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+export const backendNames = ["tensorflow-gpu", "tensorflow", "webgpu", "webgl", "wasm", "cpu"] as const;
 export type BackendName = (typeof backendNames)[number];
 export type BackendChoice = BackendName | "auto";
+
+/** The order `auto` tries, for this environment. */
+export function autoBackendOrder(node: boolean = isNode()): BackendName[] {
+  return node ? ["tensorflow-gpu", "tensorflow", "webgpu", "wasm", "cpu"] : ["webgpu", "webgl", "wasm", "cpu"];
+}
 
 export interface SelectBackendOptions {
   /**
@@ -22,19 +33,58 @@ export interface SelectBackendOptions {
   threads?: WasmThreads;
 }
 
-const loaders: Record<BackendName, (opts: SelectBackendOptions, logger?: Logger) => Promise<string>> = {
+interface LoadContext {
+  opts: SelectBackendOptions;
+  logger?: Logger;
+  /** the backend was named (not tried by `auto`) */
+  named: boolean;
+  /** filled by the webgpu loader */
+  adapter?: GpuAdapterSummary;
+  adapterSkipped?: string[];
+}
+
+// Node-only modules: a non-literal specifier keeps bundlers (vite) from resolving them for a browser
+const dynamicImport = (spec: string): Promise<unknown> => import(/* @vite-ignore */ spec);
+const wasmThreadsModule = "./engine/wasm-threads.js";
+type WasmThreadsModule = typeof import("./engine/wasm-threads.js");
+
+function nodeOnly(what: string): void {
+  if (!isNode()) throw new Error(`${what} runs in Node only, not in a browser`);
+}
+
+const loaders: Record<BackendName, (ctx: LoadContext) => Promise<string>> = {
   // the node bindings register the "tensorflow" backend on import
   "tensorflow-gpu": async () => {
-    await import(/* @vite-ignore */ "@tensorflow/tfjs-node-gpu" as string);
+    nodeOnly("tfjs-node-gpu");
+    await dynamicImport("@tensorflow/tfjs-node-gpu");
     return "tensorflow";
   },
   tensorflow: async () => {
-    await import(/* @vite-ignore */ "@tensorflow/tfjs-node" as string);
+    nodeOnly("tfjs-node");
+    await dynamicImport("@tensorflow/tfjs-node");
     return "tensorflow";
   },
-  wasm: async (opts, logger) => {
+  webgpu: async (ctx) => {
+    // auto in Node skips software adapters (SwiftShader is ~wasm speed at best); a browser's
+    // choice is the browser's, so any adapter it gives is taken there
+    const choice = await initWebgpu(ctx.named || !isNode());
+    ctx.adapter = choice.adapter;
+    ctx.adapterSkipped = choice.skipped;
+    return "webgpu";
+  },
+  webgl: async () => {
+    if (isNode()) throw new Error("browser only");
+    // an app that bundles tfjs-backend-webgl has registered it by importing it
+    if (!tf.findBackendFactory("webgl")) await dynamicImport("@tensorflow/tfjs-backend-webgl");
+    return "webgl";
+  },
+  wasm: async (ctx) => {
     await import("@tensorflow/tfjs-backend-wasm");
-    if (opts.threads !== undefined) await configureWasmThreads(opts.threads, { logger });
+    if (ctx.opts.threads !== undefined) {
+      nodeOnly("wasm threads");
+      const wt = (await dynamicImport(wasmThreadsModule)) as WasmThreadsModule;
+      await wt.configureWasmThreads(ctx.opts.threads, { logger: ctx.logger });
+    }
     return "wasm";
   },
   cpu: async () => {
@@ -51,6 +101,8 @@ export interface BackendSelection {
   skipped: { name: BackendName; reason: string }[];
   /** wasm with `threads` set: the threads in use, and why not more (fallback) */
   threads?: { requested: number; actual: number; fallback?: string };
+  /** webgpu: the adapter computing (vendor, architecture, description, limits) */
+  adapter?: GpuAdapterSummary;
 }
 
 function shortReason(e: unknown): string {
@@ -65,32 +117,67 @@ export async function selectBackend(
   logger?: Logger,
   options: SelectBackendOptions = {},
 ): Promise<BackendSelection> {
-  const order: BackendName[] = choice === "auto" ? [...backendNames] : [choice];
+  const order: BackendName[] = choice === "auto" ? autoBackendOrder() : [choice];
+  if (!order.every((n) => n in loaders)) {
+    throw new VoxelpipeError({
+      code: Codes.backend,
+      message: `unknown backend "${choice}"`,
+      expected: `auto or one of ${backendNames.join(", ")}`,
+      got: String(choice),
+    });
+  }
   const skipped: BackendSelection["skipped"] = [];
   // PROD silences tfjs's "install tfjs-node" banner; we log the backend choice ourselves
   tf.env().set("PROD", true);
   for (const name of order) {
+    const ctx: LoadContext = { opts: options, logger, named: choice !== "auto" };
     try {
-      const id = await loaders[name](options, logger);
+      const id = await loaders[name](ctx);
       const ok = await tf.setBackend(id);
       if (!ok) throw new Error(`tf.setBackend("${id}") returned false`);
       await tf.ready();
       const sel: BackendSelection = { name, tfBackend: tf.getBackend(), skipped };
-      const st = name === "wasm" && options.threads !== undefined ? wasmThreadsStatus() : undefined;
-      if (st) sel.threads = { requested: st.requested, actual: st.threads, fallback: st.fallback };
+      if (name === "wasm" && options.threads !== undefined) {
+        const wt = (await dynamicImport(wasmThreadsModule)) as WasmThreadsModule;
+        const st = wt.wasmThreadsStatus();
+        if (st) sel.threads = { requested: st.requested, actual: st.threads, fallback: st.fallback };
+      }
+      if (ctx.adapter) sel.adapter = ctx.adapter;
       if (logger) {
         const why = skipped.map((s) => `${s.name}: ${s.reason}`).join("; ");
         logger.info(`backend: ${name}${why ? ` (skipped ${why})` : ""}`);
+        if (ctx.adapter) {
+          const a = ctx.adapter;
+          const others = ctx.adapterSkipped?.length ? `; skipped adapters: ${ctx.adapterSkipped.join("; ")}` : "";
+          logger.info(
+            `webgpu adapter: ${describeAdapter(a)}${a.software ? " (software: correct, not fast)" : ""}, ` +
+              `max buffer ${(a.limits.maxBufferSize / 2 ** 20).toFixed(0)} MiB, ` +
+              `max storage binding ${(a.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB${others}`,
+          );
+        }
       }
       return sel;
     } catch (e) {
       skipped.push({ name, reason: shortReason(e) });
     }
   }
+  if (choice === "webgpu") {
+    throw new VoxelpipeError({
+      code: Codes.gpuAdapter,
+      message: `the webgpu backend could not start: ${skipped[0]?.reason ?? "unknown reason"}`,
+      expected: "a WebGPU adapter (GPU driver with Vulkan on Linux, Metal on macOS, D3D12 on Windows)",
+      hint: isNode()
+        ? "install the GPU's driver (Linux: its Vulkan ICD, e.g. mesa-vulkan-drivers or the NVIDIA driver); the " +
+          "optional `webgpu` package must be installed (`npm i webgpu@0.6.2`). To check on a CPU, Debian's chromium " +
+          "package has SwiftShader: VK_ADD_DRIVER_FILES=/usr/lib/chromium/vk_swiftshader_icd.json " +
+          "XDG_RUNTIME_DIR=/tmp voxelpipe ... --backend webgpu. Or use --backend wasm"
+        : "use a browser with WebGPU enabled, or the webgl/wasm backends",
+    });
+  }
   throw new VoxelpipeError({
     code: Codes.backend,
     message: `no tensor backend could be loaded (${skipped.map((s) => `${s.name}: ${s.reason}`).join("; ")})`,
-    expected: choice === "auto" ? "one of tensorflow-gpu, tensorflow, wasm, cpu" : choice,
+    expected: choice === "auto" ? `one of ${autoBackendOrder().join(", ")}` : choice,
     hint:
       choice === "tensorflow" || choice === "tensorflow-gpu"
         ? `install it with \`npm i @tensorflow/tfjs-node${choice === "tensorflow-gpu" ? "-gpu" : ""}@4.22.0\` (needs internet) or use --backend wasm`

@@ -65,6 +65,8 @@ export const Codes = {
   override: "VP160",
   stepGraph: "VP170",
   backend: "VP180",
+  /** the webgpu backend was named but no usable WebGPU adapter/device could be made */
+  gpuAdapter: "VP280",
   /** a sweep metric that no stage publishes */
   unknownMetric: "VP190",
   runtime: "VP200",

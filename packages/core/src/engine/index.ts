@@ -44,4 +44,19 @@ try {
   // surfaced by prepareBackend()
 }
 
+export {
+  type GpuAdapterSummary,
+  takeWebgpuErrors,
+  webgpuAdapter,
+} from "./gpu-adapter.js";
 export { installLeanBackprop, uninstallLeanBackprop } from "./lean-tape.js";
+export {
+  collapseBroadcast,
+  collapsePad,
+  collapseReverse,
+  collapseTile,
+  installWebgpuKernelFixes,
+  uninstallWebgpuKernelFixes,
+  webgpuKernelFixesInstalled,
+  webgpuKernelFixNames,
+} from "./webgpu-kernels.js";

@@ -6,6 +6,7 @@ import { type GradientRegistration, registerGradients } from "./gradients.js";
 import { installLeanBackprop } from "./lean-tape.js";
 import { installWasmKernelFixes, wasmKernelFixNames } from "./wasm-kernels.js";
 import { type WasmThreadsStatus, wasmThreadsStatus } from "./wasm-threads.js";
+import { installWebgpuKernelFixes, webgpuKernelFixNames } from "./webgpu-kernels.js";
 
 export interface BackendPreparation {
   /** the tfjs backend id prepared */
@@ -24,8 +25,9 @@ export interface BackendPreparation {
  * Prepare a selected backend (default: the active one) for training/inference with voxelpipe's
  * engine: registers tfjs-core's gradients (throws a VoxelpipeError if they cannot be loaded); on
  * "wasm" installs the user-land kernel fixes (Slice/SplitV/Unpack heap-view slicing,
- * XNNPACK BatchMatMul for transposed and batched products, rank ≥ 5 Transpose as rank-4 steps). Idempotent; nothing to do on cpu
- * and the tfjs-node backends.
+ * XNNPACK BatchMatMul for transposed and batched products, rank ≥ 5 Transpose as rank-4 steps); on
+ * "webgpu" the rank-5 fixes of webgpu-kernels.ts (broadcasting binary ops, Select, Tile).
+ * Idempotent; nothing to do on cpu and the tfjs-node backends.
  */
 export function prepareBackend(name: string = tf.getBackend()): BackendPreparation {
   const gradients = registerGradients();
@@ -40,6 +42,10 @@ export function prepareBackend(name: string = tf.getBackend()): BackendPreparati
       leanBackprop,
       ...(wasmThreads ? { wasmThreads } : {}),
     };
+  }
+  if (name === "webgpu") {
+    installWebgpuKernelFixes();
+    return { backend: name, kernelFixes: [...webgpuKernelFixNames], gradients, leanBackprop };
   }
   return { backend: name, kernelFixes: [], gradients, leanBackprop };
 }
