@@ -134,6 +134,11 @@ export async function shardedInfer(a: {
       tasks: files.map((f, k) => ({
         id: `shard-${n}-${k}`,
         argv: shardArgv(a.file, o, io.cwd, f, join(dir, "runs", `shard-${n}-${k}`)),
+        // one job at a time: the same command line in this process (no start-up per shard)
+        inProcess: async () => {
+          const { main } = await import("./main.js"); // imported when run: main.ts imports this file
+          await main(shardArgv(a.file, o, io.cwd, f, join(dir, "runs", `shard-${n}-${k}`)), io);
+        },
       })),
       // a scheduler runs the check as a job after the shards; locally it runs below
       finalize: executor.detached ? { id: "check", argv: ["_infer-check", dir] } : undefined,

@@ -1,7 +1,6 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import {
-  type BackendChoice,
   Codes,
   compilePipeline,
   createLogger,
