@@ -14,6 +14,7 @@ import { describe, expect, it } from "vitest";
 import { caseName, ioComponents, LoadImage, SaveImage, saveImagePath } from "../src/io/load-save.js";
 import { readNiftiSync } from "../src/io/nifti-read.js";
 import { writeNiftiSync } from "../src/io/nifti-write.js";
+import { OrientationDef } from "../src/transforms/orientation.js";
 import { diag, makeVolume, tmpDir } from "./nifti-helpers.js";
 
 function ctx(baseDir: string): ComponentContext {
@@ -30,7 +31,7 @@ function ctx(baseDir: string): ComponentContext {
   };
 }
 
-async function make<T extends typeof LoadImage | typeof SaveImage>(
+async function make<T extends typeof LoadImage | typeof SaveImage | typeof OrientationDef>(
   def: T,
   args: unknown,
   baseDir: string,
@@ -90,6 +91,19 @@ describe("LoadImage", () => {
     expect(() => apply(strict, { image: 3, label: "x" })).toThrow(/key "image" holds number, not a file path/);
     expect(() => LoadImage.args.parse({ keys: ["image"], dtype: "int8" })).toThrow();
     expect(() => LoadImage.args.parse({ keys: ["image"], typo: 1 })).toThrow();
+  });
+
+  it('null is missing, for LoadImage and every dict transform alike (a datalist\'s `"label": null`)', async () => {
+    const strict = await make(LoadImage, { keys: ["image", "label"] }, dir);
+    expect(() => apply(strict, { image: "imgs/case1.nii.gz", label: null })).toThrow(/LoadImage: key "label" is null/);
+    const lenient = await make(LoadImage, { keys: ["image", "label"], allow_missing_keys: true }, dir);
+    const loaded = apply(lenient, { image: "imgs/case1.nii.gz", label: null });
+    expect(loaded.label).toBeNull();
+    // the next transform in the chain skips it the same way (it once failed with "does not hold an image volume")
+    const orientation = await make(OrientationDef, { keys: ["image", "label"], allow_missing_keys: true }, dir);
+    expect((apply(orientation, loaded).image as Volume).meta.applied?.[0]?.op).toBe("Orientation");
+    const strictOrientation = await make(OrientationDef, { keys: ["image", "label"] }, dir);
+    expect(() => apply(strictOrientation, loaded)).toThrow(/Orientation: key "label" is null/);
   });
 });
 
