@@ -52,7 +52,9 @@ describe("plugin SDK and registries", () => {
     expect(reg.resolve("b/Flip").plugin.name).toBe("pkg-b");
     const amb = catchErr(() => reg.resolve("Flip"));
     expect(amb.code).toBe("VP101");
-    expect(amb.diagnostics[0].hint).toBe('write the canonical key: "a/Flip" (plugin pkg-a) or "b/Flip" (plugin pkg-b)');
+    expect(amb.diagnostics[0].hint).toBe(
+      'several plugins register "Flip": pin the namespace by writing the canonical key, "a/Flip" (plugin pkg-a) or "b/Flip" (plugin pkg-b); a plugin can also be loaded under another namespace: plugins: [{ from: <package>, as: <namespace> }]',
+    );
     const unk = catchErr(() => reg.resolve("Crpo"));
     expect(unk.code).toBe("VP100");
     expect(unk.diagnostics[0].hint).toMatch(/did you mean "Crop"/);

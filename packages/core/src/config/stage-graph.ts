@@ -83,7 +83,13 @@ export function checkReferences(
       v.forEach((x, i) => {
         walk(x, [...path, i]);
       });
-    } else if (isPlainObject(v)) for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+    } else if (isPlainObject(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        // `plugins:` entries are package names or paths, never references (`@acme/pkg` is a scoped package)
+        if (path.length === 0 && k === "plugins") continue;
+        walk(x, [...path, k]);
+      }
+    }
   };
   const checkOne = (ref: Reference, site: Path) => {
     const loc = locs.nearest(site)?.value;

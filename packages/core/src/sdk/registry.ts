@@ -126,7 +126,7 @@ export class Registry {
           message: `${this.kind} name "${name}" is ambiguous`,
           expected: `one of ${c.map((e) => `"${e.key}"`).join(", ")}`,
           got: JSON.stringify(name),
-          hint: `write the canonical key: ${c.map((e) => `"${e.key}" (plugin ${e.plugin.name})`).join(" or ")}`,
+          hint: `several plugins register "${name}": pin the namespace by writing the canonical key, ${c.map((e) => `"${e.key}" (plugin ${e.plugin.name})`).join(" or ")}; a plugin can also be loaded under another namespace: plugins: [{ from: <package>, as: <namespace> }]`,
         },
       };
     }

@@ -1,5 +1,10 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import {
   type ComponentDefinition,
+  findPackageDir,
+  importPlugin,
+  isVoxelpipeError,
   type Registries,
   type RegistryEntry,
   type StageDefinition,
@@ -46,4 +51,58 @@ export function argRows(entry: RegistryEntry, registries: Registries): ArgRow[] 
     required: (json.required ?? []).includes(name) && p.default === undefined,
     description: String(p.description ?? ""),
   }));
+}
+
+/** one plugin package found in the current project */
+export interface InstalledPlugin {
+  name: string;
+  /** set when it could not be loaded (the reason, for a note) */
+  problem?: string;
+}
+
+/**
+ * Plugins installed in the project around `cwd`, for `list`/`describe` without --pipeline: the
+ * dependencies (and devDependencies) of the nearest package.json that are voxelpipe plugins — they
+ * declare the keyword "voxelpipe-plugin" or depend (peer or not) on @voxelpipe/core — loaded
+ * through the same resolution and checks as a pipeline's `plugins:` entries. Installed packages are
+ * trusted as pipelines trust them (see Trust and safety); the built-in @voxelpipe packages are
+ * already registered and are skipped.
+ */
+export async function loadInstalledPlugins(cwd: string, registries: Registries): Promise<InstalledPlugin[]> {
+  let dir = resolve(cwd);
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  const pkgFile = join(dir, "package.json");
+  if (!existsSync(pkgFile)) return [];
+  let pkg: Record<string, Record<string, string> | undefined>;
+  try {
+    pkg = JSON.parse(readFileSync(pkgFile, "utf8"));
+  } catch {
+    return [];
+  }
+  const names = [...new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})])]
+    .filter((n) => !n.startsWith("@voxelpipe/"))
+    .sort();
+  const out: InstalledPlugin[] = [];
+  for (const name of names) {
+    const found = findPackageDir(name, dir).dir;
+    if (!found) continue;
+    let meta: { keywords?: unknown; dependencies?: object; peerDependencies?: object };
+    try {
+      meta = JSON.parse(readFileSync(join(found, "package.json"), "utf8"));
+    } catch {
+      continue;
+    }
+    const isPlugin =
+      (Array.isArray(meta.keywords) && meta.keywords.includes("voxelpipe-plugin")) ||
+      "@voxelpipe/core" in (meta.peerDependencies ?? {}) ||
+      "@voxelpipe/core" in (meta.dependencies ?? {});
+    if (!isPlugin) continue;
+    try {
+      registries.use(await importPlugin(name, dir), { source: name });
+      out.push({ name });
+    } catch (e) {
+      out.push({ name, problem: isVoxelpipeError(e) ? e.diagnostics[0].message : (e as Error).message });
+    }
+  }
+  return out;
 }

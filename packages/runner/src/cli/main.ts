@@ -33,11 +33,12 @@ import { preflight } from "../run/preflight.js";
 import { removeEmptyRunDirs, runDirMark, writeError } from "../run/run-dir.js";
 import { textTable } from "../text/table.js";
 import { addLoadFlags, intArg, type LoadFlags, loadOptions } from "./args.js";
-import { argRows } from "./describe.js";
+import { argRows, loadInstalledPlugins } from "./describe.js";
 import { registerEvaluate } from "./evaluate.js";
 import { registerExportWeb } from "./export-web.js";
 import { registerInfer } from "./infer.js";
 import { type CliIO, processIO } from "./io.js";
+import { registerNew } from "./new-plugin.js";
 import { registerSweep } from "./sweep.js";
 import { registerSynth } from "./synth.js";
 import { registerTask, TaskExit } from "./task.js";
@@ -244,7 +245,7 @@ export function buildProgram(io: CliIO): Command {
           message: hits.length ? `"${name}" names several components` : `no component named "${name}"`,
           expected: hits.length
             ? hits.map((h) => `${h.def.kind} ${h.key}`).join(", ")
-            : "a registered component (see `voxelpipe list`)",
+            : `a registered component (see \`voxelpipe list\`; plugins come from this project's package.json dependencies${o.pipeline ? " and the pipeline" : ", or a pipeline's plugins: with --pipeline <file>"})`,
           hint: hits.length
             ? "pass the canonical key or --kind"
             : suggest(
@@ -307,6 +308,7 @@ export function buildProgram(io: CliIO): Command {
     });
 
   registerSynth(program, io);
+  registerNew(program, io);
   registerSweep(program, io);
   registerTask(program, io, (argv, taskIO) => main(argv, taskIO));
   registerEvaluate(program, io);
@@ -327,6 +329,12 @@ async function registriesFor(
 ): Promise<Registries> {
   const registries = builtinRegistries();
   if (pipeline) await compileOrReport(pipeline, [], registries, io, false, flags);
+  else {
+    // without --pipeline: the plugins installed in the current project (package.json dependencies)
+    for (const p of await loadInstalledPlugins(io.cwd, registries)) {
+      if (p.problem) io.err(`note: installed plugin ${p.name} was not loaded: ${p.problem}`);
+    }
+  }
   return registries;
 }
 

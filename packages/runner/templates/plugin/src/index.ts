@@ -1,0 +1,16 @@
+import { definePlugin, packageVersion } from "@voxelpipe/core";
+import { HuberLoss } from "./huber.js";
+import { Linear } from "./linear.js";
+import { Scale } from "./scale.js";
+
+/**
+ * The plugin: its components under the namespace "__NAMESPACE__" (canonical keys __NAMESPACE__/Scale,
+ * __NAMESPACE__/HuberLoss, __NAMESPACE__/Linear; short names work where they are unique). The
+ * version is read from this package's package.json.
+ */
+const plugin = definePlugin({
+  meta: { name: "__PACKAGE_NAME__", version: packageVersion(import.meta.url), namespace: "__NAMESPACE__" },
+  components: [Scale, HuberLoss, Linear],
+});
+export default plugin;
+export { HuberLoss, Linear, Scale };
