@@ -93,6 +93,26 @@ async function gpu(): Promise<GpuLike> {
   return created;
 }
 
+/**
+ * Which adapter to use: the first hardware one; a software one (SwiftShader, a fallback adapter)
+ * only when `allowSoftware`. -1 when none qualifies. `skipped` says why each other one is not used.
+ */
+export function pickAdapter(
+  adapters: GpuAdapterSummary[],
+  allowSoftware: boolean,
+): { pick: number; skipped: string[] } {
+  let pick = adapters.findIndex((s) => !s.software);
+  if (pick < 0 && allowSoftware && adapters.length > 0) pick = 0;
+  const skipped: string[] = [];
+  adapters.forEach((s, i) => {
+    if (i === pick || adapters.slice(0, i).some((o) => describeAdapter(o) === describeAdapter(s))) return;
+    skipped.push(
+      `${describeAdapter(s)}: ${s.software ? (allowSoftware ? "software adapter, a hardware one is preferred" : "software adapter (used only with --backend webgpu)") : "second choice"}`,
+    );
+  });
+  return { pick, skipped };
+}
+
 export interface AdapterChoice {
   adapter: GpuAdapterSummary;
   /** adapters seen and not used, with the reason */
@@ -133,14 +153,8 @@ export async function initWebgpu(allowSoftware: boolean): Promise<AdapterChoice>
   if (seen.length === 0) {
     throw new Error("no WebGPU adapter (needs a GPU driver with Vulkan on Linux, Metal on macOS or D3D12 on Windows)");
   }
+  const { pick, skipped } = pickAdapter(seen.map(summarizeAdapter), allowSoftware);
   const summaries = seen.map(summarizeAdapter);
-  const skipped: string[] = [];
-  let pick = summaries.findIndex((s) => !s.software);
-  if (pick < 0 && allowSoftware) pick = 0;
-  summaries.forEach((s, i) => {
-    if (i !== pick && !summaries.slice(0, i).some((o) => describeAdapter(o) === describeAdapter(s)))
-      skipped.push(`${describeAdapter(s)}: ${s.software ? "software adapter" : "second choice"}`);
-  });
   if (pick < 0) throw new Error(softwareReason(summaries[0]));
   const adapter = seen[pick];
   const device = await adapter.requestDevice({

@@ -46,6 +46,8 @@ try {
 
 export {
   type GpuAdapterSummary,
+  pickAdapter,
+  summarizeAdapter,
   takeWebgpuErrors,
   webgpuAdapter,
 } from "./gpu-adapter.js";
