@@ -101,7 +101,11 @@ export async function mountViewer(host: HTMLElement, o: ViewerOptions): Promise<
   const nv = new Niivue({
     backColor: [0, 0, 0, 1],
     crosshairColor: [1, 0.85, 0.2, 0.7],
-    crosshairWidth: 1,
+    // thin lines (0.4 % of the field of view) with a gap around the centre, so the voxel under the crosshair stays
+    // visible (NiiVue's default is one voxel wide, which hides it)
+    crosshairWidthUnit: "percent",
+    crosshairWidth: 0.4,
+    crosshairGap: 12,
     isRadiologicalConvention: true,
     isOrientationTextVisible: true,
     showAllOrientationMarkers: true,
