@@ -4,22 +4,16 @@ import { join, resolve } from "node:path";
 import {
   type ArtifactStore,
   type BackendChoice,
+  type BackendSelection,
   Codes,
   type CompiledPipeline,
-  type ComponentKind,
+  type Container,
   createLogger,
   engine,
-  followReferences,
-  formatPath,
-  getAt,
   keepCompiledMark,
   type Logger,
-  parsePath,
   type Registries,
-  RngStreams,
   runContainer,
-  Services,
-  type StageRuntime,
   selectBackend,
   stageContainer,
   substituteOutputs,
@@ -28,12 +22,13 @@ import {
 } from "@voxelpipe/core";
 import { stringify } from "yaml";
 import { environment } from "./env.js";
-import { mismatchError, readFingerprint, stageFingerprint, writeFingerprint } from "./fingerprint.js";
+import { type Fingerprint, mismatchError, readFingerprint, stageFingerprint, writeFingerprint } from "./fingerprint.js";
 import { RunLock } from "./lock.js";
 import { MetricsLog } from "./metrics-log.js";
 import { assertPreflight } from "./preflight.js";
 import { checkpointState, keptByResume } from "./resume-point.js";
 import { latestRunDir, newRunDir } from "./run-dir.js";
+import { stageRuntime } from "./stage-runtime.js";
 
 export interface RunOptions {
   /** run only this stage (its upstream outputs come from their latest finished runs) */
@@ -60,6 +55,21 @@ export interface StageResult {
 }
 
 const OUTPUTS_FILE = "outputs.json";
+
+/** What every stage of one run shares. */
+interface RunContext {
+  p: CompiledPipeline;
+  registries: Registries;
+  opts: RunOptions;
+  logger: Logger;
+  runsDir: string;
+  threads: number;
+  backend: BackendSelection;
+  /** the run container (runContainer) */
+  root: Container;
+  /** outputs of the stages that ran (or were reused) so far */
+  outputs: Map<string, Record<string, string>>;
+}
 
 /** Run the stages of a validated pipeline in dependency order, each in its own run directory. */
 export async function runPipeline(
@@ -89,8 +99,8 @@ export async function runPipeline(
     backend: backend.tfBackend,
     config: { root: p.compiled, locs: p.locs, baseDir: p.baseDir },
   });
+  const run: RunContext = { p, registries, opts, logger, runsDir, threads, backend, root, outputs: new Map() };
 
-  const outputs = new Map<string, Record<string, string>>();
   const selected = opts.stage ? [opts.stage] : p.order;
   if (opts.stage && !p.stages.has(opts.stage)) {
     throw new VoxelpipeError({
@@ -101,144 +111,141 @@ export async function runPipeline(
   }
   // data files and cross-component constraints of every selected stage, before anything runs
   await assertPreflight(p, selected, registries);
-  if (opts.stage) {
-    // upstream outputs come from the latest finished run of each needed stage
-    for (const need of p.stages.get(opts.stage)!.needs) {
-      const dir = latestRunDir(runsDir, p.name, need);
-      const file = dir && join(dir, OUTPUTS_FILE);
-      if (!file || !existsSync(file)) {
-        throw new VoxelpipeError({
-          code: Codes.runtime,
-          message: `stage "${opts.stage}" needs the outputs of "${need}", which has no finished run in ${runsDir}`,
-          hint: `run it first: voxelpipe run ${p.file} --stage ${need}`,
-        });
-      }
-      outputs.set(need, JSON.parse(readFileSync(file, "utf8")));
-    }
-  }
+  if (opts.stage) readUpstreamOutputs(run, opts.stage);
 
   const results: StageResult[] = [];
-  let currentName = "";
   for (const name of selected) {
-    currentName = name;
-    const log = logger.child(name);
-    const fp = stageFingerprint(p, name, registries, outputs);
-    let dir: string | undefined;
-    let lock: RunLock | undefined;
-    let resumed = false;
-    if (opts.resume) {
-      dir = latestRunDir(runsDir, p.name, name);
-      const old = dir ? readFingerprint(dir) : undefined;
-      if (dir && old?.hash !== fp.hash) {
-        const err = mismatchError(dir, name, old, fp);
-        if (opts.onChange !== "new") throw err;
-        log.warn(`${err.diagnostics[0].message}${err.diagnostics[0].got ?? ""}\nstarting a new run (--new-on-change)`);
-        dir = undefined;
-      }
-      const finished = (d: string): boolean => {
-        if (!existsSync(join(d, OUTPUTS_FILE))) return false;
-        const done = JSON.parse(readFileSync(join(d, OUTPUTS_FILE), "utf8"));
-        outputs.set(name, done);
-        log.info(`already finished in ${d}; skipping`);
-        results.push({ name, dir: d, outputs: done, skipped: true });
-        return true;
-      };
-      if (dir && finished(dir)) continue;
-      if (dir) {
-        lock = RunLock.acquire(dir);
-        // finished by the process that held the lock a moment ago?
-        if (finished(dir)) {
-          lock.release();
-          continue;
-        }
-        resumed = true;
-        log.info(`resuming in ${dir}`);
-      }
-    }
-    if (!dir) {
-      dir = newRunDir(runsDir, p.name, name);
-      lock = RunLock.acquire(dir);
-      writeFingerprint(dir, fp);
+    const place = placeRun(run, name, stageFingerprint(p, name, registries, run.outputs));
+    if ("skipped" in place) {
+      results.push(place.skipped);
+      continue;
     }
     try {
-      results.push(await runStage(dir, resumed));
+      results.push(await runStage(run, name, place.dir, place.resumed));
     } finally {
-      lock?.release();
+      place.lock.release();
     }
   }
   return results;
+}
 
-  async function runStage(dir: string, resuming: boolean): Promise<StageResult> {
-    const name = currentName;
-    const stage = p.stages.get(name)!;
-    const log = logger.child(name);
-    const published: Record<string, string> = {};
-    const artifacts: ArtifactStore = {
-      dir,
-      publish: (k, v) => {
-        published[k] = v;
-      },
-      outputs: published,
-    };
-    const stageOutputs = (s: string, k: string) => outputs.get(s)?.[k];
-    const container = stageContainer(root, { logger: log, artifacts, stageOutputs });
-    const resolver = container.get(Services.components);
-    writeFileSync(join(dir, "pipeline.resolved.yaml"), stringify(p.value));
-    writeFileSync(join(dir, "env.json"), `${JSON.stringify(environment(p, registries, backend), null, 2)}\n`);
-    const metrics = new MetricsLog(join(dir, "metrics.jsonl"));
-    if (resuming) {
-      // the log goes back to what the restored state had written: the records up to the last
-      // checkpoint, none without one; a torn last line (killed mid-write, disk full) is dropped
-      const state = checkpointState(dir);
-      const r = metrics.keep(keptByResume(state));
-      if (r.torn) log.warn(`metrics.jsonl ended in a torn line; dropped it`);
-      log.info(
-        state
-          ? `metrics.jsonl rewound to the checkpoint at iteration ${state.iteration}: ${r.kept} records kept, ${r.dropped} dropped`
-          : `no checkpoint to resume from: the stage starts over (${r.dropped} records dropped)`,
-      );
+/** `--stage`: the outputs of each stage it needs come from that stage's latest finished run */
+function readUpstreamOutputs(run: RunContext, stage: string): void {
+  const { p, runsDir } = run;
+  for (const need of p.stages.get(stage)!.needs) {
+    const dir = latestRunDir(runsDir, p.name, need);
+    const file = dir && join(dir, OUTPUTS_FILE);
+    if (!file || !existsSync(file)) {
+      throw new VoxelpipeError({
+        code: Codes.runtime,
+        message: `stage "${stage}" needs the outputs of "${need}", which has no finished run in ${runsDir}`,
+        hint: `run it first: voxelpipe run ${p.file} --stage ${need}`,
+      });
     }
-    const base = ["stages", name];
-    // the compiled config with the upstream outputs in place of `@stages.<s>.outputs.<k>` (string for
-    // string; the same object when it has none): what `run` receives, nothing parsed again
-    const config = substituteOutputs(stage.config, (s, k, text) => stageOutput(text, s, k, outputs), keepCompiledMark);
-    const rt: StageRuntime = {
-      name,
-      logger: log,
-      seed: p.seed,
-      rng: new RngStreams(p.seed).child("stage", name),
-      backend: backend.tfBackend,
-      threads,
-      artifacts,
-      baseDir: p.baseDir,
-      resume: !!opts.resume,
-      pipeline: {
-        value: p.value,
-        baseDir: p.baseDir,
-        seed: p.seed,
-        stageOutputs: Object.fromEntries(outputs),
-        trust: p.trust ?? {},
-      },
-      build: <T>(path: string, kind: ComponentKind) => resolver.build<T>(kind, [...base, ...parsePath(path)]),
-      buildEntry: <T>(entry: unknown, kind: ComponentKind, path: string) =>
-        resolver.buildValue<T>(kind, entry, [...base, ...parsePath(path)]),
-      get: (path: string) => getAt(config, parsePath(path)).value,
-      deref: (v: unknown) => followReferences(p.compiled, v),
-      where: (path: string) => {
-        const l = p.locs.nearest([...base, ...parsePath(path)])?.value;
-        return l
-          ? `${l.file}:${l.line}:${l.col} (${formatPath([...base, ...parsePath(path)])})`
-          : formatPath([...base, ...parsePath(path)]);
-      },
-      log: (r) => metrics.append({ stage: name, ...r }),
-      rewindLog: (keep) => metrics.truncateAfter((r) => !keep(r)),
-    };
-    log.info(`stage ${name} (${stage.kind}) → ${dir}`);
-    await stage.def.run(config, rt);
-    outputs.set(name, published);
-    writeFileAtomicSync(join(dir, OUTPUTS_FILE), `${JSON.stringify(published, null, 2)}\n`);
-    return { name, dir, outputs: published };
+    run.outputs.set(need, JSON.parse(readFileSync(file, "utf8")));
   }
+}
+
+/**
+ * Where a stage runs: with `resume`, its latest run directory when the fingerprint matches (a
+ * finished one is skipped, a partial one resumed; another configuration is VP230, or a new run with
+ * `onChange: "new"`); else a new run directory. The directory is returned locked.
+ */
+function placeRun(
+  run: RunContext,
+  name: string,
+  fp: Fingerprint,
+): { dir: string; lock: RunLock; resumed: boolean } | { skipped: StageResult } {
+  const { p, opts, runsDir } = run;
+  const log = run.logger.child(name);
+  const finished = (d: string): StageResult | undefined => {
+    if (!existsSync(join(d, OUTPUTS_FILE))) return undefined;
+    const done = JSON.parse(readFileSync(join(d, OUTPUTS_FILE), "utf8"));
+    run.outputs.set(name, done);
+    log.info(`already finished in ${d}; skipping`);
+    return { name, dir: d, outputs: done, skipped: true };
+  };
+  if (opts.resume) {
+    let dir = latestRunDir(runsDir, p.name, name);
+    const old = dir ? readFingerprint(dir) : undefined;
+    if (dir && old?.hash !== fp.hash) {
+      const err = mismatchError(dir, name, old, fp);
+      if (opts.onChange !== "new") throw err;
+      log.warn(`${err.diagnostics[0].message}${err.diagnostics[0].got ?? ""}\nstarting a new run (--new-on-change)`);
+      dir = undefined;
+    }
+    if (dir) {
+      const done = finished(dir);
+      if (done) return { skipped: done };
+      const lock = RunLock.acquire(dir);
+      // finished by the process that held the lock a moment ago?
+      const now = finished(dir);
+      if (now) {
+        lock.release();
+        return { skipped: now };
+      }
+      log.info(`resuming in ${dir}`);
+      return { dir, lock, resumed: true };
+    }
+  }
+  const dir = newRunDir(runsDir, p.name, name);
+  const lock = RunLock.acquire(dir);
+  writeFingerprint(dir, fp);
+  return { dir, lock, resumed: false };
+}
+
+/** One stage in its run directory, through its own DI container, with the config compilation made. */
+async function runStage(run: RunContext, name: string, dir: string, resuming: boolean): Promise<StageResult> {
+  const { p, registries, backend, outputs } = run;
+  const stage = p.stages.get(name)!;
+  const log = run.logger.child(name);
+  const published: Record<string, string> = {};
+  const artifacts: ArtifactStore = {
+    dir,
+    publish: (k, v) => {
+      published[k] = v;
+    },
+    outputs: published,
+  };
+  const container = stageContainer(run.root, {
+    logger: log,
+    artifacts,
+    stageOutputs: (s, k) => outputs.get(s)?.[k],
+  });
+  writeFileSync(join(dir, "pipeline.resolved.yaml"), stringify(p.value));
+  writeFileSync(join(dir, "env.json"), `${JSON.stringify(environment(p, registries, backend), null, 2)}\n`);
+  const metrics = new MetricsLog(join(dir, "metrics.jsonl"));
+  if (resuming) {
+    // the log goes back to what the restored state had written: the records up to the last
+    // checkpoint, none without one; a torn last line (killed mid-write, disk full) is dropped
+    const state = checkpointState(dir);
+    const r = metrics.keep(keptByResume(state));
+    if (r.torn) log.warn(`metrics.jsonl ended in a torn line; dropped it`);
+    log.info(
+      state
+        ? `metrics.jsonl rewound to the checkpoint at iteration ${state.iteration}: ${r.kept} records kept, ${r.dropped} dropped`
+        : `no checkpoint to resume from: the stage starts over (${r.dropped} records dropped)`,
+    );
+  }
+  // the compiled config with the upstream outputs in place of `@stages.<s>.outputs.<k>` (string for
+  // string; the same object when it has none): what `run` receives, nothing parsed again
+  const config = substituteOutputs(stage.config, (s, k, text) => stageOutput(text, s, k, outputs), keepCompiledMark);
+  const rt = stageRuntime({
+    p,
+    name,
+    container,
+    config,
+    metrics,
+    backend: backend.tfBackend,
+    threads: run.threads,
+    resume: !!run.opts.resume,
+    outputs,
+  });
+  log.info(`stage ${name} (${stage.kind}) → ${dir}`);
+  await stage.def.run(config, rt);
+  outputs.set(name, published);
+  writeFileAtomicSync(join(dir, OUTPUTS_FILE), `${JSON.stringify(published, null, 2)}\n`);
+  return { name, dir, outputs: published };
 }
 
 /** the published value of `@stages.<s>.outputs.<k>`; one the upstream stage did not publish is an error */
