@@ -76,7 +76,7 @@ describe("plugins are code: only from the project tree unless allowed", () => {
     for (const flags of [["--allow-plugin", outside], ["--allow-plugins-anywhere"]]) {
       const r = await cli(["validate", pipeline, ...flags]);
       // it loads (and is then reported for exporting no plugin)
-      expect(r.stderr).toContain("does not export a plugin");
+      expect(r.stderr).toContain("is not a voxelpipe plugin");
     }
     expect((globalThis as Record<string, unknown>).__vpTrustEvil).toBe(true);
     delete (globalThis as Record<string, unknown>).__vpTrustEvil;
@@ -176,7 +176,7 @@ describe("failures stay contained", () => {
       "stages.fit.step.mse.call.type=hostile/BrokenCtorLoss",
     ]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("error[VP201]: loss hostile/BrokenCtorLoss failed to build");
+    expect(r.stderr).toMatch(/error\[VP201\]: loss hostile\/BrokenCtorLoss \(plugin [^)]+\) failed to build/);
     expect(r.stderr).toContain("= at: stages.fit.step.mse.call");
   });
 
