@@ -185,11 +185,11 @@ export function registerSweep(program: Command, io: CliIO): void {
     .argument("<dir>", "sweep folder")
     .argument("<variant>", "variant id")
     .option("--threads <n>", "threads for this variant", intArg("--threads", 1))
-    .action(async (dir: string, variant: string, o: { threads?: number }) => {
+    .option("--via <executor>", "the executor that runs it (recorded in its status)", "local")
+    .action(async (dir: string, variant: string, o: { threads?: number; via: string }) => {
       const plan = loadPlan(resolve(io.cwd, dir));
       const logger = createLogger({ write: (_l, line) => io.err(line) });
-      const executor = process.env.SLURM_JOB_ID ? "slurm" : "local";
-      const r = await runVariant(plan, variant, { logger, executor, threads: o.threads });
+      const r = await runVariant(plan, variant, { logger, executor: o.via, threads: o.threads });
       if (r.kind === "failed") throw new VoxelpipeError(r.diagnostics);
     });
 

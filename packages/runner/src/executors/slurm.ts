@@ -1,5 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statfsSync,
+  writeFileSync,
+} from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { Codes, type Logger, VoxelpipeError, writeFileAtomicSync } from "@voxelpipe/core";
@@ -29,6 +38,15 @@ function slurm(cmd: string, args: string[]): { ok: boolean; out: string; err: st
     });
   }
   return { ok: r.status === 0, out: r.stdout ?? "", err: (r.stderr ?? "").trim() || String(r.error ?? "") };
+}
+
+/** tmpfs, or a folder that is node-local by convention: not what other nodes see */
+function nodeLocal(dir: string): string | undefined {
+  if (/^\/(tmp|var\/tmp|dev\/shm|run)(\/|$)/.test(dir)) return "a node-local temporary folder";
+  try {
+    if (statfsSync(dir).type === 0x01021994) return "on tmpfs";
+  } catch {}
+  return undefined;
 }
 
 const lastLines = (s: string, n = 4) => s.split("\n").filter(Boolean).slice(-n).join(" | ");
@@ -113,6 +131,22 @@ export class SlurmExecutor implements Executor {
     return id;
   }
 
+  /**
+   * What can be checked of "every node sees the runs folder at the same path": here, that it is
+   * writable (launch), and that a cluster of several nodes is not given a node-local folder; on the
+   * node, that the task file is there (`_task`, VP274).
+   */
+  private warnIfLocal(dir: string, log: Logger): void {
+    const why = nodeLocal(dir);
+    if (!why) return;
+    const r = slurm("sinfo", ["-h", "-N", "-o", "%N"]);
+    const nodes = new Set(r.out.split("\n").filter(Boolean)).size;
+    if (r.ok && nodes > 1)
+      log.warn(
+        `${dir} is ${why}, but this cluster has ${nodes} nodes: tasks on other nodes will not find it (VP274); pass --runs-dir on a shared filesystem`,
+      );
+  }
+
   async launch(batch: Batch, log: Logger): Promise<LaunchResult> {
     const folder = this.folder(batch.dir);
     const logs = join(folder, "logs");
@@ -122,6 +156,7 @@ export class SlurmExecutor implements Executor {
     } catch (e) {
       throw writeError(folder, e, "cannot write the Slurm job folder");
     }
+    this.warnIfLocal(batch.dir, log);
     const before = this.submissions(batch.dir);
     const n = before.reduce((m, s) => Math.max(m, s.n), 0) + 1;
     const taskFile = join(folder, `tasks-${n}.json`);

@@ -58,6 +58,8 @@ export async function prepareSweep(o: {
   runsDir: string;
   backend?: BackendChoice;
   load?: LoadOptions;
+  /** write sweep.json (false: only compute the plan, e.g. for `sweep status`, so queued tasks keep theirs) */
+  record?: boolean;
 }): Promise<{ plan: SweepPlan; compiled: Map<string, CompiledVariant> }> {
   const all = variants(o.spec);
   const load = o.load ?? {};
@@ -84,6 +86,7 @@ export async function prepareSweep(o: {
     backend: o.backend,
     load,
   };
+  if (o.record === false) return { plan, compiled };
   try {
     mkdirSync(dir, { recursive: true });
     writeFileAtomicSync(

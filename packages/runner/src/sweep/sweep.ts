@@ -109,7 +109,13 @@ export function summariseSweep(
 }
 
 /** the task that runs one variant wherever an executor puts it: `voxelpipe _sweep-variant <dir> <variant>` */
-export const variantArgv = (dir: string, variant: string) => ["_sweep-variant", dir, variant];
+export const variantArgv = (dir: string, variant: string, executor: string) => [
+  "_sweep-variant",
+  dir,
+  variant,
+  "--via",
+  executor,
+];
 /** the task that writes the summary after the array: `voxelpipe _sweep-summary <dir>` */
 export const summaryArgv = (dir: string) => ["_sweep-summary", dir];
 
@@ -144,7 +150,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       cwd: o.cwd ?? process.cwd(),
       tasks: todo.map((v) => ({
         id: v.id,
-        argv: variantArgv(plan.dir, v.id),
+        argv: variantArgv(plan.dir, v.id, executor.name),
         inProcess: async () => {
           o.logger.info(`[${index(v.id)}/${n}] ${v.id}: ${describeAssignment(v.assignment)} seed ${v.seed}`);
           await runVariant(plan, v.id, { logger: o.logger, executor: executor.name });
@@ -177,6 +183,6 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
 
 /** a sweep's folder from its pipeline and flags, without running anything (for `sweep status <pipeline>`) */
 export async function planOf(o: Omit<SweepOptions, "logger" | "executor">): Promise<SweepPlan> {
-  const { plan } = await prepareSweep(o);
+  const { plan } = await prepareSweep({ ...o, record: false });
   return plan;
 }
