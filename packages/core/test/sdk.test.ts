@@ -8,6 +8,7 @@ import { createMemoryLogger } from "../src/logger.js";
 import { RngStreams } from "../src/rng/streams.js";
 import { defineLoss, definePlugin, defineTransform } from "../src/sdk/define.js";
 import { Registries } from "../src/sdk/registry.js";
+import { CORE_API_VERSION } from "../src/sdk/version.js";
 
 const T = (name: string) =>
   defineTransform({
@@ -37,7 +38,7 @@ describe("plugin SDK and registries", () => {
     expect(t.kind).toBe("transform");
     expect(() => t.args.parse({ k: 1, extra: 2 })).toThrow(/Unrecognized key/);
     expect(t.args.parse({})).toEqual({ k: 1 });
-    expect(pa.meta).toEqual({ name: "pkg-a", version: "1.0.0", namespace: "a" });
+    expect(pa.meta).toEqual({ name: "pkg-a", version: "1.0.0", namespace: "a", api: CORE_API_VERSION });
     expect(() => definePlugin({ meta: { name: "x", version: "1", namespace: "Bad NS" }, components: [] })).toThrow(
       /namespace/,
     );

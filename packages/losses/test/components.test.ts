@@ -40,7 +40,7 @@ describe("@voxelpipe/losses plugin", () => {
       .map((e) => e.key)
       .sort();
     expect(keys).toEqual(["vp/ContrastiveLoss", "vp/DiceCELoss", "vp/DiceLoss", "vp/L1Loss", "vp/MSELoss"]);
-    expect(plugin.meta).toEqual({ name: "@voxelpipe/losses", version: "0.1.0", namespace: "vp" });
+    expect(plugin.meta).toMatchObject({ name: "@voxelpipe/losses", version: "0.1.0", namespace: "vp" });
   });
 
   it("args have MONAI defaults and reject unknown keys", () => {
