@@ -49,18 +49,21 @@ export function guardComponent<T>(kind: ComponentKind, value: T, who: ComponentI
   }
   if (kind === "stage" || kind === "optimizer" || typeof value !== "object" || value === null) return value;
   const methods = new Set(contractMethods[kind]);
-  const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(value as object, {
+  const wrapped = new Map<PropertyKey, { raw: unknown; f: unknown }>();
+  const proxy = new Proxy(value as object, {
     get(target, prop) {
       const v = Reflect.get(target, prop, target);
-      if (typeof v !== "function" || !methods.has(String(prop))) return v;
-      // a frozen own method cannot be replaced through a proxy (invariant); it stays unguarded
+      if (typeof v !== "function") return v;
+      // a frozen own method cannot be replaced through a proxy (invariant); it stays as it is
       const d = Object.getOwnPropertyDescriptor(target, prop);
       if (d && !d.configurable && !d.writable) return v;
       const hit = wrapped.get(prop);
-      if (hit && (hit as { raw?: unknown }).raw === v) return hit;
+      if (hit && hit.raw === v) return hit.f;
       const method = String(prop);
+      const guarded = methods.has(method);
+      // every method runs with `this` = the component itself (class private fields keep working)
       const f = (...args: unknown[]) => {
+        if (!guarded) return v.apply(target, args);
         let r: unknown;
         try {
           r = v.apply(target, args);
@@ -70,9 +73,20 @@ export function guardComponent<T>(kind: ComponentKind, value: T, who: ComponentI
         if (r instanceof Promise) return r.catch((e) => Promise.reject(componentError(kind, who, method, e)));
         return r;
       };
-      (f as unknown as { raw: unknown }).raw = v;
-      wrapped.set(prop, f);
+      wrapped.set(prop, { raw: v, f });
       return f;
     },
-  }) as T;
+  });
+  targets.set(proxy, value as object);
+  return proxy as T;
+}
+
+const targets = new WeakMap<object, object>();
+
+/**
+ * The component a guarded proxy stands for (itself for anything else): for code that keys
+ * registries by component identity (e.g. a WeakSet of transforms known to keep their inputs).
+ */
+export function componentTarget<T>(x: T): T {
+  return ((typeof x === "object" && x !== null && targets.get(x)) || x) as T;
 }

@@ -17,7 +17,7 @@
  *    transforms do): CopyItems then makes real copies, and the loader hands a deep copy of its cached
  *    items to chains that contain them.
  */
-import { isVolume, type Sample, type Transform, type VoxelArray } from "@voxelpipe/core";
+import { componentTarget, isVolume, type Sample, type Transform, type VoxelArray } from "@voxelpipe/core";
 
 interface Scope {
   owned: WeakSet<ArrayBufferLike>;
@@ -38,7 +38,8 @@ export function markKeepsInputs<T extends Transform>(t: T): T {
 
 /** Whether `t` is known never to write into its input sample (built-in transforms). */
 export function keepsInputs(t: Transform): boolean {
-  return keeping.has(t);
+  // the runner hands out components behind a guard (errors named after them): look through it
+  return keeping.has(componentTarget(t));
 }
 
 /**
