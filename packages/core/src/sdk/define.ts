@@ -1,9 +1,41 @@
 import type { z } from "zod";
-import type { Transform, TransformSpatial } from "../contracts/components.js";
+import type {
+  Dataset,
+  Inferer,
+  Loss,
+  Metric,
+  Model,
+  OptimizerFactory,
+  Scheduler,
+  Transform,
+  TransformSpatial,
+} from "../contracts/components.js";
 import type { ComponentContext } from "./context.js";
+import { type CoreInstance, coreInstance } from "./instance.js";
 import type { ComponentKind } from "./kinds.js";
 import { type TransformDefinition, withInverse } from "./spatial.js";
 import type { StageDefinition } from "./stage.js";
+import { CORE_API_VERSION } from "./version.js";
+
+/**
+ * What `create` returns for each kind: the kind's interface (contracts/components.ts). Typing the
+ * factory's return with it gives plugin authors contextual types inside the object they return
+ * (`compute: ([pred, target]) => ...` needs no annotations) and makes a misspelt or missing
+ * member a compile error. The runtime check of the same contract is sdk/contract-check.ts.
+ */
+export interface ComponentContracts {
+  transform: Transform;
+  model: Model;
+  loss: Loss;
+  metric: Metric;
+  optimizer: OptimizerFactory;
+  scheduler: Scheduler;
+  inferer: Inferer;
+  dataset: Dataset;
+}
+
+/** the kinds defined with defineX (stage kinds use defineStage) */
+export type ComponentContractKind = keyof ComponentContracts;
 
 /** Argument schemas are zod objects; strict (unknown keys rejected) is enforced by the SDK. */
 // biome-ignore lint/suspicious/noExplicitAny: a schema of any object shape
@@ -19,7 +51,7 @@ export interface ComponentMeta {
 export interface ComponentDefinition<
   K extends ComponentKind = ComponentKind,
   S extends ArgsSchema = ArgsSchema,
-  T = unknown,
+  T = K extends ComponentContractKind ? ComponentContracts[K] : unknown,
 > {
   readonly kind: K;
   readonly name: string;
@@ -28,13 +60,13 @@ export interface ComponentDefinition<
   readonly create: (args: z.output<S>, ctx: ComponentContext) => T | Promise<T>;
 }
 
-function define<K extends ComponentKind>(kind: K) {
-  return <S extends ArgsSchema, T>(spec: {
+function define<K extends ComponentContractKind>(kind: K) {
+  return <S extends ArgsSchema>(spec: {
     name: string;
     description?: string;
     args: S;
-    create: (args: z.output<S>, ctx: ComponentContext) => T | Promise<T>;
-  }): ComponentDefinition<K, S, T> => {
+    create: (args: z.output<S>, ctx: ComponentContext) => ComponentContracts[K] | Promise<ComponentContracts[K]>;
+  }): ComponentDefinition<K, S, ComponentContracts[K]> => {
     if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(spec.name)) {
       throw new Error(`component name "${spec.name}" must be an identifier (letters, digits, _)`);
     }
@@ -77,14 +109,25 @@ export type AnyComponentDefinition = ComponentDefinition<ComponentKind, ArgsSche
 export interface PluginMeta {
   /** package-like name, e.g. "@acme/voxelpipe-swin" */
   name: string;
+  /** the plugin's version; `packageVersion(import.meta.url)` reads it from the plugin's package.json */
   version: string;
   /** namespace of canonical keys, e.g. "acme" → "acme/SwinUNETR" */
   namespace: string;
+  /**
+   * the voxelpipe core plugin API the plugin was built for (CORE_API_VERSION of the core that
+   * defined it; `definePlugin` fills it in). A core refuses a plugin built for another API (VP152).
+   */
+  api?: number;
 }
+
+/** where `definePlugin` keeps the copy of core that defined a plugin (not enumerable: not part of meta) */
+export const PLUGIN_CORE: unique symbol = Symbol.for("voxelpipe.plugin.core");
 
 export interface PluginDefinition {
   readonly meta: PluginMeta;
   readonly components: readonly AnyComponentDefinition[];
+  /** the copy of @voxelpipe/core whose definePlugin made this plugin */
+  readonly [PLUGIN_CORE]?: CoreInstance;
 }
 
 export function definePlugin(spec: {
@@ -96,9 +139,15 @@ export function definePlugin(spec: {
       `plugin "${spec.meta.name}": namespace "${spec.meta.namespace}" must be lowercase letters, digits, - or _`,
     );
   }
-  return Object.freeze({ meta: Object.freeze({ ...spec.meta }), components: Object.freeze([...spec.components]) });
+  const def = {
+    meta: Object.freeze({ ...spec.meta, api: spec.meta.api ?? CORE_API_VERSION }),
+    components: Object.freeze([...spec.components]),
+  };
+  Object.defineProperty(def, PLUGIN_CORE, { value: coreInstance, enumerable: false });
+  return Object.freeze(def);
 }
 
+/** the shape of a plugin (a `meta` and a `components` list); loading checks API version and core copy too */
 export function isPluginDefinition(x: unknown): x is PluginDefinition {
   return (
     typeof x === "object" &&
