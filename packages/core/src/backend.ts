@@ -4,6 +4,8 @@ import type { WasmThreads } from "./engine/wasm-threads.js";
 import { Codes, VoxelpipeError } from "./errors.js";
 import type { Logger } from "./logger.js";
 
+export type { GpuAdapterSummary } from "./engine/gpu-adapter.js";
+
 /**
  * Tensor backends. `auto` tries, in Node: tensorflow-gpu → tensorflow → webgpu (hardware adapter
  * only) → wasm → cpu; in a browser: webgpu (any adapter the browser gives) → webgl → wasm → cpu.

@@ -67,6 +67,8 @@ export const Codes = {
   backend: "VP180",
   /** the webgpu backend was named but no usable WebGPU adapter/device could be made */
   gpuAdapter: "VP280",
+  /** a synchronous read (dataSync) of a tensor on webgpu in Node, which only reads asynchronously */
+  gpuSyncRead: "VP281",
   /** a sweep metric that no stage publishes */
   unknownMetric: "VP190",
   runtime: "VP200",

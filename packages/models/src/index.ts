@@ -4,7 +4,14 @@ import { unetrModel, vitAutoEncModel, vitModel } from "./components/models.js";
 
 export { SlidingWindow, slidingWindowArgs, slidingWindowInferer } from "./components/inferers.js";
 export { unetrModel, vitAutoEncModel, vitModel } from "./components/models.js";
-export { labelVolume, type PredictOptions, predictLogits, probabilityVolume } from "./inferers/predict.js";
+export {
+  labelVolume,
+  labelVolumeAsync,
+  type PredictOptions,
+  predictLogits,
+  probabilityVolume,
+  probabilityVolumeAsync,
+} from "./inferers/predict.js";
 export {
   type BlendMode,
   fallBackRoi,

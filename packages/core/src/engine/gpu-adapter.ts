@@ -10,6 +10,7 @@
  * the memory plan, and register the backend with the device we made.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { Codes, VoxelpipeError } from "../errors.js";
 
 /** What a run records about the GPU adapter it computes on (env.json, the log). */
 export interface GpuAdapterSummary {
@@ -176,9 +177,37 @@ export async function initWebgpu(allowSoftware: boolean): Promise<AdapterChoice>
   // the package registers its own factory when navigator.gpu existed at import; ours replaces it
   if (tf.findBackendFactory("webgpu")) tf.removeBackend("webgpu");
   const backend = new WebGPUBackend(device, adapter.info);
+  guardSyncReads(backend);
   tf.registerBackend("webgpu", () => backend, 3);
   active = summaries[pick];
   return { adapter: active, skipped };
+}
+
+/**
+ * tfjs-backend-webgpu's readSync (behind dataSync/arraySync) downloads through an OffscreenCanvas,
+ * which Node does not have: WebGPU in Node reads asynchronously only (`await t.data()`, which also
+ * caches the values, so a later dataSync of the same tensor works). Without a canvas, a read of
+ * values not yet downloaded becomes a located diagnostic instead of a ReferenceError.
+ */
+function guardSyncReads(backend: tf.KernelBackend): void {
+  if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== "undefined") return;
+  const b = backend as unknown as {
+    readSync(dataId: object): unknown;
+    tensorMap: { get(id: object): { values?: unknown; dtype?: string } | undefined };
+  };
+  const readSync = b.readSync.bind(backend);
+  b.readSync = (dataId: object) => {
+    const d = b.tensorMap.get(dataId);
+    if (d && (d.values != null || d.dtype === "string")) return readSync(dataId);
+    throw new VoxelpipeError({
+      code: Codes.gpuSyncRead,
+      message:
+        "a synchronous tensor read (dataSync/arraySync) on the webgpu backend: WebGPU in Node can only read " +
+        "asynchronously",
+      expected: "`await tensor.data()` before reading values on webgpu",
+      hint: "this code path does not support --backend webgpu yet; use --backend wasm (same numbers) or report it",
+    });
+  };
 }
 
 const gpuErrors: string[] = [];

@@ -32,10 +32,10 @@ export async function predictLogits(
 }
 
 /** argmax over classes as a label-map Volume on the preprocessed image's grid (its meta carries the applied ops) */
-export function labelVolume(logits: tf.Tensor, like: Volume): Volume {
-  const am = tf.argMax(logits, -1);
+export function labelVolume(logits: tf.Tensor, like: Volume, argmax?: tf.Tensor): Volume {
+  const am = argmax ?? tf.argMax(logits, -1);
   const data = Uint8Array.from(am.dataSync());
-  am.dispose();
+  if (!argmax) am.dispose();
   return {
     data,
     shape: [...like.shape],
@@ -45,11 +45,29 @@ export function labelVolume(logits: tf.Tensor, like: Volume): Volume {
   };
 }
 
-/** softmax probabilities as a float32 Volume with one channel per class */
-export function probabilityVolume(logits: tf.Tensor, like: Volume): Volume {
+/** labelVolume with an asynchronous read: webgpu in Node has no synchronous one (dataSync) */
+export async function labelVolumeAsync(logits: tf.Tensor, like: Volume): Promise<Volume> {
+  const am = tf.argMax(logits, -1);
+  await am.data(); // caches the values: labelVolume's synchronous read then takes them
+  const v = labelVolume(logits, like, am);
+  am.dispose();
+  return v;
+}
+
+/** probabilityVolume with an asynchronous read (see labelVolumeAsync) */
+export async function probabilityVolumeAsync(logits: tf.Tensor, like: Volume): Promise<Volume> {
   const p = tf.softmax(logits, -1);
-  const data = p.dataSync() as Float32Array;
+  await p.data();
+  const v = probabilityVolume(logits, like, p);
   p.dispose();
+  return v;
+}
+
+/** softmax probabilities as a float32 Volume with one channel per class */
+export function probabilityVolume(logits: tf.Tensor, like: Volume, softmax?: tf.Tensor): Volume {
+  const p = softmax ?? tf.softmax(logits, -1);
+  const data = p.dataSync() as Float32Array;
+  if (!softmax) p.dispose();
   return {
     data: Float32Array.from(data),
     shape: [...like.shape],

@@ -24,7 +24,7 @@ import { Progress } from "../run/progress.js";
 import { ModelReplicas } from "../train/replicas/pool.js";
 import { chainMismatch, expectedGeometry, geometryWarnings, trainedGeometry } from "./geometry.js";
 import { allowMissingKeys, datasetRecords, inputRecords } from "./inputs.js";
-import { imageOf, labelVolume, predictLogits, probabilityVolume } from "./predict.js";
+import { imageOf, labelVolumeAsync, predictLogits, probabilityVolumeAsync } from "./predict.js";
 
 /** The `infer` stage's configuration: `run` receives this schema's output. */
 function inferSchema(s: Slots) {
@@ -139,11 +139,11 @@ async function infer(c: InferConfig, rt: StageRuntime): Promise<void> {
         const logits = await predictLogits(model, inferer, image, replicas);
         try {
           // each spatial op the chain recorded is undone by the transform that made it
-          const labels = invertSpatial(labelVolume(logits, image), chain, { mode: "nearest" });
+          const labels = invertSpatial(await labelVolumeAsync(logits, image), chain, { mode: "nearest" });
           const file = join(outDir, `${name}_${c.output_postfix}.nii.gz`);
           await writeNifti(file, { ...labels, meta: { ...labels.meta, source: file } }, { dtype: "uint8" });
           if (c.save_probabilities) {
-            const probs = invertSpatial(probabilityVolume(logits, image), chain, { mode: "bilinear" });
+            const probs = invertSpatial(await probabilityVolumeAsync(logits, image), chain, { mode: "bilinear" });
             await writeNifti(join(outDir, `${name}_prob.nii.gz`), probs, { dtype: "float32" });
           }
           rt.logger.info(

@@ -3,7 +3,7 @@ import { predictLogits as predictOn } from "@voxelpipe/models";
 import type { ModelReplicas } from "../train/replicas/pool.js";
 
 // prediction and argmax live in @voxelpipe/models (the exported web app runs them too)
-export { labelVolume, probabilityVolume } from "@voxelpipe/models";
+export { labelVolume, labelVolumeAsync, probabilityVolume, probabilityVolumeAsync } from "@voxelpipe/models";
 
 /**
  * Whole-volume prediction of one preprocessed sample: [1, S0, S1, S2, C] logits through the inferer;

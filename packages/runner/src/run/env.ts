@@ -18,7 +18,13 @@ export function environment(p: CompiledPipeline, registries: Registries, backend
     pipeline: p.name,
     file: p.file,
     seed: p.seed,
-    backend: { name: backend.name, tfjs: backend.tfBackend, skipped: backend.skipped },
+    backend: {
+      name: backend.name,
+      tfjs: backend.tfBackend,
+      skipped: backend.skipped,
+      // webgpu: the adapter computing (vendor, architecture, description, software or not, limits)
+      ...(backend.adapter ? { adapter: backend.adapter } : {}),
+    },
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     packages: Object.fromEntries(

@@ -25,6 +25,10 @@ export class Checkpointer {
 
   async save(which: "last" | "best", state: Record<string, unknown>): Promise<void> {
     const { type, ...args } = (this.rt.deref(this.rt.get("model")) ?? {}) as Record<string, unknown>;
+    // webgpu in Node reads only asynchronously: download the variables (optimizer slots) first, so the
+    // optimizer's synchronous getState reads cached values
+    if (tf.getBackend() === "webgpu")
+      await Promise.all(Object.values(tf.engine().state.registeredVariables).map((v) => v.data()));
     const opt = this.optimizer.getState();
     const extra = new Map(
       Object.entries(opt.slots).map(([k, s]) => [`optimizer/${k}`, { dtype: "F32" as const, ...s }]),

@@ -44,8 +44,11 @@ export async function segmentationValidation(o: {
       ? await o.inferer.infer(image, predictor, { concurrency: o.concurrency })
       : await predictor(image);
     const pred = tf.tidy(() => tf.expandDims(tf.argMax(logits, -1), -1));
+    // downloaded here: the metrics read them synchronously, which webgpu in Node cannot do (the
+    // asynchronous read caches the values; a no-op cost elsewhere)
+    await Promise.all([pred.data(), label.data()]);
     for (const m of o.metrics) m.update(pred, label);
-    const c = caseOverlay(image, label, pred, logits.shape[logits.rank - 1], `validation case ${index++}`);
+    const c = await caseOverlay(image, label, pred, logits.shape[logits.rank - 1], `validation case ${index++}`);
     if (c && (!best || c.score > best.score)) best = c;
     if (c && (!worst || c.score < worst.score)) worst = c;
     tf.dispose([logits, pred, ...Object.values(batch)]);
@@ -54,13 +57,13 @@ export async function segmentationValidation(o: {
 }
 
 /** mean organ Dice of one case (background excluded, absent organs ignored) and its volumes */
-function caseOverlay(
+async function caseOverlay(
   image: tf.Tensor,
   label: tf.Tensor,
   pred: tf.Tensor,
   classes: number,
   name: string,
-): CaseOverlay | undefined {
+): Promise<CaseOverlay | undefined> {
   if (image.shape[0] !== 1) return undefined;
   const shape = image.shape.slice(1, 4) as [number, number, number];
   const p = pred.dataSync();
@@ -75,7 +78,7 @@ function caseOverlay(
   const first = tf.tidy(() => tf.slice(image, [0, 0, 0, 0, 0], [1, ...shape, 1]));
   const volumes = {
     shape,
-    image: Float32Array.from(first.dataSync()),
+    image: Float32Array.from(await first.data()),
     label: Uint8Array.from(l),
     pred: Uint8Array.from(p),
   };

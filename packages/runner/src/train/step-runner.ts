@@ -45,14 +45,51 @@ export function runPass(
   weight: number,
   seed: number,
 ): { scalars: Record<string, number>; grads: Map<string, tf.Tensor> } {
-  const trainable = [...model.params].filter(([, v]) => v.trainable);
+  const { kept, grads } = runPassKeep(model, spec, part, seed, weight);
   const scalars: Record<string, number> = {};
+  for (const [n, t] of Object.entries(kept)) {
+    scalars[n] = weight * t.dataSync()[0];
+    t.dispose();
+  }
+  return { scalars, grads };
+}
+
+/**
+ * runPass with the scalars read asynchronously: webgpu in Node has no synchronous read (dataSync),
+ * so this thread's step runner reads them after the pass; the values are the same.
+ */
+export async function runPassAsync(
+  model: Model,
+  spec: StepSpec,
+  part: Record<string, tf.Tensor>,
+  weight: number,
+  seed: number,
+): Promise<{ scalars: Record<string, number>; grads: Map<string, tf.Tensor> }> {
+  const { kept, grads } = runPassKeep(model, spec, part, seed, weight);
+  const scalars: Record<string, number> = {};
+  for (const [n, t] of Object.entries(kept)) {
+    scalars[n] = weight * (await t.data())[0];
+    t.dispose();
+  }
+  return { scalars, grads };
+}
+
+/** the pass itself; the graph's scalars are kept (as copies: the lean tape frees the originals) */
+function runPassKeep(
+  model: Model,
+  spec: StepSpec,
+  part: Record<string, tf.Tensor>,
+  seed: number,
+  weight = 1,
+): { kept: Record<string, tf.Tensor>; grads: Map<string, tf.Tensor> } {
+  const trainable = [...model.params].filter(([, v]) => v.trainable);
+  const kept: Record<string, tf.Tensor> = {};
   const { value, grads } = tf.variableGrads(
     () => {
       const env = spec.graph.run(part, { model }, { training: true, seed });
       for (const n of spec.graph.scalarNames) {
         const t = env.get(n);
-        if (t) scalars[n] = weight * t.dataSync()[0];
+        if (t) kept[n] = tf.keep(tf.clone(t));
       }
       const obj = env.get(spec.objective) as tf.Scalar;
       return weight === 1 ? obj : (tf.mul(obj, weight) as tf.Scalar);
@@ -60,7 +97,7 @@ export function runPass(
     trainable.map(([, v]) => v),
   );
   value.dispose();
-  return { scalars, grads: new Map(trainable.map(([k, v]) => [k, grads[v.name]])) };
+  return { kept, grads: new Map(trainable.map(([k, v]) => [k, grads[v.name]])) };
 }
 
 /** add b's scalars into a (in pass order: the same sums however the passes were spread) */
@@ -99,7 +136,7 @@ export class LocalStepRunner implements StepRunner {
     try {
       for (const mb of passesOf(batch, this.spec)) {
         const part = mb.weight === 1 && mb.start === 0 ? batch : sliceBatch(batch, mb);
-        const r = runPass(this.model, this.spec, part, mb.weight, mixSeed(seed, mb.start));
+        const r = await runPassAsync(this.model, this.spec, part, mb.weight, mixSeed(seed, mb.start));
         if (part !== batch) tf.dispose(Object.values(part));
         addScalars(scalars, r.scalars);
         if (!acc) acc = r.grads;
