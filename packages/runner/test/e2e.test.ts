@@ -56,6 +56,7 @@ async function expectRendersInChromium(file: string): Promise<void> {
     encoding: "utf8",
     timeout: 60_000,
     stdio: ["ignore", "pipe", "ignore"],
+    maxBuffer: 64 << 20, // the page inlines the viewer and its volumes (~1.3 MB)
   });
   expect(dom).toContain("<svg");
 }

@@ -3,7 +3,7 @@ import { orient, readNifti } from "@voxelpipe/transforms";
 import { classNames } from "@voxelpipe/web";
 import type { EvaluationMetric, EvaluationResult } from "../evaluate/evaluate.js";
 import { niftiStem } from "../evaluate/pairing.js";
-import { Report } from "./page.js";
+import { esc, Report } from "./page.js";
 
 const UNIT: Partial<Record<EvaluationMetric, string>> = { hd95: " (mm)", hd: " (mm)" };
 const BOUNDED = (m: EvaluationMetric) => m === "dice" || m === "nsd";
@@ -84,6 +84,13 @@ export async function writeEvaluationReport(o: {
       const [image, label, pred] = (
         await Promise.all([readNifti(imageFile), readNifti(c.label), readNifti(c.pred)])
       ).map((v) => orient(v, "RAS"));
+      if (image.shape.some((n, d) => n !== label.shape[d])) {
+        // an image on another grid cannot underlay this label map voxel for voxel: say so instead of drawing noise
+        rep.html(
+          `<p class="note">${esc(`${which} case ${niftiStem(c.label)}: the image ${imageFile} is on a ${image.shape.join("×")} grid, the label map on ${label.shape.join("×")}; no overlay.`)}</p>`,
+        );
+        continue;
+      }
       const remap = (v: ArrayLike<number>) =>
         Uint8Array.from(v as ArrayLike<number>, (x) => (o.map ? (o.map[String(x)] ?? 0) : x));
       const lab = remap(label.data);

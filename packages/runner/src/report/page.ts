@@ -5,7 +5,7 @@ import { type PayloadOptions, viewerPayload } from "./case-volumes.js";
 import { type OverlayVolumes, overlayPng, views } from "./overlay.js";
 import { type Bar, barChart, lineChart, type Series } from "./svg.js";
 
-const esc = (s: string) =>
+export const esc = (s: string) =>
   s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] ?? c);
 
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:16px 24px;color:#222;max-width:1800px}

@@ -25,6 +25,8 @@ export async function segmentationValidation(o: {
   batches: AsyncIterable<Record<string, tf.Tensor>>;
   imageKey: string;
   labelKey: string;
+  /** voxel size (mm) of each case, filled as the batches are drawn (for the report's aspect ratios) */
+  spacings?: readonly [number, number, number][];
 }): Promise<SegValidation> {
   for (const m of o.metrics) m.reset();
   const predictor = o.predictor;
@@ -48,7 +50,9 @@ export async function segmentationValidation(o: {
     // asynchronous read caches the values; a no-op cost elsewhere)
     await Promise.all([pred.data(), label.data()]);
     for (const m of o.metrics) m.update(pred, label);
-    const c = await caseOverlay(image, label, pred, logits.shape[logits.rank - 1], `validation case ${index++}`);
+    const c = await caseOverlay(image, label, pred, logits.shape[logits.rank - 1], `validation case ${index}`);
+    if (c && o.spacings?.[index]) c.volumes.spacing = o.spacings[index];
+    index++;
     if (c && (!best || c.score > best.score)) best = c;
     if (c && (!worst || c.score < worst.score)) worst = c;
     tf.dispose([logits, pred, ...Object.values(batch)]);

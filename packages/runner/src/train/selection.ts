@@ -2,12 +2,15 @@ import {
   Codes,
   type Dataset,
   type Inferer,
+  isVolume,
   type Metric,
   type Model,
   type StageRuntime,
+  spacingOf,
   tf,
   VoxelpipeError,
 } from "@voxelpipe/core";
+import { collate } from "../data/collate.js";
 import type { DataLoader } from "../data/loader.js";
 import { type SslView, sslView } from "../report/ssl-report.js";
 import type { CaseOverlay } from "../report/train-report.js";
@@ -99,12 +102,24 @@ export class Selection {
   /** sliding-window prediction of each validation volume; every metric logged, the selected one returned */
   private async segmentation(state: LoopState): Promise<number> {
     const { rt, config: sel, metricName, metrics } = this.o;
+    // one batch per item, as batches({ batchSize: 1 }) makes them, keeping each image's voxel size for the report
+    const loader = this.data;
+    const keys = [sel!.image_key, sel!.label_key];
+    const spacings: [number, number, number][] = [];
+    async function* batches() {
+      for await (const { samples } of loader.items(0)) {
+        const v = samples[0]?.[sel!.image_key];
+        spacings.push(isVolume(v) ? spacingOf(v.affine) : [1, 1, 1]);
+        yield collate(samples, keys);
+      }
+    }
     const { results, best, worst } = await segmentationValidation({
       predictor: this.o.predictor,
       concurrency: this.o.concurrency,
       inferer: this.o.inferer,
       metrics,
-      batches: this.data.batches({ batchSize: 1, shuffle: false, epoch: 0, keys: [sel!.image_key, sel!.label_key] }),
+      batches: batches(),
+      spacings,
       imageKey: sel!.image_key,
       labelKey: sel!.label_key,
     });
@@ -143,6 +158,9 @@ export class Selection {
     let sum = 0;
     let n = 0;
     let first = true;
+    const at = (name: string) => graph.nodes.findIndex((n) => n.name === name);
+    const lastModel = graph.nodes.filter((n) => n.kind === "model").pop()?.name;
+    const firstUntil = lastModel && at(lastModel) > at(metricName) ? lastModel : metricName;
     for await (const batch of this.data.batches({
       batchSize: this.o.batchSize,
       shuffle: false,
@@ -150,19 +168,11 @@ export class Selection {
       keys: graph.inputKeys,
     })) {
       const bs = Object.values(batch)[0]?.shape[0] ?? 1;
-      // the first batch runs the whole graph so the report can show every view and reconstruction of it;
-      // should a later node fail on it (a coupled loss on a tiny batch), validation goes on without the views
+      // the first batch also runs every model call (not the losses after the metric) so the report can show each
+      // view and reconstruction of it; model calls have no state, so training goes on exactly as without
       const v = tf.tidy(() => {
-        let env: Map<string, tf.Tensor> | undefined;
-        if (first) {
-          try {
-            env = graph.run(batch, { model }, { training: false });
-            this.pendingSsl = sslView(graph, env);
-          } catch {
-            env = undefined;
-          }
-        }
-        env ??= graph.run(batch, { model }, { training: false, until: metricName });
+        const env = graph.run(batch, { model }, { training: false, until: first ? firstUntil : metricName });
+        if (first) this.pendingSsl = sslView(graph, env);
         return env.get(metricName)!.dataSync()[0];
       });
       first = false;
