@@ -22,8 +22,14 @@ export const MLP = defineModel({
       const bound = Math.sqrt(6 / fanIn);
       const w = Float32Array.from({ length: fanIn * fanOut }, () => rng.uniform(-bound, bound));
       // tidy: the initial values are copied into the variables, so nothing else stays allocated
-      params.set(`layers.${l}.weight`, tf.tidy(() => tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true)));
-      params.set(`layers.${l}.bias`, tf.tidy(() => tf.variable(tf.zeros([fanOut]), true)));
+      params.set(
+        `layers.${l}.weight`,
+        tf.tidy(() => tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true)),
+      );
+      params.set(
+        `layers.${l}.bias`,
+        tf.tidy(() => tf.variable(tf.zeros([fanOut]), true)),
+      );
     }
     const act = (x: tf.Tensor) =>
       a.activation === "relu"

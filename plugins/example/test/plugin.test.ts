@@ -17,7 +17,12 @@ const ctx = {
 
 describe("the example plugin", () => {
   it("declares its components through the SDK under its own namespace", () => {
-    expect(plugin.meta).toEqual({ name: "@voxelpipe-example/plugin", version: "0.1.0", namespace: "example", api: CORE_API_VERSION });
+    expect(plugin.meta).toEqual({
+      name: "@voxelpipe-example/plugin",
+      version: "0.1.0",
+      namespace: "example",
+      api: CORE_API_VERSION,
+    });
     expect(plugin.components.map((c) => `${c.kind}:${c.name}`)).toEqual(["model:MLP", "loss:HuberLoss"]);
     expect(() => MLP.args.parse({ in_features: 2, hiden: [3] })).toThrow(/Unrecognized key/);
   });
