@@ -1,19 +1,10 @@
-import { CORE_API_VERSION, createMemoryLogger, RandomState, tf } from "@voxelpipe/core";
+import { CORE_API_VERSION, tf } from "@voxelpipe/core";
+import { testContext } from "@voxelpipe/testing";
 import "@tensorflow/tfjs-backend-cpu";
 import { describe, expect, it } from "vitest";
 import plugin, { HuberLoss, MLP } from "../src/index.js";
 
-const ctx = {
-  logger: createMemoryLogger(),
-  path: "stages.fit.model",
-  seed: 1,
-  rng: () => new RandomState(1),
-  backend: "cpu",
-  baseDir: "/",
-  build: async () => {
-    throw new Error("no nested components");
-  },
-};
+const ctx = testContext({ seed: 1, path: "stages.fit.model" });
 
 describe("the example plugin", () => {
   it("declares its components through the SDK under its own namespace", () => {
