@@ -170,6 +170,16 @@ export class SlurmExecutor implements Executor {
     const limit = this.o.maxParallel ? `%${this.o.maxParallel}` : "";
     const array = this.sbatch([`--array=0-${batch.tasks.length - 1}${limit}`], arrayScript);
     log.info(`submitted ${batch.tasks.length} tasks as Slurm array job ${array} (${arrayScript})`);
+    // recorded at once: if the finalize submission fails, the queued tasks are still known (not submitted twice)
+    const record: Submission = {
+      n,
+      array,
+      tasks: batch.tasks.map((t) => t.id),
+      submitted: new Date().toISOString(),
+    };
+    const save = () =>
+      writeFileAtomicSync(join(folder, "submissions.json"), `${JSON.stringify([...before, record], null, 2)}\n`);
+    save();
     let finalize: string | undefined;
     if (batch.finalize) {
       const finFile = join(folder, `finalize-${n}.json`);
@@ -187,14 +197,8 @@ export class SlurmExecutor implements Executor {
       finalize = this.sbatch([`--dependency=afterany:${waits.join(":")}`, "--kill-on-invalid-dep=no"], finScript);
       log.info(`job ${finalize} runs ${batch.finalize.id} after job${waits.length > 1 ? "s" : ""} ${waits.join(", ")}`);
     }
-    const record: Submission = {
-      n,
-      array,
-      finalize,
-      tasks: batch.tasks.map((t) => t.id),
-      submitted: new Date().toISOString(),
-    };
-    writeFileAtomicSync(join(folder, "submissions.json"), `${JSON.stringify([...before, record], null, 2)}\n`);
+    record.finalize = finalize;
+    save();
     return {
       mode: "submitted",
       jobs: [array, ...(finalize ? [finalize] : [])],

@@ -14,6 +14,7 @@ import {
 import { builtinRegistries } from "../registries.js";
 import { writeError } from "../run/run-dir.js";
 import { type SweepSpec, sweepKey, type Variant, variants } from "./grid.js";
+import { checkMetrics } from "./metrics.js";
 
 /** how the pipeline is loaded: plugin trust and the size cap, as for every command that loads pipelines */
 export type LoadOptions = Pick<CompileOptions, "trust" | "maxFileBytes">;
@@ -75,6 +76,9 @@ export async function prepareSweep(o: {
     }
   }
   if (problems.length) throw new VoxelpipeError(problems);
+  // every metric must name something a stage publishes, before anything runs or is made
+  const first = compiled.values().next().value;
+  if (first) checkMetrics(first.pipeline, o.spec.metrics);
   const dir = join(o.runsDir, name, `sweep-${sweepKey(name, o.spec, o.sets)}`);
   const plan: SweepPlan = {
     file: o.file,

@@ -11,7 +11,6 @@ import {
 } from "../executors/index.js";
 import { allReusable } from "../run/reuse.js";
 import { describeAssignment, type SweepSpec } from "./grid.js";
-import { checkMetrics } from "./metrics.js";
 import { type CompiledVariant, compileVariant, type LoadOptions, prepareSweep, type SweepPlan } from "./plan.js";
 import { runVariant } from "./run-variant.js";
 import { readRecord, type VariantStatus, variantState } from "./status.js";
@@ -128,8 +127,6 @@ export const summaryArgv = (dir: string) => ["_sweep-summary", dir];
  */
 export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const { plan, compiled } = await prepareSweep(o);
-  const first = compiled.values().next().value;
-  if (first) checkMetrics(first.pipeline, o.spec.metrics);
   const executor = o.executor ?? makeExecutor("local");
   const n = plan.variants.length;
   o.logger.info(`sweep of ${n} variants in ${plan.dir}`);
