@@ -5,10 +5,13 @@ import { promisify } from "node:util";
 
 const run = promisify(execFile);
 
-/** the environment for npm/node children: npm's own variables of the parent run stripped (they would leak config) */
+/**
+ * The environment for npm/node children: the variables `npm run` sets for its scripts stripped
+ * (npm_config_local_prefix would point the child at the monorepo), except where npm's cache is.
+ */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) || /^npm_config_cache$/i.test(k)) env[k] = v;
   return { ...env, NO_COLOR: "1", FORCE_COLOR: "0", npm_config_update_notifier: "false", npm_config_fund: "false" };
 }
 
