@@ -157,7 +157,11 @@ export function viewerPayload(v: OverlayVolumes, o: PayloadOptions): ViewerCaseP
       crop ? `cropped from ${v.shape.join("×")} to the labelled region + ${o.marginMm ?? 15} mm` : "whole volume",
       stride ? `every ${p.stride.join("/")} voxel per axis (nearest)` : "",
       `image in 8 bits over ${lo.toPrecision(4)}…${hi.toPrecision(4)}`,
-      o.affine ? "" : `spacing ${sp.map((s) => +s.toPrecision(3)).join("×")} mm assumed`,
+      o.affine
+        ? ""
+        : v.spacing
+          ? `${sp.map((s) => +s.toPrecision(3)).join("×")} mm voxels, axes taken as RAS`
+          : "1 mm voxels and RAS axes assumed",
     ]
       .filter(Boolean)
       .join("; "),
