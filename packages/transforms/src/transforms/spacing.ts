@@ -119,8 +119,10 @@ export function resampleToSpacing(
 /**
  * Inverse of Spacing: resample back onto the recorded grid (`op.affineBefore`, `op.before`) with
  * border padding; nearest for integer data (label maps) unless the caller asks otherwise, bilinear
- * for the rest. Exact for a label map whose every voxel kept a nearest sample (an upsampling by an
- * integer factor); otherwise within the resampling's interpolation error (see test/invertible.test.ts).
+ * for the rest. A label map comes back exactly after any upsampling (new spacing ≤ old in every dim:
+ * each input centre is within half an output voxel of one output centre); images within the linear
+ * interpolation error, and the strip the forward grid cut off at a far face is clamped
+ * (measured in test/invertible.test.ts).
  */
 export const undoSpacing: UndoOp = (vol, op, opts) => {
   const mode = opts.mode ?? (isIntegerArray(vol.data) ? "nearest" : "bilinear");
