@@ -3,8 +3,9 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { Codes, VoxelpipeError } from "@voxelpipe/core";
 
-/** where `npm run build` (vite.viewer.config.ts) writes the self-contained viewer bundle */
-export const VIEWER_BUNDLE = fileURLToPath(new URL("./viewer/voxelpipe-viewer.iife.js", import.meta.url));
+/** where `npm run build` (vite.viewer.config.ts) writes the self-contained viewer bundle (the same path from
+ * src/ under test and from dist/ when installed: both sit one level below the package root) */
+export const VIEWER_BUNDLE = fileURLToPath(new URL("../dist/viewer/voxelpipe-viewer.iife.js", import.meta.url));
 
 let bundle: string | undefined;
 let tag: string | undefined;

@@ -110,6 +110,21 @@ describe.skipIf(!hasChromium)("report.html viewer in headless Chromium", () => {
     // the worst case opens on the error layer; the static slices fold away once the viewer works
     expect(await page.getAttribute('[data-vp-viewer="worst"]', "data-vp-layers")).toBe("image,prediction,errors");
     expect(await page.locator("details.vp-statics[open]").count()).toBe(0);
+    // clicking an organ in the legend narrows the error layer to that organ's missed / extra voxels
+    const alphas = () =>
+      page.evaluate(() => {
+        const nv = window.voxelpipeViewers![1].nv;
+        const lut = nv.volumes.find((v) => v.name === "errors")!.colormapLabel!.lut;
+        // entries: 0 agree, k missed, 14 + k extra (dense from 0)
+        return { spleenMissed: lut[1 * 4 + 3], liverMissed: lut[6 * 4 + 3], liverExtra: lut[20 * 4 + 3] };
+      });
+    expect(await alphas()).toEqual({ spleenMissed: 255, liverMissed: 255, liverExtra: 255 });
+    const liver = page.locator('[data-vp-viewer="worst"] .vp-legend li[data-class="6"]');
+    await liver.click();
+    expect(await liver.getAttribute("class")).toContain("vp-sel");
+    expect(await alphas()).toEqual({ spleenMissed: 0, liverMissed: 255, liverExtra: 255 });
+    await liver.click();
+    expect(await alphas()).toEqual({ spleenMissed: 255, liverMissed: 255, liverExtra: 255 });
   });
 
   it("paints an organ's colour where the ground truth has that organ, and hides it with its toggle", async () => {
