@@ -5,7 +5,7 @@
  * the prediction has that organ. Wall time here (2 cores): ~22 s for the run, ~15 s for the page on SwiftShader.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -99,6 +99,7 @@ describe.skipIf(!hasChromium)("report.html viewer in headless Chromium", () => {
 
   afterAll(async () => {
     await chrome?.close();
+    if (runs) rmSync(runs, { recursive: true, force: true });
   });
 
   it("mounts a NiiVue viewer per case from file://, with the organ legend", async () => {

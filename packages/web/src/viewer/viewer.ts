@@ -108,6 +108,9 @@ export async function mountViewer(host: HTMLElement, o: ViewerOptions): Promise<
     crosshairGap: 12,
     isRadiologicalConvention: true,
     isOrientationTextVisible: true,
+    // orientation letters readable on CT: white and at least 16 px (NiiVue's default is mid-grey, 13 px)
+    fontColor: [1, 1, 1, 1],
+    fontMinPx: 16,
     showAllOrientationMarkers: true,
     isOrientCube: true,
     multiplanarShowRender: SHOW_RENDER_ALWAYS,
