@@ -1,12 +1,6 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import {
-  Codes,
-  compilePipeline,
-  createLogger,
-  isPlainObject,
-  VoxelpipeError,
-} from "@voxelpipe/core";
+import { Codes, compilePipeline, createLogger, isPlainObject, VoxelpipeError } from "@voxelpipe/core";
 import { setMaxImageBytes } from "@voxelpipe/transforms";
 import type { Command } from "commander";
 import { addExecutorFlags, executorFrom } from "../executors/options.js";
