@@ -29,6 +29,8 @@ export function withInverse<A>(name: string, spatial: TransformSpatial | undefin
   };
   return (args, ctx) => {
     const t = create(args, ctx);
-    return t instanceof Promise ? t.then(attach) : attach(t);
+    return typeof (t as PromiseLike<Transform>)?.then === "function"
+      ? Promise.resolve(t).then(attach)
+      : attach(t as Transform);
   };
 }

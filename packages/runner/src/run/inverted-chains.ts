@@ -73,7 +73,7 @@ function check(
       message: `${found.entry.key} changes the voxel grid and declares no inverse, but stage "${stage}" undoes its transforms to write predictions on each input's grid`,
       path: formatPath(path),
       loc: p.locs.nearest(path)?.value,
-      expected: "spatial transforms that declare spatial.inverse (voxelpipe describe <name>)",
+      expected: "only spatial transforms that declare spatial.inverse in the transforms an infer stage runs",
       got: `${found.entry.key} (plugin ${found.entry.plugin.name}): spatial, inverse null`,
       hint: `remove it from the transforms stage "${stage}" runs, or give ${found.entry.key} an inverse (defineTransform({ spatial: { inverse } }))`,
     });
