@@ -80,12 +80,16 @@ export async function runPipeline(
   const logger = opts.logger ?? createLogger();
   const runsDir = resolve(opts.runsDir ?? process.env.VOXELPIPE_RUNS_DIR ?? "runs");
   const wanted = opts.threads ?? p.threads;
-  const threads = wanted === "auto" ? availableParallelism() : wanted;
+  const cpuThreads = wanted === "auto" ? availableParallelism() : wanted;
   // Threads go to model replicas (worker threads with a heap each), not to wasm's threaded build:
   // that build gained only 1.2× on the demo's step on an idle 2-core machine, and when its heap runs
   // out it hangs in its thread pool instead of trapping (measured), which would turn a VP260 into a
   // run that never ends. `selectBackend(…, { threads })` stays available to programs that want it.
   const backend = await selectBackend(opts.backend ?? p.backend, logger);
+  // webgpu: one GPU queue does the work; replicas would each open a device of their own and read
+  // results synchronously, which webgpu in Node cannot do
+  const threads = backend.tfBackend === "webgpu" ? 1 : cpuThreads;
+  if (threads < cpuThreads) logger.info(`threads: 1 on webgpu (${cpuThreads} requested: no model replicas on a GPU)`);
   // engine fixes for the chosen backend (e.g. wasm kernel replacements), when the engine provides them
   const prepare = (engine as Record<string, unknown>).prepareBackend;
   if (typeof prepare === "function") await prepare(backend.tfBackend);

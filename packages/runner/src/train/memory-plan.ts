@@ -1,5 +1,5 @@
 import { totalmem } from "node:os";
-import { Codes, type Model, type ModelMemory, VoxelpipeError } from "@voxelpipe/core";
+import { Codes, engine, type Model, type ModelMemory, VoxelpipeError } from "@voxelpipe/core";
 
 /** wasm32's heap maximum (tfjs-backend-wasm 4.22, `getHeapMax`): every tensor of a wasm backend lives in it */
 export const WASM_HEAP_MAX = 4_294_901_760;
@@ -21,6 +21,8 @@ export interface ExecutionPlan {
   memory: {
     limit_bytes: number | null;
     limit_source: string;
+    /** webgpu: the largest buffer one binding may be (adapter limit); a pass's biggest tensor must fit */
+    buffer_limit_bytes?: number;
     params_bytes: number;
     optimizer_bytes: number;
     per_sample_saved_bytes: number | null;
@@ -47,13 +49,31 @@ export interface PlanInput {
   coupled?: string;
   /** where the stage config is, for hints */
   where: (path: string) => string;
+  /** webgpu: the adapter's buffer limit in bytes (default: read from the selected adapter) */
+  bufferLimit?: number;
 }
 
-/** the memory one heap may use on this backend, or null where there is no fixed limit we know */
-export function backendLimit(backend: string): { bytes: number | null; source: string } {
+/**
+ * The memory one heap may use on this backend, or null where there is no fixed limit we know.
+ * webgpu: WebGPU does not tell how much memory the GPU has, but the adapter says how large one
+ * buffer may be (`maxStorageBufferBindingSize`, `maxBufferSize`): every tensor is one buffer, so a
+ * pass's largest tensor must fit (`bufferBytes`).
+ */
+export function backendLimit(backend: string): { bytes: number | null; source: string; bufferBytes?: number } {
   if (backend === "wasm") return { bytes: WASM_HEAP_MAX, source: "wasm32 heap maximum (per thread)" };
   if (backend === "cpu" || backend === "tensorflow")
     return { bytes: totalmem(), source: "system memory (os.totalmem)" };
+  if (backend === "webgpu") {
+    const a = engine.webgpuAdapter();
+    const buffer = a ? Math.min(a.limits.maxStorageBufferBindingSize, a.limits.maxBufferSize) : undefined;
+    return {
+      bytes: null,
+      source: a
+        ? `WebGPU adapter ${a.vendor || "?"}/${a.architecture || "?"}: total GPU memory unknown, one buffer at most ${gb(buffer!)}`
+        : "WebGPU: total GPU memory unknown",
+      ...(buffer ? { bufferBytes: buffer } : {}),
+    };
+  }
   return { bytes: null, source: `no known limit for backend ${backend}` };
 }
 
@@ -62,6 +82,7 @@ export function planExecution(o: PlanInput): ExecutionPlan {
   for (const v of o.model.params.values()) if (v.trainable) params += v.size * 4;
   const optimizer = o.optimizerSlots * params;
   const limit = backendLimit(o.backend);
+  if (o.bufferLimit !== undefined) limit.bufferBytes = o.bufferLimit;
   // each model call of the step graph keeps its own activations
   const est = (ck: boolean): ModelMemory | undefined => {
     const e = o.model.memoryEstimate?.({ checkpointing: ck });
@@ -79,6 +100,10 @@ export function planExecution(o: PlanInput): ExecutionPlan {
     (mem.fixed ?? 0) +
     m * (mem.saved + mem.workspace);
   const fits = (bytes: number) => limit.bytes === null || bytes <= HEADROOM * limit.bytes;
+  // webgpu: the largest tensor of a pass of m samples, bounded by the per-sample workspace (the
+  // biggest transient working set, so at least any one of its buffers), must fit one GPU buffer
+  const fitsBuffer = (m: number, mem: ModelMemory) =>
+    limit.bufferBytes === undefined || m * mem.workspace <= HEADROOM * limit.bufferBytes;
 
   if (o.coupled && typeof o.microBatch === "number" && o.microBatch < o.batch) {
     throw new VoxelpipeError({
@@ -99,6 +124,7 @@ export function planExecution(o: PlanInput): ExecutionPlan {
     return {
       limit_bytes: limit.bytes,
       limit_source: limit.source,
+      ...(limit.bufferBytes !== undefined ? { buffer_limit_bytes: limit.bufferBytes } : {}),
       params_bytes: params,
       optimizer_bytes: optimizer,
       per_sample_saved_bytes: e?.saved ?? null,
@@ -107,7 +133,7 @@ export function planExecution(o: PlanInput): ExecutionPlan {
       whole_batch_bytes: whole ? heap(b, whole, 1, true) : null,
     };
   };
-  if (!est(false) || limit.bytes === null) {
+  if (!est(false) || (limit.bytes === null && limit.bufferBytes === undefined)) {
     // no estimate: run as configured (whole batch unless told otherwise), one pass per thread when allowed
     const m = typeof o.microBatch === "number" ? maxPerPass : o.coupled ? b : spread;
     const passes = Math.ceil(b / m);
@@ -122,6 +148,7 @@ export function planExecution(o: PlanInput): ExecutionPlan {
       const passes = Math.ceil(b / m);
       const parallel = o.threads > 1 && passes > 1;
       // in this thread, or (parallel or too big for a heap that also holds the optimizer) in replicas
+      if (!fitsBuffer(m, mem)) continue;
       if (!parallel && fits(heap(m, mem, passes, true)))
         return { microBatch: m, checkpointing: ck, replicas: 0, memory: memory(ck, heap(m, mem, passes, true)) };
       if (fits(heap(m, mem, passes, false)) && fits(params + optimizer + params)) {
@@ -134,6 +161,15 @@ export function planExecution(o: PlanInput): ExecutionPlan {
   const mem = est(canCheckpoint)!;
   const m = o.coupled ? b : 1;
   const need = heap(m, mem, Math.ceil(b / m), false);
+  if (limit.bytes === null) {
+    // webgpu: only the per-buffer limit is known, and even one sample's largest tensor exceeds it
+    throw new VoxelpipeError({
+      code: Codes.outOfMemory,
+      message: `${m === 1 ? "one training sample" : `a pass of the whole batch (${m} samples)`} has tensors of up to an estimated ${gb(m * mem.workspace)}, more than one GPU buffer may hold (${limit.source}; ${gb(HEADROOM * (limit.bufferBytes ?? 0))} usable)`,
+      got: `batch ${b}${o.coupled ? ` (not splittable: ${o.coupled})` : ""}`,
+      hint: `make the model or its input smaller (roi / img_size, feature_size) in ${o.where("model")}, or use --backend wasm or cpu`,
+    });
+  }
   throw new VoxelpipeError({
     code: Codes.outOfMemory,
     message: `${m === 1 ? "one training sample" : `a pass of the whole batch (${m} samples)`} needs an estimated ${gb(need)} (${gb(params)} weights and as much for gradients, ${gb(m * (mem.saved + mem.workspace))} of activations${canCheckpoint ? " with checkpointing" : ""}), more than the ${limit.source} allows (${gb(HEADROOM * limit.bytes)} usable of ${gb(limit.bytes)})`,
