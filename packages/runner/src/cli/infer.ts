@@ -22,7 +22,10 @@ export const CLI_INFER_STAGE = "infer-cli";
  */
 export function cliInferStage(
   value: Record<string, unknown>,
-  o: InferCliOptions,
+  o: Pick<
+    InferCliOptions,
+    "stage" | "checkpoint" | "checkpointFormat" | "input" | "split" | "output" | "saveProbabilities"
+  >,
   cwd: string,
 ): { name: string; stage: Record<string, unknown> } {
   const stages = (isPlainObject(value.stages) ? value.stages : {}) as Record<string, Record<string, unknown>>;
