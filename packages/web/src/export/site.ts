@@ -14,6 +14,7 @@ import {
   encodeSafetensors,
   type Logger,
   type Model,
+  packageVersion,
   type Registries,
   runContainer,
   Services,
@@ -184,7 +185,7 @@ export async function exportWebSite(
       parameters,
       sha256: createHash("sha256").update(weights).digest("hex"),
     },
-    versions: { ...defaultVersions(), "@voxelpipe/web": "0.1.0" },
+    versions: { ...defaultVersions(), "@voxelpipe/web": packageVersion(import.meta.url) },
   };
   prepareOut(out);
   cpSync(APP_DIR, out, { recursive: true });
