@@ -25,7 +25,8 @@ export function cliInferStage(
   o: Pick<
     InferCliOptions,
     "stage" | "checkpoint" | "checkpointFormat" | "input" | "split" | "output" | "saveProbabilities"
-  >,
+  > &
+    Partial<InferCliOptions>,
   cwd: string,
 ): { name: string; stage: Record<string, unknown> } {
   const stages = (isPlainObject(value.stages) ? value.stages : {}) as Record<string, Record<string, unknown>>;
