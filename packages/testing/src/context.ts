@@ -6,20 +6,10 @@ import {
   guardComponent,
   isPlainObject,
   type PluginDefinition,
-  RandomState,
   Registries,
+  RngStreams,
   tf,
 } from "@voxelpipe/core";
-
-/** a deterministic 32-bit seed from a base seed and a path (FNV-1a), so each path gets its own stream */
-function seedOf(seed: number, parts: (string | number)[]): number {
-  let h = 0x811c9dc5 ^ (seed >>> 0);
-  for (const ch of parts.join("\u0000")) {
-    h ^= ch.charCodeAt(0);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
 
 export interface TestContextOptions {
   /** run seed (default 0) */
@@ -42,11 +32,13 @@ export function testContext(o: TestContextOptions = {}): ComponentContext & { lo
   const seed = o.seed ?? 0;
   const path = o.path ?? "stages.test.component";
   const logger = createMemoryLogger();
+  const streams = new RngStreams(seed);
   return {
     logger,
     path,
     seed,
-    rng: (...parts) => new RandomState(seedOf(seed, [path, ...parts])),
+    // the runner's streams: (seed, config path, parts), so a component draws here what it draws in a run
+    rng: (...parts) => streams.stream(path, ...parts),
     backend: tf.getBackend() ?? "cpu",
     baseDir: o.baseDir ?? process.cwd(),
     build: async <T>(kind: ComponentKind, entry: unknown, subpath: string): Promise<T> => {
