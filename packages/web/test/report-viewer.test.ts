@@ -171,6 +171,20 @@ describe.skipIf(!hasChromium)("report.html viewer in headless Chromium", () => {
     expect(spread(off), `pixel ${off} with the ground truth hidden`).toBeLessThan(8);
   });
 
+  it("the train stage's report opens on the viewer too (validation cases, organ names from the dataset)", async () => {
+    const train = await chrome.browser.contexts()[0].newPage({ viewport: { width: 1200, height: 900 } });
+    try {
+      await train.goto(pathToFileURL(join(stageDir(runs, "fit"), "report.html")).href);
+      await train.waitForSelector("body[data-vp-viewers]:not([data-vp-viewers=loading])", { timeout: 90_000 });
+      expect(await train.getAttribute("body", "data-vp-viewers")).toBe("ready");
+      const names = await train.locator('[data-vp-viewer="best"] .vp-legend .vp-name').allTextContents();
+      expect(names.slice(0, 3)).toEqual(["spleen", "right kidney", "left kidney"]);
+      expect(await train.locator('[data-vp-viewer="best"] .vp-legend small').first().textContent()).toMatch(/^Dice /);
+    } finally {
+      await train.close();
+    }
+  });
+
   it("scrolls slices with the slider and the mouse wheel", async () => {
     const host = '[data-vp-viewer="best"]';
     await page.locator(host).scrollIntoViewIfNeeded();

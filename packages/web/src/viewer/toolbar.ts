@@ -36,6 +36,7 @@ export interface Toolbar {
   isOn(layer: Layer): boolean;
   setOn(layer: Layer, on: boolean): void;
   enable(layer: Layer, on: boolean): void;
+  hide(layer: Layer): void;
   setLayout(layout: Layout): void;
   showSlice(ijk: [number, number, number], dims: [number, number, number]): void;
   onLayer?: (layer: Layer, on: boolean) => void;
@@ -89,6 +90,10 @@ export function buildToolbar(doc: Document, o: { layers: Partial<Record<Layer, b
       if (!b?.parentElement) return;
       b.parentElement.hidden = false;
       b.checked = on;
+    },
+    hide(layer) {
+      const b = boxes.get(layer);
+      if (b?.parentElement) b.parentElement.hidden = true;
     },
     setLayout(layout) {
       const r = radios.get(layout);

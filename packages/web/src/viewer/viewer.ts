@@ -144,6 +144,12 @@ export async function mountViewer(host: HTMLElement, o: ViewerOptions): Promise<
     if (!pred || !gt) return;
     const old = layers.get("errors");
     if (old) nv.removeVolume(old);
+    layers.delete("errors");
+    if (pred.img?.length !== gt.img?.length || 2 * o.classes.length > 256) {
+      // another grid (or too many classes for one byte): no error layer rather than no viewer
+      toolbar.hide("errors");
+      return;
+    }
     const { map, missed, extra } = errorMap(
       pred.img as ArrayLike<number>,
       gt.img as ArrayLike<number>,
