@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
+  Codes,
   type ComponentDefinition,
   findPackageDir,
   importPlugin,
@@ -101,6 +102,8 @@ export async function loadInstalledPlugins(cwd: string, registries: Registries):
       registries.use(await importPlugin(name, dir), { source: name });
       out.push({ name });
     } catch (e) {
+      // a library that uses core without being a plugin is not worth a note
+      if ((e as { code?: unknown }).code === Codes.notAPlugin) continue;
       out.push({ name, problem: isVoxelpipeError(e) ? e.diagnostics[0].message : (e as Error).message });
     }
   }
