@@ -10,6 +10,8 @@ const benches = [
   ["hd95", []],
   ["unetr", ["--configs", "small"]],
   ["realsize", []],
+  // the adapter's figures; on a software adapter (SwiftShader) a correctness smoke only
+  ["webgpu", []],
 ];
 for (const [name, args] of benches) {
   if (only.length && !only.includes(name)) continue;
