@@ -100,7 +100,7 @@ if (!argv.includes("--no-check")) {
   await tf.setBackend("wasm");
   engine.prepareBackend("wasm");
   // variables moved to wasm with their values; recompute the forward there
-  weights.forEach((w, i) => vars[i].assign(tf.tensor(w, vars[i].shape)));
+  for (const [i, w] of weights.entries()) vars[i].assign(tf.tensor(w, vars[i].shape));
   const xw = data([BATCH, s, s, s, 1], 1);
   const yw = net.apply(xw);
   const want = await yw.data();
