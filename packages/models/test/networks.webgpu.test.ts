@@ -23,77 +23,94 @@ try {
 }
 
 /** relative error bounds, ~10× the measured error (webgpu on SwiftShader, tfjs 4.22) */
-const BOUND = { vit_out: 1e-5, hidden_3: 1e-5, hidden_6: 1e-5, hidden_9: 1e-5, logits: 1e-5, recon1: 1e-5, recon2: 1e-5, l1: 1e-5 };
+const BOUND = {
+  vit_out: 7e-6, // measured 6.5e-7
+  hidden_3: 7e-6, // measured 7.2e-7
+  hidden_6: 7e-6, // measured 6.9e-7
+  hidden_9: 7e-6, // measured 7.0e-7
+  logits: 7e-6, // measured 6.9e-7
+  recon1: 2e-6, // measured 2.0e-7
+  recon2: 2e-6, // measured 2.1e-7
+  l1: 1e-6, // measured 7.4e-8
+};
 
-describe.skipIf(!need.ok || why !== "")(need.title(`UNETR and ViTAutoEnc parity with MONAI 1.4 on webgpu${why}`), () => {
-  let unetr: UNETR;
-  let vae: ViTAutoEnc;
-  beforeAll(async () => {
-    const cfg = loadFixture("unetr").meta.config as Record<string, never>;
-    unetr = new UNETR({ ...cfg, proj_type: "conv", norm_name: "instance", res_block: true, conv_block: true }, new RandomState(1));
-    const report = await applyInit(
-      unetr,
-      { from: `${FIXTURES}/unetr.safetensors`, format: "monai", exclude: ["io.*"], strict: true },
-      createMemoryLogger(),
-    );
-    expect(report.missing).toEqual([]);
-    const c2 = loadFixture("vitautoenc_ssl").meta.config as Record<string, never>;
-    vae = new ViTAutoEnc({ ...c2, proj_type: "conv" }, new RandomState(2));
-    await applyInit(
-      vae,
-      { from: `${FIXTURES}/vitautoenc_ssl.safetensors`, format: "monai", exclude: ["io.*"], strict: true },
-      createMemoryLogger(),
-    );
-  });
-  afterAll(() => {
-    unetr?.dispose();
-    vae?.dispose();
-  });
+describe.skipIf(!need.ok || why !== "")(
+  need.title(`UNETR and ViTAutoEnc parity with MONAI 1.4 on webgpu${why}`),
+  () => {
+    let unetr: UNETR;
+    let vae: ViTAutoEnc;
+    beforeAll(async () => {
+      const cfg = loadFixture("unetr").meta.config as Record<string, never>;
+      unetr = new UNETR(
+        { ...cfg, proj_type: "conv", norm_name: "instance", res_block: true, conv_block: true },
+        new RandomState(1),
+      );
+      const report = await applyInit(
+        unetr,
+        { from: `${FIXTURES}/unetr.safetensors`, format: "monai", exclude: ["io.*"], strict: true },
+        createMemoryLogger(),
+      );
+      expect(report.missing).toEqual([]);
+      const c2 = loadFixture("vitautoenc_ssl").meta.config as Record<string, never>;
+      vae = new ViTAutoEnc({ ...c2, proj_type: "conv" }, new RandomState(2));
+      await applyInit(
+        vae,
+        { from: `${FIXTURES}/vitautoenc_ssl.safetensors`, format: "monai", exclude: ["io.*"], strict: true },
+        createMemoryLogger(),
+      );
+    });
+    afterAll(() => {
+      unetr?.dispose();
+      vae?.dispose();
+    });
 
-  it("UNETR: ViT output, hidden states 3/6/9 and logits within BOUND", async () => {
-    const fx = loadFixture("unetr");
-    const x = channelLast(fx.get("io.input"));
-    const before = tf.memory().numTensors;
-    const { logits, vitOut, hidden } = unetr.forwardWithHidden(x);
-    const errs: Record<string, number> = {
-      vit_out: relErr(await vitOut.data(), fx.f32("io.vit_out")),
-      hidden_3: relErr(await hidden[3].data(), fx.f32("io.hidden_3")),
-      hidden_6: relErr(await hidden[6].data(), fx.f32("io.hidden_6")),
-      hidden_9: relErr(await hidden[9].data(), fx.f32("io.hidden_9")),
-    };
-    const ref = channelLast(fx.get("io.output"));
-    errs.logits = relErr(await logits.data(), await ref.data());
-    const peak = tf.tidy(() => tf.max(tf.abs(logits)));
-    expect((await peak.data())[0]).toBeGreaterThan(0.1);
-    tf.dispose([peak, logits, vitOut, ...hidden, ref]);
-    expect(tf.memory().numTensors).toBe(before);
-    x.dispose();
-    logParity("webgpu UNETR", errs);
-    for (const [k, e] of Object.entries(errs)) expect(e, `webgpu ${k}`).toBeLessThanOrEqual(BOUND[k as keyof typeof BOUND]);
-    expect(engine.takeWebgpuErrors()).toEqual([]);
-  });
+    it("UNETR: ViT output, hidden states 3/6/9 and logits within BOUND", async () => {
+      const fx = loadFixture("unetr");
+      const x = channelLast(fx.get("io.input"));
+      const before = tf.memory().numTensors;
+      const { logits, vitOut, hidden } = unetr.forwardWithHidden(x);
+      const errs: Record<string, number> = {
+        vit_out: relErr(await vitOut.data(), fx.f32("io.vit_out")),
+        hidden_3: relErr(await hidden[3].data(), fx.f32("io.hidden_3")),
+        hidden_6: relErr(await hidden[6].data(), fx.f32("io.hidden_6")),
+        hidden_9: relErr(await hidden[9].data(), fx.f32("io.hidden_9")),
+      };
+      const ref = channelLast(fx.get("io.output"));
+      errs.logits = relErr(await logits.data(), await ref.data());
+      const peak = tf.tidy(() => tf.max(tf.abs(logits)));
+      expect((await peak.data())[0]).toBeGreaterThan(0.1);
+      tf.dispose([peak, logits, vitOut, ...hidden, ref]);
+      expect(tf.memory().numTensors).toBe(before);
+      x.dispose();
+      logParity("webgpu UNETR", errs);
+      for (const [k, e] of Object.entries(errs))
+        expect(e, `webgpu ${k}`).toBeLessThanOrEqual(BOUND[k as keyof typeof BOUND]);
+      expect(engine.takeWebgpuErrors()).toEqual([]);
+    });
 
-  it("ViTAutoEnc: both views' reconstructions and the L1 within BOUND", async () => {
-    const fx = loadFixture("vitautoenc_ssl");
-    const gt = channelLast(fx.get("io.gt_image"));
-    const errs: Record<string, number> = {};
-    for (const [view, recon] of [
-      ["io.view1", "recon1"],
-      ["io.view2", "recon2"],
-    ]) {
-      const x = channelLast(fx.get(view));
-      const y = vae.apply(x);
-      errs[recon] = relErr(await y.data(), fx.f32(`io.${recon}`));
-      if (recon === "recon1") {
-        const l1 = tf.tidy(() => tf.mean(tf.abs(tf.sub(y, gt))));
-        errs.l1 = relDiff((await l1.data())[0], fx.f32("io.l1")[0]);
-        l1.dispose();
+    it("ViTAutoEnc: both views' reconstructions and the L1 within BOUND", async () => {
+      const fx = loadFixture("vitautoenc_ssl");
+      const gt = channelLast(fx.get("io.gt_image"));
+      const errs: Record<string, number> = {};
+      for (const [view, recon] of [
+        ["io.view1", "recon1"],
+        ["io.view2", "recon2"],
+      ]) {
+        const x = channelLast(fx.get(view));
+        const y = vae.apply(x);
+        errs[recon] = relErr(await y.data(), fx.f32(`io.${recon}`));
+        if (recon === "recon1") {
+          const l1 = tf.tidy(() => tf.mean(tf.abs(tf.sub(y, gt))));
+          errs.l1 = relDiff((await l1.data())[0], fx.f32("io.l1")[0]);
+          l1.dispose();
+        }
+        tf.dispose([x, y]);
       }
-      tf.dispose([x, y]);
-    }
-    gt.dispose();
-    logParity("webgpu ViTAutoEnc", errs);
-    for (const [k, e] of Object.entries(errs)) expect(e, `webgpu ${k}`).toBeLessThanOrEqual(BOUND[k as keyof typeof BOUND]);
-    expect(engine.takeWebgpuErrors()).toEqual([]);
-  });
-});
+      gt.dispose();
+      logParity("webgpu ViTAutoEnc", errs);
+      for (const [k, e] of Object.entries(errs))
+        expect(e, `webgpu ${k}`).toBeLessThanOrEqual(BOUND[k as keyof typeof BOUND]);
+      expect(engine.takeWebgpuErrors()).toEqual([]);
+    });
+  },
+);
