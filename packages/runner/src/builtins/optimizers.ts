@@ -104,9 +104,9 @@ export const SGD = defineOptimizer({
   description: "stochastic gradient descent with optional (Nesterov) momentum, PyTorch semantics",
   args: z.object({
     lr: z.number().positive().describe("learning rate"),
-    momentum: z.number().min(0).default(0),
-    dampening: z.number().min(0).default(0),
-    nesterov: z.boolean().default(false),
+    momentum: z.number().min(0).default(0).describe("momentum factor (0: none)"),
+    dampening: z.number().min(0).default(0).describe("dampening of the momentum update"),
+    nesterov: z.boolean().default(false).describe("Nesterov momentum"),
     weight_decay: z.number().min(0).default(0).describe("L2 penalty"),
   }),
   create: (args) => (_params: NamedVariables) => {

@@ -13,7 +13,7 @@ export const StepLR = defineScheduler({
   description: "lr × gamma every step_size iterations",
   args: z.object({
     step_size: z.number().int().positive().describe("iterations between decays"),
-    gamma: z.number().positive().default(0.1),
+    gamma: z.number().positive().default(0.1).describe("factor applied every step_size iterations"),
   }),
   create: (a): Scheduler => ({ lrAt: (i, _n, base) => base * a.gamma ** Math.floor(i / a.step_size) }),
 });
@@ -22,8 +22,8 @@ export const WarmupCosine = defineScheduler({
   name: "WarmupCosine",
   description: "linear warm-up from 0 over warmup_steps, then cosine decay to min_lr at the last iteration",
   args: z.object({
-    warmup_steps: z.number().int().min(0).default(0),
-    min_lr: z.number().min(0).default(0),
+    warmup_steps: z.number().int().min(0).default(0).describe("iterations of linear warm-up from 0"),
+    min_lr: z.number().min(0).default(0).describe("learning rate at the last iteration"),
   }),
   create: (a): Scheduler => ({
     lrAt(i, n, base) {

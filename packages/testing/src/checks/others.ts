@@ -41,7 +41,7 @@ export function checkScheduler(s: Scheduler): void {
 
 /** an optimizer factory makes an optimizer whose step moves a parameter against its gradient and whose state round-trips */
 export function checkOptimizer(factory: OptimizerFactory): void {
-  const make = (): NamedVariables => new Map([["w", tf.variable(tf.tensor1d([1, -2, 3]), true, "conformance_w")]]);
+  const make = (): NamedVariables => new Map([["w", tf.tidy(() => tf.variable(tf.tensor1d([1, -2, 3]), true))]]);
   const [p1, p2] = [make(), make()];
   try {
     const o1 = factory(p1);
