@@ -224,7 +224,7 @@ describe("report pages", () => {
     });
     const html = readFileSync(file, "utf8");
     const payloads = [...html.matchAll(/data-vp-viewer="(\w+)"><script type="application\/json">(.*?)<\/script>/g)];
-    expect(payloads.map((m) => m[1])).toEqual(["best", "worst"]);
+    expect(payloads.map((m) => m[1])).toEqual(["best", "worst", "ssl"]);
     const worst = JSON.parse(payloads[1][2]) as ViewerCasePayload;
     expect(worst.classes.slice(0, 7)).toEqual(NAMES);
     expect(worst.notes).toEqual({ 1: "Dice 0.300", 6: "Dice 0.500" });
@@ -234,6 +234,22 @@ describe("report pages", () => {
     expect(html).toContain(">5.0e-4<");
     expect(html).toMatch(/Reconstructions of the first validation item \(best validation, iteration 3\)/);
     expect(html).toContain("recon1 (reconstruction)");
+    const ssl = JSON.parse(html.match(/data-vp-viewer="ssl"><script type="application\/json">(.*?)<\/script>/)![1]);
+    expect(ssl.kind).toBe("panels");
+    expect(ssl.panels.map((p: { name: string; role: string }) => `${p.name}:${p.role}`)).toEqual([
+      "gt_image:original",
+      "image:corrupted view",
+      "recon1:reconstruction",
+    ]);
+    // 8 bits over the original's range with scl_slope/inter: the reconstruction (0.9 × original) reads back
+    const recon = parseNifti(new Uint8Array(Buffer.from(ssl.panels[2].image, "base64")), "recon.nii.gz");
+    const step = (ssl.window[1] - ssl.window[0]) / 255;
+    let maxError = 0;
+    for (let i = 0; i < recon.data.length; i++) {
+      const want = Math.min(ssl.window[1], Math.max(ssl.window[0], v.image[i] * 0.9));
+      maxError = Math.max(maxError, Math.abs(recon.data[i] - want));
+    }
+    expect(maxError).toBeLessThanOrEqual(step / 2 + 1e-3);
     expect(html).not.toMatch(/<script[^>]*\ssrc=|https?:\/\//);
   });
 

@@ -8,8 +8,8 @@ export {
   parseManifest,
   WEIGHTS_FILE,
 } from "./export/manifest.js";
-export { webRegistries } from "./export/registries.js";
 export { resolveReferences } from "./export/refs.js";
+export { webRegistries } from "./export/registries.js";
 export { type SiteServer, serveSite } from "./export/serve.js";
 export { APP_DIR, exportWebSite, type WebExportResult, type WebExportSpec } from "./export/site.js";
 // the report viewer: organ colours (shared with the static PNGs), its payload format, the inlined bundle
@@ -22,4 +22,4 @@ export {
   organColor,
   organHex,
 } from "./viewer/organs.js";
-export { VIEWER_ATTRIBUTE, type ViewerCasePayload } from "./viewer/payload.js";
+export { VIEWER_ATTRIBUTE, type ViewerCasePayload, type ViewerPanelsPayload } from "./viewer/payload.js";

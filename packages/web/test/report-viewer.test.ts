@@ -185,6 +185,38 @@ describe.skipIf(!hasChromium)("report.html viewer in headless Chromium", () => {
     }
   });
 
+  it("the SSL stage's report shows original, corrupted views and reconstructions side by side, in step", async () => {
+    const ssl = await chrome.browser.contexts()[0].newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      await ssl.goto(pathToFileURL(join(stageDir(runs, "ssl"), "report.html")).href);
+      await ssl.waitForSelector("body[data-vp-viewers]:not([data-vp-viewers=loading])", { timeout: 90_000 });
+      expect(await ssl.getAttribute('[data-vp-viewer="ssl"]', "data-vp-state")).toBe("ready");
+      const captions = await ssl.locator('[data-vp-viewer="ssl"] figcaption').allTextContents();
+      expect(captions).toEqual([
+        "gt_image original",
+        "image corrupted view",
+        "recon1 reconstruction",
+        "image_2 corrupted view",
+        "recon2 reconstruction",
+      ]);
+      // one slider moves every panel to the same slice
+      await ssl.locator('[data-vp-viewer="ssl"] input[data-axis="2"]').evaluate((el: HTMLInputElement) => {
+        el.value = "5";
+        el.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+      const slices = await ssl.evaluate(() =>
+        (
+          window.voxelpipeViewers as unknown as {
+            nvs: { frac2vox(f: unknown): number[]; scene: { crosshairPos: unknown } }[];
+          }[]
+        )[0].nvs.map((nv) => nv.frac2vox(nv.scene.crosshairPos)[2]),
+      );
+      expect(slices).toEqual([5, 5, 5, 5, 5]);
+    } finally {
+      await ssl.close();
+    }
+  });
+
   it("scrolls slices with the slider and the mouse wheel", async () => {
     const host = '[data-vp-viewer="best"]';
     await page.locator(host).scrollIntoViewIfNeeded();

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { viewerScriptTag } from "@voxelpipe/web";
+import { type ViewerPanelsPayload, viewerScriptTag } from "@voxelpipe/web";
 import { type PayloadOptions, viewerPayload } from "./case-volumes.js";
 import { type OverlayVolumes, overlayPng, views } from "./overlay.js";
 import { type Bar, barChart, lineChart, type Series } from "./svg.js";
@@ -96,6 +96,15 @@ export class Report {
     this.viewers++;
     this.parts.push(
       `<h3>${esc(caption)}</h3><div class="vp-host" data-vp-viewer="${esc(name)}"><script type="application/json">${json(payload)}</script><noscript><p class="note">The interactive viewer needs JavaScript; the static slices follow.</p></noscript></div><details class="vp-statics" open><summary>Static slices (${esc(caption)})</summary><div class="statics">${figs.join("")}</div></details>`,
+    );
+    return this;
+  }
+
+  /** volumes side by side in the viewer (crosshairs in step) above a static PNG of the same */
+  panels(name: string, payload: ViewerPanelsPayload, png: Buffer, caption: string): this {
+    this.viewers++;
+    this.parts.push(
+      `<div class="vp-host" data-vp-viewer="${esc(name)}"><script type="application/json">${json(payload)}</script></div><details class="vp-statics" open><summary>Static slices</summary><figure class="ov"><img alt="${esc(caption)}" src="data:image/png;base64,${png.toString("base64")}"><figcaption>${esc(caption)}</figcaption></figure></details>`,
     );
     return this;
   }

@@ -1,4 +1,8 @@
+import { gzipSync } from "node:zlib";
 import { tf } from "@voxelpipe/core";
+import { encodeNifti } from "@voxelpipe/transforms";
+import type { ViewerPanelsPayload } from "@voxelpipe/web";
+import { robustRange } from "./case-volumes.js";
 import { drawPlane, panelSize, plane, views } from "./overlay.js";
 import { Raster } from "./raster.js";
 
@@ -11,6 +15,8 @@ export interface SslView {
   shape: [number, number, number];
   panels: { name: string; role: "original" | "corrupted view" | "reconstruction"; data: Float32Array }[];
   iteration?: number;
+  /** voxel size in mm (default 1) */
+  spacing?: [number, number, number];
 }
 
 interface GraphLike {
@@ -60,7 +66,7 @@ export function sslPng(v: SslView): Buffer {
   }
   const planes = views.map((view) => {
     const axis = view === "axial" ? 2 : view === "coronal" ? 1 : 0;
-    const p = plane(v.shape, [1, 1, 1], view, centreIdx[axis]);
+    const p = plane(v.shape, v.spacing ?? [1, 1, 1], view, centreIdx[axis]);
     return { view, p, size: panelSize(p, 180) };
   });
   const colW = Math.max(...planes.map((q) => q.size[0]));
@@ -80,4 +86,31 @@ export function sslPng(v: SslView): Buffer {
     });
   });
   return r.png();
+}
+
+/**
+ * The panels for the viewer: each volume in 8 bits over the original's 0.5–99.5 % range (scl_slope/inter keep the
+ * values), on one grid, so the browser shows them side by side with crosshairs in step.
+ */
+export function sslPanelsPayload(v: SslView, title: string): ViewerPanelsPayload {
+  const ref = v.panels.find((p) => p.role === "original") ?? v.panels[0];
+  const [lo, hi] = robustRange(ref.data);
+  const slope = (hi - lo) / 255 || 1;
+  const sp = v.spacing ?? [1, 1, 1];
+  const affine = Float64Array.from([sp[0], 0, 0, 0, 0, sp[1], 0, 0, 0, 0, sp[2], 0, 0, 0, 0, 1]);
+  const panels = v.panels.map((p) => {
+    const q = Uint8Array.from(p.data, (x) => Math.max(0, Math.min(255, Math.round((x - lo) / slope))));
+    const bytes = encodeNifti({ data: q, shape: v.shape, channels: 1, affine, meta: {} }, { dtype: "uint8" });
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    view.setFloat32(112, slope, true); // scl_slope
+    view.setFloat32(116, lo, true); // scl_inter
+    return { name: p.name, role: p.role, image: gzipSync(bytes, { level: 6 }).toString("base64") };
+  });
+  return {
+    kind: "panels",
+    title,
+    panels,
+    window: [lo, hi],
+    caption: `grid ${v.shape.join("×")}; ${v.spacing ? `${sp.map((s) => +s.toPrecision(3)).join("×")} mm voxels` : "1 mm voxels assumed"}; 8 bits over the original's ${lo.toPrecision(4)}…${hi.toPrecision(4)} (values outside are clipped)`,
+  };
 }

@@ -1,7 +1,7 @@
 import { classNames } from "@voxelpipe/web";
 import type { OverlayVolumes } from "./overlay.js";
 import { Report, readMetricsLog } from "./page.js";
-import { type SslView, sslPng } from "./ssl-report.js";
+import { type SslView, sslPanelsPayload, sslPng } from "./ssl-report.js";
 import type { Series } from "./svg.js";
 
 export interface CaseOverlay {
@@ -80,13 +80,16 @@ export function writeTrainReport(o: {
     }
   }
   if (best.ssl) {
-    const png = sslPng(best.ssl);
+    const caption = `columns: ${best.ssl.panels.map((p) => `${p.name} (${p.role})`).join(", ")}; rows: axial, coronal, sagittal through the centre; one grey window (the original's range) for all`;
     rep
       .heading(
         `Reconstructions of the first validation item${best.ssl.iteration !== undefined ? ` (best validation, iteration ${best.ssl.iteration})` : ""}`,
       )
-      .html(
-        `<figure class="ov"><img alt="original, corrupted views and reconstructions" src="data:image/png;base64,${png.toString("base64")}"><figcaption>columns: ${best.ssl.panels.map((p) => `${p.name} (${p.role})`).join(", ")}; rows: axial, coronal, sagittal through the centre; one grey window (the original's range) for all</figcaption></figure>`,
+      .panels(
+        "ssl",
+        sslPanelsPayload(best.ssl, "original, corrupted views and reconstructions"),
+        sslPng(best.ssl),
+        caption,
       );
   }
   return rep.write();

@@ -5,6 +5,7 @@
 export { errorColormap, errorMap, organColormap } from "./error-map.js";
 export { mountAll } from "./mount.js";
 export { BTCV_CLASS_NAMES, classNames, ERROR_COLORS, ORGAN_COLORS, organColor, organHex } from "./organs.js";
-export { base64ToBytes, VIEWER_ATTRIBUTE, type ViewerCasePayload } from "./payload.js";
+export { mountPanels, type PanelsHandle, type PanelsOptions } from "./panels.js";
+export { base64ToBytes, VIEWER_ATTRIBUTE, type ViewerCasePayload, type ViewerPanelsPayload } from "./payload.js";
 export type { Layer, Layout } from "./toolbar.js";
-export { mountViewer, type ViewerHandle, type ViewerOptions, type VolumeSource } from "./viewer.js";
+export { loadVolume, mountViewer, type ViewerHandle, type ViewerOptions, type VolumeSource } from "./viewer.js";

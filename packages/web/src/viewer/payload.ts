@@ -21,6 +21,19 @@ export interface ViewerCasePayload {
   caption?: string;
 }
 
+/**
+ * Several volumes on one grid side by side, crosshairs in step (the SSL report: original, corrupted views,
+ * reconstructions). Each image is base64 NIfTI (gzip).
+ */
+export interface ViewerPanelsPayload {
+  kind: "panels";
+  title: string;
+  panels: { name: string; role: string; image: string }[];
+  /** one display window for all panels (the original's range) */
+  window?: [number, number];
+  caption?: string;
+}
+
 /** the element attribute a report uses to mark a viewer host; its first `<script type="application/json">` child holds the payload */
 export const VIEWER_ATTRIBUTE = "data-vp-viewer";
 

@@ -1,7 +1,7 @@
 /** The viewer's CSS, injected once by the bundle (so the report stays one file with one inline script). */
 export const VIEWER_CSS = `
 .vp-viewer{border:1px solid #ccc;border-radius:4px;padding:8px;margin:8px 0;background:#fafafa;font:13px/1.4 system-ui,sans-serif}
-.vp-viewer h4{margin:0 0 6px;font-size:14px}
+.vp-viewer h4{margin:0 0 6px;font-size:14px}.vp-viewer [hidden]{display:none!important}
 .vp-bar{display:flex;flex-wrap:wrap;gap:4px 16px;align-items:center;margin-bottom:6px}
 .vp-bar fieldset{border:0;padding:0;margin:0;display:flex;gap:8px;align-items:center}
 .vp-bar legend{float:left;font-weight:600;margin-right:6px;padding:0}
@@ -23,6 +23,8 @@ export const VIEWER_CSS = `
 .vp-status{color:#555;font-variant-numeric:tabular-nums;min-height:1.4em;margin-top:4px}
 .vp-caption{color:#777;font-size:12px;margin-top:2px}
 .vp-error{color:#a00;padding:12px}
+.vp-panels{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:8px}
+.vp-panels figure{margin:0}.vp-panels figcaption{font-size:12px;color:#444;text-align:center}
 @media (max-width:800px){.vp-main{flex-direction:column}.vp-legend{flex-basis:auto}}
 `;
 

@@ -47,10 +47,14 @@ export interface Toolbar {
 let uid = 0;
 
 /** `layers`: initial state per layer; undefined = the layer does not exist (no checkbox) */
-export function buildToolbar(doc: Document, o: { layers: Partial<Record<Layer, boolean | undefined>> }): Toolbar {
+export function buildToolbar(
+  doc: Document,
+  o: { layers: Partial<Record<Layer, boolean | undefined>>; layout?: Layout },
+): Toolbar {
   const id = `vp${++uid}`;
   const boxes = new Map<Layer, HTMLInputElement>();
   const layerSet = el(doc, "fieldset", {}, el(doc, "legend", {}, "Layers"));
+  if (Object.values(o.layers).every((v) => v === undefined)) layerSet.hidden = true;
   for (const layer of Object.keys(LAYER_LABELS) as Layer[]) {
     const box = el(doc, "input", { type: "checkbox", "data-layer": layer }) as HTMLInputElement;
     box.checked = !!o.layers[layer];
@@ -63,7 +67,7 @@ export function buildToolbar(doc: Document, o: { layers: Partial<Record<Layer, b
   const layoutSet = el(doc, "fieldset", {}, el(doc, "legend", {}, "View"));
   for (const [layout, text] of LAYOUTS) {
     const r = el(doc, "input", { type: "radio", name: `${id}-layout`, value: layout }) as HTMLInputElement;
-    r.checked = layout === "multiplanar";
+    r.checked = layout === (o.layout ?? "multiplanar");
     radios.set(layout, r);
     layoutSet.append(el(doc, "label", {}, r, ` ${text}`));
   }

@@ -52,7 +52,7 @@ const SLICE = { axial: 0, coronal: 1, sagittal: 2, multiplanar: 3, render: 4 } a
 const SHOW_RENDER_ALWAYS = 1;
 const MULTIPLANAR_GRID = 2;
 
-async function loadVolume(src: VolumeSource): Promise<NVImage> {
+export async function loadVolume(src: VolumeSource): Promise<NVImage> {
   if (src.bytes) {
     const u8 = src.bytes instanceof Uint8Array ? src.bytes : new Uint8Array(src.bytes);
     const buffer = u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength) as ArrayBuffer;
