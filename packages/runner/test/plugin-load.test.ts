@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { CORE_API_VERSION } from "@voxelpipe/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { SCAFFOLD_TOOL_VERSIONS, scaffoldPlugin } from "../src/cli/new-plugin.js";
 import { cli, REPO, tmp } from "./helpers.js";
@@ -222,7 +223,11 @@ describe("voxelpipe new plugin", () => {
   it("refuses a name npm would refuse and a folder that is not empty", async () => {
     expect((await cli(["new", "plugin", "Bad Name"], project)).stderr).toContain("is not an npm package name");
     const dir = scaffoldPlugin("@acme/twice", project);
-    expect(readFileSync(join(dir, "src/index.ts"), "utf8")).toContain('namespace: "acme"');
+    const index = readFileSync(join(dir, "src/index.ts"), "utf8");
+    expect(index).toContain('namespace: "acme"');
+    expect(index).toContain(`api: ${CORE_API_VERSION},`);
+    for (const f of readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()))
+      expect(readFileSync(join(f.parentPath, f.name), "utf8"), f.name).not.toMatch(/__[A-Z_]+__/);
     expect((await cli(["new", "plugin", "@acme/twice"], project)).stderr).toContain("is not an empty folder");
   });
 });

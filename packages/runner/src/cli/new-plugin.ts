@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Codes, packageVersion, VoxelpipeError } from "@voxelpipe/core";
+import { CORE_API_VERSION, Codes, packageVersion, VoxelpipeError } from "@voxelpipe/core";
 import type { Command } from "commander";
 import type { CliIO } from "./io.js";
 
@@ -70,7 +70,8 @@ export function scaffoldPlugin(name: string, cwd: string, o: NewPluginOptions = 
       .replaceAll("__TYPESCRIPT_VERSION__", SCAFFOLD_TOOL_VERSIONS.typescript)
       .replaceAll("__VITEST_VERSION__", SCAFFOLD_TOOL_VERSIONS.vitest)
       .replaceAll("__TYPES_NODE_VERSION__", SCAFFOLD_TOOL_VERSIONS["@types/node"])
-      .replaceAll("__TARBALL__", tarball);
+      .replaceAll("__TARBALL__", tarball)
+      .replaceAll("__CORE_API__", String(CORE_API_VERSION));
   const copy = (from: string, to: string) => {
     mkdirSync(to, { recursive: true });
     for (const entry of readdirSync(from)) {
