@@ -108,7 +108,14 @@ export async function shardedInfer(a: {
   writeShardPlan(plan);
   const log = (line: string) => io.err(line);
   const active = new Map<string, string>();
-  for (const ex of allExecutors()) for (const [k, v] of await ex.active(dir)) active.set(k, `${v.job} ${v.state}`);
+  for (const ex of allExecutors()) {
+    try {
+      for (const [k, v] of await ex.active(dir)) active.set(k, `${v.job} ${v.state}`);
+    } catch (e) {
+      if (ex.name === executor.name) throw e;
+      log(`warning: cannot ask ${ex.name} which shards it still holds: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
   if (active.size) {
     io.out(
       `${[...active].map(([k, v]) => `${k}: ${v}`).join("\n")}\n\n${active.size} shard tasks of an earlier run are still queued or running; nothing new submitted (shards: ${dir})`,

@@ -173,7 +173,7 @@ export function registerSweep(program: Command, io: CliIO): void {
           load,
         });
       }
-      const statuses = await sweepStatuses(plan);
+      const statuses = await sweepStatuses(plan, undefined, undefined, (m) => io.err(`warning: ${m}`));
       const { rows, complete } = summariseSweep(plan, statuses);
       io.out(`${statusTable(statuses)}\n\nsweep: ${plan.dir} (${counts(statuses)})`);
       if (complete) io.out(`\n${sweepMarkdown(rows, plan.spec.metrics)}\n\nsummary: ${join(plan.dir, "summary.md")}`);
@@ -198,7 +198,7 @@ export function registerSweep(program: Command, io: CliIO): void {
     .argument("<dir>", "sweep folder")
     .action(async (dir: string) => {
       const plan = loadPlan(resolve(io.cwd, dir));
-      const statuses = await sweepStatuses(plan);
+      const statuses = await sweepStatuses(plan, undefined, undefined, (m) => io.err(`warning: ${m}`));
       const { rows, complete } = summariseSweep(plan, statuses);
       io.out(`${statusTable(statuses)}\n`);
       if (complete) io.out(`${sweepMarkdown(rows, plan.spec.metrics)}\n\nsummary: ${join(plan.dir, "summary.md")}`);

@@ -59,12 +59,21 @@ export interface SweepResult {
 export async function sweepStatuses(
   plan: SweepPlan,
   compiled?: Map<string, CompiledVariant>,
+  current?: string,
+  warn?: (message: string) => void,
 ): Promise<VariantStatus[]> {
   const active = new Map<string, ActiveTask>();
   const accounting = new Map<string, string>();
   for (const ex of allExecutors()) {
-    for (const [k, v] of await ex.active(plan.dir)) active.set(k, v);
-    for (const [k, v] of await ex.ended(plan.dir)) accounting.set(k, v);
+    try {
+      for (const [k, v] of await ex.active(plan.dir)) active.set(k, v);
+      for (const [k, v] of await ex.ended(plan.dir)) accounting.set(k, v);
+    } catch (e) {
+      // a scheduler that cannot be asked (e.g. the cluster is down, the sweep goes on locally): its
+      // variants count as not queued; with `current` (the executor this command uses) it is an error
+      if (ex.name === current) throw e;
+      warn?.(`cannot ask ${ex.name} which variants it still holds: ${(e as Error).message.split("\n")[0]}`);
+    }
   }
   const out: VariantStatus[] = [];
   for (const v of plan.variants) {
@@ -130,7 +139,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const executor = o.executor ?? makeExecutor("local");
   const n = plan.variants.length;
   o.logger.info(`sweep of ${n} variants in ${plan.dir}`);
-  const before = await sweepStatuses(plan, compiled);
+  const warn = (m: string) => o.logger.warn(m);
+  const before = await sweepStatuses(plan, compiled, executor.name, warn);
   const skipped = before.filter((s) => s.state === "finished").map((s) => s.variant);
   const busy = before.filter((s) => s.state === "queued" || s.state === "running");
   const todo = plan.variants.filter((v) => !skipped.includes(v.id) && !busy.some((b) => b.variant === v.id));
@@ -163,7 +173,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     const r = await executor.launch(batch, o.logger);
     if (r.mode === "submitted") submitted = r;
   }
-  const statuses = submitted ? await sweepStatuses(plan) : await sweepStatuses(plan, compiled);
+  const statuses = await sweepStatuses(plan, submitted ? undefined : compiled, executor.name, warn);
   const { rows, complete, failed } = summariseSweep(plan, statuses);
   const ran = submitted ? [] : todo.filter((v) => statuses.find((s) => s.variant === v.id)?.state === "finished");
   return {
