@@ -25,7 +25,7 @@ interface GraphLike {
 }
 
 /** sample 0, channel 0 of every rank-5 tensor with the image's spatial shape; undefined when there is none */
-export function sslView(graph: GraphLike, env: Map<string, tf.Tensor>): SslView | undefined {
+export async function sslView(graph: GraphLike, env: Map<string, tf.Tensor>): Promise<SslView | undefined> {
   const calls = graph.nodes.filter((n) => n.kind === "model" && n.inputs?.length);
   if (!calls.length) return undefined;
   const first = env.get(calls[0].inputs![0]);
@@ -33,19 +33,24 @@ export function sslView(graph: GraphLike, env: Map<string, tf.Tensor>): SslView 
   const shape = (first as tf.Tensor).shape.slice(1, 4) as [number, number, number];
   const fits = (t: tf.Tensor | undefined): t is tf.Tensor =>
     !!t && t.rank === 5 && t.shape[1] === shape[0] && t.shape[2] === shape[1] && t.shape[3] === shape[2];
-  const take = (t: tf.Tensor) =>
-    Float32Array.from(tf.tidy(() => tf.slice(t, [0, 0, 0, 0, 0], [1, ...shape, 1])).dataSync());
+  // read asynchronously: webgpu in Node has no synchronous read
+  const take = async (t: tf.Tensor) => {
+    const s = tf.slice(t, [0, 0, 0, 0, 0], [1, ...shape, 1]);
+    const data = Float32Array.from(await s.data());
+    s.dispose();
+    return data;
+  };
   const modelInputs = new Set(calls.map((c) => c.inputs![0]));
   const panels: SslView["panels"] = [];
   for (const k of graph.inputKeys) {
     const t = env.get(k);
-    if (!modelInputs.has(k) && fits(t)) panels.push({ name: k, role: "original", data: take(t) });
+    if (!modelInputs.has(k) && fits(t)) panels.push({ name: k, role: "original", data: await take(t) });
   }
   for (const c of calls) {
     const input = env.get(c.inputs![0]);
     const output = env.get(c.name);
-    if (fits(input)) panels.push({ name: c.inputs![0], role: "corrupted view", data: take(input) });
-    if (fits(output)) panels.push({ name: c.name, role: "reconstruction", data: take(output) });
+    if (fits(input)) panels.push({ name: c.inputs![0], role: "corrupted view", data: await take(input) });
+    if (fits(output)) panels.push({ name: c.name, role: "reconstruction", data: await take(output) });
   }
   return panels.length ? { shape, panels } : undefined;
 }

@@ -170,13 +170,15 @@ export class Selection {
       const bs = Object.values(batch)[0]?.shape[0] ?? 1;
       // the first batch also runs every model call (not the losses after the metric) so the report can show each
       // view and reconstruction of it; model calls have no state, so training goes on exactly as without
-      const v = tf.tidy(() => {
+      // the tensors read leave the tidy and are read asynchronously (webgpu in Node has no synchronous read)
+      const out = tf.tidy(() => {
         const env = graph.run(batch, { model }, { training: false, until: first ? firstUntil : metricName });
-        if (first) this.pendingSsl = sslView(graph, env);
-        return env.get(metricName)!.dataSync()[0];
+        return first ? Object.fromEntries(env) : { [metricName]: env.get(metricName)! };
       });
+      const v = (await out[metricName].data())[0];
+      if (first) this.pendingSsl = await sslView(graph, new Map(Object.entries(out)));
       first = false;
-      tf.dispose(Object.values(batch));
+      tf.dispose([...Object.values(out), ...Object.values(batch)]);
       sum += v * bs;
       n += bs;
     }
