@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import {
   Codes,
@@ -63,7 +63,7 @@ export interface InstalledPlugin {
 
 /**
  * Plugins installed in the project around `cwd`, for `list`/`describe` without --pipeline: the
- * dependencies (and devDependencies) of the nearest package.json that are voxelpipe plugins — they
+ * dependencies, devDependencies and workspace packages of the nearest package.json that are voxelpipe plugins — they
  * declare the keyword "voxelpipe-plugin" or depend (peer or not) on @voxelpipe/core — loaded
  * through the same resolution and checks as a pipeline's `plugins:` entries. Installed packages are
  * trusted as pipelines trust them (see Trust and safety); the built-in @voxelpipe packages are
@@ -74,13 +74,19 @@ export async function loadInstalledPlugins(cwd: string, registries: Registries):
   while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
   const pkgFile = join(dir, "package.json");
   if (!existsSync(pkgFile)) return [];
-  let pkg: Record<string, Record<string, string> | undefined>;
+  let pkg: Record<string, unknown>;
   try {
     pkg = JSON.parse(readFileSync(pkgFile, "utf8"));
   } catch {
     return [];
   }
-  const names = [...new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})])]
+  const names = [
+    ...new Set([
+      ...Object.keys((pkg.dependencies ?? {}) as object),
+      ...Object.keys((pkg.devDependencies ?? {}) as object),
+      ...workspaceNames(dir, pkg),
+    ]),
+  ]
     .filter((n) => !n.startsWith("@voxelpipe/"))
     .sort();
   const out: InstalledPlugin[] = [];
@@ -108,4 +114,24 @@ export async function loadInstalledPlugins(cwd: string, registries: Registries):
     }
   }
   return out;
+}
+
+/** names of a monorepo's workspace packages (`workspaces: ["plugins/*", "tools/x"]`), which npm links into node_modules */
+function workspaceNames(dir: string, pkg: Record<string, unknown>): string[] {
+  const patterns = Array.isArray(pkg.workspaces)
+    ? pkg.workspaces.filter((w): w is string => typeof w === "string")
+    : [];
+  const folders = patterns.flatMap((w) => {
+    if (!w.endsWith("/*")) return [join(dir, w)];
+    const parent = join(dir, w.slice(0, -2));
+    return existsSync(parent) ? readdirSync(parent).map((d) => join(parent, d)) : [];
+  });
+  return folders.flatMap((f) => {
+    try {
+      const name = JSON.parse(readFileSync(join(f, "package.json"), "utf8")).name;
+      return typeof name === "string" ? [name] : [];
+    } catch {
+      return [];
+    }
+  });
 }
