@@ -209,6 +209,10 @@ describe("list and describe", () => {
     expect(list.stdout).toMatch(/good\/Loss\s+@acme\/good@1\.2\.3/);
     const d = await cli(["describe", "good/Touch"], app);
     expect(d.stdout).toContain("good/Touch (transform, plugin @acme/good@1.2.3)");
+    // in this monorepo the example plugin is a workspace package
+    expect((await cli(["describe", "MLP"], REPO)).stdout).toContain(
+      "example/MLP (model, plugin @voxelpipe-example/plugin@",
+    );
     const none = await cli(["describe", "Nope"], project);
     expect(none.stderr).toMatch(/--pipeline <file>/);
   });
