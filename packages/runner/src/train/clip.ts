@@ -13,3 +13,24 @@ export function clipByGlobalNorm(grads: Record<string, tf.Tensor>, maxNorm: numb
     old.dispose();
   }
 }
+
+/**
+ * clipByGlobalNorm with the norm read asynchronously (the training loop's form): webgpu in Node has
+ * no synchronous read. Same sums in the same order, so the same result.
+ */
+export async function clipByGlobalNormAsync(grads: Record<string, tf.Tensor>, maxNorm: number): Promise<void> {
+  let sq = 0;
+  for (const g of Object.values(grads)) {
+    const s = tf.tidy(() => tf.sum(tf.square(g)));
+    sq += (await s.data())[0];
+    s.dispose();
+  }
+  const total = Math.sqrt(sq);
+  if (total <= maxNorm) return;
+  const scale = maxNorm / (total + 1e-6);
+  for (const k of Object.keys(grads)) {
+    const old = grads[k];
+    grads[k] = tf.mul(old, scale);
+    old.dispose();
+  }
+}
