@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chainMismatch, expectedGeometry, geometryWarnings } from "../src/infer/geometry.js";
+import { chainMismatch, expectedGeometry, geometryWarnings } from "../src/data/geometry.js";
 
 const vol = (affine: number[], original = affine) => ({
   data: new Float32Array(8),

@@ -12,7 +12,7 @@ import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
 import { evaluateFiles } from "../src/evaluate/evaluate.js";
 import { planCrop, viewerPayload } from "../src/report/case-volumes.js";
-import { writeEvaluationReport } from "../src/report/evaluate-report.js";
+import { writeEvaluationReport } from "../src/evaluate/report-page.js";
 import { type OverlayVolumes, overlayPng } from "../src/report/overlay.js";
 import { axisRange, lineChart, logTicks } from "../src/report/svg.js";
 import { writeTrainReport } from "../src/report/train-report.js";

@@ -12,7 +12,7 @@ import {
 } from "@voxelpipe/core";
 import { type ComponentEntry, classNames, exportWebSite, resolveReferences, serveSite } from "@voxelpipe/web";
 import type { Command } from "commander";
-import { allowMissingKeys } from "../infer/inputs.js";
+import { allowMissingKeys } from "../data/records.js";
 import { builtinRegistries } from "../registries.js";
 import { addLoadFlags, intArg, type LoadFlags } from "./args.js";
 import { readNames } from "./evaluate.js";

@@ -1,8 +1,8 @@
 import { join, resolve } from "node:path";
 import { type BackendChoice, type CompiledPipeline, createLogger } from "@voxelpipe/core";
+import { inputRecords } from "../data/records.js";
 import { allExecutors, type Executor } from "../executors/index.js";
 import type { ExecutorFlags } from "../executors/options.js";
-import { inputRecords } from "../infer/inputs.js";
 import {
   caseName,
   checkCases,

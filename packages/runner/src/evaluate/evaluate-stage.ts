@@ -1,11 +1,11 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Codes, type Dataset, defineStage, type Slots, type StageConfig, type StageRuntime, z } from "@voxelpipe/core";
-import { datasetRecords } from "../infer/inputs.js";
-import { writeEvaluationReport } from "../report/evaluate-report.js";
+import { datasetRecords } from "../data/records.js";
 import { evaluateFiles, evaluationMetrics } from "./evaluate.js";
 import { pairWithPredictions } from "./pairing.js";
 import { evaluationCsv, evaluationTables } from "./report.js";
+import { writeEvaluationReport } from "./report-page.js";
 
 /** The `evaluate` stage's configuration: `run` receives this schema's output. */
 function evaluateSchema(s: Slots) {

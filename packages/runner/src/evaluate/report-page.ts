@@ -1,9 +1,9 @@
 import { spacingOf } from "@voxelpipe/core";
 import { orient, readNifti } from "@voxelpipe/transforms";
 import { classNames } from "@voxelpipe/web";
-import type { EvaluationMetric, EvaluationResult } from "../evaluate/evaluate.js";
-import { niftiStem } from "../evaluate/pairing.js";
-import { esc, Report } from "./page.js";
+import { esc, Report } from "../report/page.js";
+import type { EvaluationMetric, EvaluationResult } from "./evaluate.js";
+import { niftiStem } from "./pairing.js";
 
 const UNIT: Partial<Record<EvaluationMetric, string>> = { hd95: " (mm)", hd: " (mm)" };
 const BOUNDED = (m: EvaluationMetric) => m === "dice" || m === "nsd";

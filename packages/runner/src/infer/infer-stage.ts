@@ -19,11 +19,11 @@ import {
 import { applyInit } from "@voxelpipe/models";
 import { invertSpatial, writeNifti } from "@voxelpipe/transforms";
 import { applyChain } from "../data/chain.js";
+import { chainMismatch, expectedGeometry, geometryWarnings, trainedGeometry } from "../data/geometry.js";
+import { allowMissingKeys, datasetRecords, inputRecords } from "../data/records.js";
 import { niftiStem } from "../evaluate/pairing.js";
 import { Progress } from "../run/progress.js";
 import { ModelReplicas } from "../train/replicas/pool.js";
-import { chainMismatch, expectedGeometry, geometryWarnings, trainedGeometry } from "./geometry.js";
-import { allowMissingKeys, datasetRecords, inputRecords } from "./inputs.js";
 import { imageOf, labelVolumeAsync, predictLogits, probabilityVolumeAsync } from "./predict.js";
 
 /** The `infer` stage's configuration: `run` receives this schema's output. */

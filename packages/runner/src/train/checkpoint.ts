@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { isPlainObject, type Model, type Optimizer, type StageRuntime, tf } from "@voxelpipe/core";
 import { loadCheckpoint, saveCheckpoint } from "@voxelpipe/models";
-import { expectedGeometry } from "../infer/geometry.js";
+import { expectedGeometry } from "../data/geometry.js";
 
 /**
  * `checkpoints/{last,best}.safetensors`: the model's checkpoint format (weights under their
