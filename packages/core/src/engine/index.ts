@@ -33,16 +33,8 @@ export {
   wasmThreadsStatus,
 } from "./wasm-threads.js";
 
-import { registerGradients } from "./gradients.js";
-
-// tfjs-core's Node bundle registers no gradients (see gradients.ts): do it as soon as the engine is
-// loaded so tf.grad / optimizer.minimize work for every package. A failure is reported again,
-// with a clear error, by prepareBackend() / registerGradients().
-try {
-  registerGradients();
-} catch {
-  // surfaced by prepareBackend()
-}
+// Gradients are registered by prepareBackend() / registerGradients(), not on import: loading tfjs's gradient
+// bundle is a third of the CLI's start-up, and validate, list or --help never differentiate (see gradients.ts).
 
 export {
   type GpuAdapterSummary,
