@@ -86,6 +86,16 @@ describe("sweep executors (local)", () => {
       expect(r.stderr).toMatch(want);
     }
     expect(readdirSync(runs)).toEqual([]); // nothing ran, nothing was made
+    // no Slurm client on PATH: a diagnostic naming it, not a stack trace
+    const path = process.env.PATH;
+    process.env.PATH = tmp();
+    try {
+      const r = await cli([...ARGS, "--executor", "slurm", "--runs-dir", runs]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/error\[VP272\]: Slurm's sbatch is not installed/);
+    } finally {
+      process.env.PATH = path;
+    }
     const notSweep = await cli(["sweep", "status", runs]);
     expect(notSweep.code).toBe(1);
     expect(notSweep.stderr).toMatch(/VP275.*is not a sweep folder/);

@@ -115,7 +115,7 @@ export class SlurmExecutor implements Executor {
   private sbatch(args: string[], script: string): string {
     const r = slurm("sbatch", ["--parsable", ...args, ...(this.o.sbatchArgs ?? []), script]);
     if (!r.ok) {
-      if (/controller|connect|fetch_config|configuration source|Unable to contact/i.test(r.err))
+      if (/controller|connect|fetch_config|configuration (source|file)|Unable to contact/i.test(r.err))
         throw unreachable("sbatch", r.err);
       throw new VoxelpipeError({
         code: Codes.slurmSubmit,
@@ -139,7 +139,12 @@ export class SlurmExecutor implements Executor {
   private warnIfLocal(dir: string, log: Logger): void {
     const why = nodeLocal(dir);
     if (!why) return;
-    const r = slurm("sinfo", ["-h", "-N", "-o", "%N"]);
+    let r: ReturnType<typeof slurm>;
+    try {
+      r = slurm("sinfo", ["-h", "-N", "-o", "%N"]);
+    } catch {
+      return; // no sinfo: sbatch will say what is missing
+    }
     const nodes = new Set(r.out.split("\n").filter(Boolean)).size;
     if (r.ok && nodes > 1)
       log.warn(
@@ -148,6 +153,7 @@ export class SlurmExecutor implements Executor {
   }
 
   async launch(batch: Batch, log: Logger): Promise<LaunchResult> {
+    slurm("sbatch", ["--version"]); // not installed: VP272 before anything is written
     const folder = this.folder(batch.dir);
     const logs = join(folder, "logs");
     try {
