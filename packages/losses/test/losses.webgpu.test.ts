@@ -30,12 +30,12 @@ try {
 
 /** relative error bounds on webgpu (SwiftShader): ~10× the measured error */
 const BOUND: Record<string, number> = {
-  dice_ce: 1.2e-7, // measured 0
-  dice_ce_squared_batch: 7e-7, // measured 0
+  dice_ce: 1e-6, // measured 0
+  dice_ce_squared_batch: 1e-6, // measured 0
   dice_nobg_jaccard: 7e-7, // measured 6.2e-8
-  l1: 1.2e-7, // measured 0
+  l1: 1e-6, // measured 0 (7.4e-8 in the SSL step test: the GPU reduction order varies)
   contrastive: 2e-5, // measured 1.4e-6
-  total: 7e-6, // measured 7.3e-7
+  total: 1e-5, // measured 7.3e-7 (1.0e-6 in the SSL step test)
   dice_ce_grad: 5e-7, // measured 4.4e-8 (vs wasm)
 };
 

@@ -29,9 +29,9 @@ const need = sharedOrSkip("reference/fixtures/vitautoenc_ssl.safetensors");
 
 /** |ours − MONAI| / |MONAI| on webgpu (SwiftShader): ~10× the measured error */
 const BOUND = {
-  l1: 1.2e-7, // measured 0; one float32 ulp
-  cl: 2e-5, // measured 1.4e-6
-  loss: 7e-6, // measured 7.3e-7
+  l1: 1e-6, // measured 0 to 7.4e-8 (the GPU reduction order varies between runs)
+  cl: 2e-5, // measured 1.4e-6 to 1.8e-6
+  loss: 1e-5, // measured 7.3e-7 to 1.0e-6
 };
 
 let why = "";
