@@ -11,8 +11,8 @@ import { ERROR_COLORS, organColor, type ViewerCasePayload } from "@voxelpipe/web
 import { PNG } from "pngjs";
 import { describe, expect, it } from "vitest";
 import { evaluateFiles } from "../src/evaluate/evaluate.js";
-import { planCrop, viewerPayload } from "../src/report/case-volumes.js";
 import { writeEvaluationReport } from "../src/evaluate/report-page.js";
+import { planCrop, viewerPayload } from "../src/report/case-volumes.js";
 import { type OverlayVolumes, overlayPng } from "../src/report/overlay.js";
 import { axisRange, lineChart, logTicks } from "../src/report/svg.js";
 import { writeTrainReport } from "../src/report/train-report.js";
