@@ -4,6 +4,7 @@
  * Under CI a missing adapter or ../shared fails the file.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-wasm";
 import { createMemoryLogger, engine, RandomState, selectBackend } from "@voxelpipe/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { logParity, relDiff, relErr } from "../../../test-utils/compare.js";
@@ -114,3 +115,62 @@ describe.skipIf(!need.ok || why !== "")(
     });
   },
 );
+
+describe.skipIf(why !== "")(`UNETR gradients on webgpu = wasm${why}`, () => {
+  it("every parameter's gradient of a tiny UNETR (the CLI test's network) matches wasm", async () => {
+    const cfg = {
+      in_channels: 1,
+      out_channels: 3,
+      img_size: 16,
+      feature_size: 2,
+      hidden_size: 16,
+      mlp_dim: 32,
+      num_heads: 2,
+    };
+    const grads: Record<string, Float32Array[]> = {};
+    for (const backend of ["webgpu", "wasm"]) {
+      await tf.setBackend(backend);
+      engine.prepareBackend(backend);
+      const net = new UNETR(cfg, new RandomState(3));
+      const x = tf.tensor(
+        Float32Array.from({ length: 16 ** 3 }, (_, i) => Math.sin(i * 0.37)),
+        [1, 16, 16, 16, 1],
+      );
+      const target = tf.tensor(
+        Float32Array.from({ length: 3 * 16 ** 3 }, (_, i) => Math.cos(i * 0.11)),
+        [1, 16, 16, 16, 3],
+      );
+      const vars = [...net.params.values()].filter((v) => v.trainable);
+      const { value, grads: g } = tf.variableGrads(
+        () => tf.mean(tf.square(tf.sub(net.apply(x, { training: true }), target))) as tf.Scalar,
+        vars,
+      );
+      // parameters in construction order (the same seed builds the same network on both backends)
+      grads[backend] = [];
+      for (const v of vars) grads[backend].push((await g[v.name].data()) as Float32Array);
+      tf.dispose([value, x, target, ...Object.values(g)]);
+      net.dispose();
+    }
+    await tf.setBackend("webgpu");
+    expect(grads.webgpu.length).toBe(grads.wasm.length);
+    expect(grads.wasm.length).toBeGreaterThan(50);
+    // ‖Δ‖/‖g‖ over all gradients together, and the worst single parameter (a near-cancelling gradient, such as
+    // a bias before an instance norm, has a larger relative error on any backend)
+    let num = 0;
+    let den = 0;
+    let worst = 0;
+    for (const [i, want] of grads.wasm.entries()) {
+      const got = grads.webgpu[i];
+      for (let j = 0; j < want.length; j++) {
+        num += (got[j] - want[j]) ** 2;
+        den += want[j] ** 2;
+      }
+      worst = Math.max(worst, relErr(got, want));
+    }
+    const all = Math.sqrt(num / den);
+    logParity("webgpu vs wasm tiny UNETR gradients", { all: all, worst_parameter: worst });
+    expect(all).toBeLessThan(1e-5); // measured 1.3e-6
+    expect(worst).toBeLessThan(1e-4); // measured 1.2e-5
+    expect(engine.takeWebgpuErrors()).toEqual([]);
+  });
+});
