@@ -26,10 +26,14 @@ export interface BackendPreparation {
  * engine: registers tfjs-core's gradients (throws a VoxelpipeError if they cannot be loaded); on
  * "wasm" installs the user-land kernel fixes (Slice/SplitV/Unpack heap-view slicing,
  * XNNPACK BatchMatMul for transposed and batched products, rank ≥ 5 Transpose as rank-4 steps); on
- * "webgpu" the rank-5 fixes of webgpu-kernels.ts (broadcasting binary ops, Select, Tile).
+ * "webgpu" the rank-5 fixes of webgpu-kernels.ts (broadcasting binary ops, Select, Tile, Pad,
+ * MirrorPad, Reverse).
  * Idempotent; nothing to do on cpu and the tfjs-node backends.
  */
 export function prepareBackend(name: string = tf.getBackend()): BackendPreparation {
+  // the webgpu fixes first: inference needs them even where gradients cannot be registered (a browser
+  // bundle without tfjs' gradient configs throws below)
+  if (name === "webgpu") installWebgpuKernelFixes();
   const gradients = registerGradients();
   const leanBackprop = installLeanBackprop();
   if (name === "wasm") {
