@@ -36,7 +36,7 @@ const regressionReduction = z
   .default("mean")
   .describe('"mean" or "sum" over all elements; "none" is accepted for MONAI configs and trains on the mean');
 
-export const L1LossComponent = defineLoss({
+export const L1LossDef = defineLoss({
   name: "L1Loss",
   description: "Mean absolute error (torch L1Loss); inputs [prediction, target] of equal shape.",
   args: z.object({ reduction: regressionReduction }),
@@ -49,7 +49,7 @@ export const L1LossComponent = defineLoss({
   }),
 });
 
-export const MSELossComponent = defineLoss({
+export const MSELossDef = defineLoss({
   name: "MSELoss",
   description: "Mean squared error (torch MSELoss); inputs [prediction, target] of equal shape.",
   args: z.object({ reduction: regressionReduction }),
@@ -62,7 +62,7 @@ export const MSELossComponent = defineLoss({
   }),
 });
 
-export const ContrastiveLossComponent = defineLoss({
+export const ContrastiveLossDef = defineLoss({
   name: "ContrastiveLoss",
   description:
     "NT-Xent (SimCLR) between two views, MONAI ContrastiveLoss; inputs [view1, view2] of shape [B, ...], flattened per item; computed with logsumexp (safe for small temperatures).",
@@ -97,7 +97,7 @@ const diceArgs = {
   batch: z.boolean().default(false).describe("sum intersection and union over the batch before dividing"),
 };
 
-export const DiceLossComponent = defineLoss({
+export const DiceLossDef = defineLoss({
   name: "DiceLoss",
   description: "MONAI DiceLoss; inputs [logits or probabilities [B, S0, S1, S2, C], target labels or one-hot].",
   args: z.object({
@@ -125,7 +125,7 @@ export const DiceLossComponent = defineLoss({
   },
 });
 
-export const DiceCELossComponent = defineLoss({
+export const DiceCELossDef = defineLoss({
   name: "DiceCELoss",
   description:
     "MONAI DiceCELoss: lambda_dice·Dice + lambda_ce·CrossEntropy (CE on raw logits, all classes); inputs [logits [B, S0, S1, S2, C], labels [B, S0, S1, S2, 1] or one-hot].",
@@ -157,9 +157,9 @@ export const DiceCELossComponent = defineLoss({
 });
 
 export const lossComponents = [
-  L1LossComponent,
-  MSELossComponent,
-  ContrastiveLossComponent,
-  DiceLossComponent,
-  DiceCELossComponent,
+  L1LossDef,
+  MSELossDef,
+  ContrastiveLossDef,
+  DiceLossDef,
+  DiceCELossDef,
 ] as const;

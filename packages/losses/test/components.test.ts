@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { type ComponentContext, createMemoryLogger, type Loss, RandomState, Registries } from "@voxelpipe/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ContrastiveLossComponent, DiceCELossComponent, plugin } from "../src/index.js";
+import { ContrastiveLossDef, DiceCELossDef, plugin } from "../src/index.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -44,7 +44,7 @@ describe("@voxelpipe/losses plugin", () => {
   });
 
   it("args have MONAI defaults and reject unknown keys", () => {
-    const dice = DiceCELossComponent;
+    const dice = DiceCELossDef;
     const a = dice.args.parse({}) as Record<string, unknown>;
     expect(a).toMatchObject({
       include_background: true,
@@ -60,7 +60,7 @@ describe("@voxelpipe/losses plugin", () => {
     expect(() => dice.args.parse({ to_onehot: true })).toThrow();
     expect(() => dice.args.parse({ lambda_ce: -1 })).toThrow();
     expect(() => dice.args.parse({ reduction: "none" })).toThrow(); // MONAI DiceCELoss: mean|sum only
-    const cl = ContrastiveLossComponent;
+    const cl = ContrastiveLossDef;
     expect((cl.args.parse({}) as { temperature: number }).temperature).toBe(0.5);
     expect(() => cl.args.parse({ temperature: 0 })).toThrow();
   });

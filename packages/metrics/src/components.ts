@@ -37,7 +37,7 @@ const spacingArg = z
   .optional()
   .describe("voxel spacing (mm) per spatial axis when the data does not provide one; default 1");
 
-export const DiceMetricComponent = defineMetric({
+export const DiceMetricDef = defineMetric({
   name: "DiceMetric",
   description:
     "MONAI DiceMetric on discrete segmentations: pred/target label maps [B, S0, S1, S2, 1] (with num_classes) or one-hot [B, S0, S1, S2, C]; NaN for classes absent from the ground truth (ignore_empty), NaN-aware reduction.",
@@ -65,7 +65,7 @@ export const DiceMetricComponent = defineMetric({
     ),
 });
 
-export const HausdorffDistanceMetricComponent = defineMetric({
+export const HausdorffDistanceMetricDef = defineMetric({
   name: "HausdorffDistanceMetric",
   description:
     "MONAI HausdorffDistanceMetric (euclidean, exact EDT): symmetric max or percentile (HD95) of surface distances in mm; NaN when a class is absent from both, inf (max) when from one side.",
@@ -93,7 +93,7 @@ export const HausdorffDistanceMetricComponent = defineMetric({
     ),
 });
 
-export const SurfaceDiceMetricComponent = defineMetric({
+export const SurfaceDiceMetricDef = defineMetric({
   name: "SurfaceDiceMetric",
   description:
     "MONAI SurfaceDiceMetric (normalised surface Dice, voxel counting): share of surface voxels within a per-class tolerance (mm) of the other surface; NaN when a class is absent from both.",
@@ -127,7 +127,7 @@ export const SurfaceDiceMetricComponent = defineMetric({
 });
 
 export const metricComponents = [
-  DiceMetricComponent,
-  HausdorffDistanceMetricComponent,
-  SurfaceDiceMetricComponent,
+  DiceMetricDef,
+  HausdorffDistanceMetricDef,
+  SurfaceDiceMetricDef,
 ] as const;

@@ -3,10 +3,10 @@ import "@tensorflow/tfjs-backend-cpu";
 import { type ComponentDefinition, type Metric, Registries } from "@voxelpipe/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  DiceMetricComponent,
-  HausdorffDistanceMetricComponent,
+  DiceMetricDef,
+  HausdorffDistanceMetricDef,
   plugin,
-  SurfaceDiceMetricComponent,
+  SurfaceDiceMetricDef,
 } from "../src/index.js";
 import type { BufferedClassMetric } from "../src/streaming.js";
 
@@ -36,9 +36,9 @@ describe("@voxelpipe/metrics plugin", () => {
 
   it("args: MONAI defaults, strict keys, validated thresholds", () => {
     const defs: Record<string, ComponentDefinition> = {
-      DiceMetric: DiceMetricComponent as ComponentDefinition,
-      HausdorffDistanceMetric: HausdorffDistanceMetricComponent as ComponentDefinition,
-      SurfaceDiceMetric: SurfaceDiceMetricComponent as ComponentDefinition,
+      DiceMetric: DiceMetricDef as ComponentDefinition,
+      HausdorffDistanceMetric: HausdorffDistanceMetricDef as ComponentDefinition,
+      SurfaceDiceMetric: SurfaceDiceMetricDef as ComponentDefinition,
     };
     const find = (n: string) => defs[n];
     expect(find("DiceMetric").args.parse({})).toMatchObject({

@@ -1,9 +1,9 @@
 import { definePlugin, packageVersion } from "@voxelpipe/core";
-import { slidingWindowInferer } from "./components/inferers.js";
-import { unetrModel, vitAutoEncModel, vitModel } from "./components/models.js";
+import { SlidingWindowDef } from "./components/inferers.js";
+import { UNETRDef, ViTAutoEncDef, ViTDef } from "./components/models.js";
 
-export { SlidingWindow, slidingWindowArgs, slidingWindowInferer } from "./components/inferers.js";
-export { unetrModel, vitAutoEncModel, vitModel } from "./components/models.js";
+export { SlidingWindow, slidingWindowArgs, SlidingWindowDef } from "./components/inferers.js";
+export { UNETRDef, ViTAutoEncDef, ViTDef } from "./components/models.js";
 export {
   labelVolume,
   labelVolumeAsync,
@@ -81,6 +81,6 @@ export { assignVariable, modelTensors, toFloat32 } from "./weights/tensors.js";
 /** The built-in models plugin: registers through the same SDK a third party uses. */
 export const plugin = definePlugin({
   meta: { name: "@voxelpipe/models", version: packageVersion(import.meta.url), namespace: "vp" },
-  components: [vitModel, vitAutoEncModel, unetrModel, slidingWindowInferer],
+  components: [ViTDef, ViTAutoEncDef, UNETRDef, SlidingWindowDef],
 });
 export default plugin;

@@ -1,4 +1,4 @@
-export { Datalist, ImageFolder, recordsDataset } from "./builtins/datasets.js";
+export { DatalistDef, ImageFolderDef, recordsDataset } from "./builtins/datasets.js";
 export * from "./cli/io.js";
 export { buildProgram, main } from "./cli/main.js";
 export * from "./data/index.js";

@@ -8,7 +8,7 @@ import {
   RandomState,
 } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
-import { Datalist, ImageFolder } from "../src/builtins/datasets.js";
+import { DatalistDef, ImageFolderDef } from "../src/builtins/datasets.js";
 import { tmp } from "./helpers.js";
 
 function ctx(baseDir: string): ComponentContext {
@@ -43,7 +43,7 @@ describe("Datalist dataset", () => {
         validation: [],
       }),
     );
-    const ds: Dataset = await Datalist.create(Datalist.args.parse({ datalist: "lists/d.json" }), ctx(dir));
+    const ds: Dataset = await DatalistDef.create(DatalistDef.args.parse({ datalist: "lists/d.json" }), ctx(dir));
     expect(ds.splits()).toEqual(["training", "validation"]);
     expect(ds.size("training")).toBe(1);
     expect(ds.size("validation")).toBe(0);
@@ -56,8 +56,8 @@ describe("Datalist dataset", () => {
     (await ds.get("training", 0)).image = "changed";
     expect((await ds.get("training", 0)).image).toBe(join(dir, "lists", "imagesTr", "a.nii.gz"));
 
-    const other: Dataset = await Datalist.create(
-      Datalist.args.parse({ datalist: "lists/d.json", base_dir: "elsewhere" }),
+    const other: Dataset = await DatalistDef.create(
+      DatalistDef.args.parse({ datalist: "lists/d.json", base_dir: "elsewhere" }),
       ctx(dir),
     );
     expect((await other.get("training", 0)).image).toBe(join(dir, "elsewhere", "imagesTr", "a.nii.gz"));
@@ -87,7 +87,7 @@ describe("Datalist dataset", () => {
         ],
       }),
     );
-    const err = await Datalist.create(Datalist.args.parse({ datalist: "d.json" }), ctx(dir)).catch((e) => e);
+    const err = await DatalistDef.create(DatalistDef.args.parse({ datalist: "d.json" }), ctx(dir)).catch((e) => e);
     expect(isVoxelpipeError(err)).toBe(true);
     expect(err.diagnostics[0].message).toContain("3 of 4 files listed under image, label are missing");
     expect(err.diagnostics.slice(1).map((d: { path: string }) => d.path)).toEqual([
@@ -95,8 +95,8 @@ describe("Datalist dataset", () => {
       "training[1].image",
       "training[1].label",
     ]);
-    const ds: Dataset = await Datalist.create(
-      Datalist.args.parse({ datalist: "d.json", check_files: false }),
+    const ds: Dataset = await DatalistDef.create(
+      DatalistDef.args.parse({ datalist: "d.json", check_files: false }),
       ctx(dir),
     );
     expect(ds.size("training")).toBe(2);
@@ -110,8 +110,8 @@ describe("ImageFolder dataset", () => {
       touch(join(dir, "data", "imagesTr", `${c}_0000.nii.gz`));
       touch(join(dir, "data", "labelsTr", `${c}.nii.gz`));
     }
-    const ds: Dataset = await ImageFolder.create(
-      ImageFolder.args.parse({
+    const ds: Dataset = await ImageFolderDef.create(
+      ImageFolderDef.args.parse({
         images: "imagesTr/*.nii.gz",
         labels: "labelsTr/*.nii.gz",
         base_dir: "data",
@@ -130,16 +130,16 @@ describe("ImageFolder dataset", () => {
     );
     expect(names("validation")).toEqual([["/data/imagesTr/c3_0000.nii.gz", "/data/labelsTr/c3.nii.gz"]]);
 
-    const images: Dataset = await ImageFolder.create(
-      ImageFolder.args.parse({ images: "data/imagesTr/*.nii.gz" }),
+    const images: Dataset = await ImageFolderDef.create(
+      ImageFolderDef.args.parse({ images: "data/imagesTr/*.nii.gz" }),
       ctx(dir),
     );
     expect(images.splits()).toEqual(["training"]);
     expect(images.size("training")).toBe(4);
     expect(Object.keys(await images.get("training", 0))).toEqual(["image"]);
 
-    const bad = await ImageFolder.create(
-      ImageFolder.args.parse({ images: "data/imagesTr/*.nii.gz", val_count: 4 }),
+    const bad = await ImageFolderDef.create(
+      ImageFolderDef.args.parse({ images: "data/imagesTr/*.nii.gz", val_count: 4 }),
       ctx(dir),
     ).catch((e) => e);
     expect(bad.diagnostics[0]).toMatchObject({ path: "stages.fit.data.val_count", expected: "0 ≤ val_count < 4" });

@@ -8,8 +8,8 @@ import {
 } from "@voxelpipe/core";
 import "@tensorflow/tfjs-backend-cpu";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Adam, AdamW, SGD } from "../src/builtins/optimizers.js";
-import { ConstantLR, StepLR, WarmupCosine } from "../src/builtins/schedulers.js";
+import { AdamDef, AdamWDef, SGDDef } from "../src/builtins/optimizers.js";
+import { ConstantLRDef, StepLRDef, WarmupCosineDef } from "../src/builtins/schedulers.js";
 import { clipByGlobalNorm } from "../src/train/clip.js";
 
 const ctx = {
@@ -28,7 +28,7 @@ beforeAll(async () => {
 
 /** two steps with a constant gradient 0.5 on a parameter starting at 1 */
 async function twoSteps(
-  def: typeof Adam | typeof AdamW | typeof SGD,
+  def: typeof AdamDef | typeof AdamWDef | typeof SGDDef,
   args: Record<string, unknown>,
 ): Promise<number[]> {
   const factory = (await def.create(def.args.parse(args) as never, ctx)) as OptimizerFactory;
@@ -44,29 +44,29 @@ async function twoSteps(
 
 describe("optimizers (PyTorch semantics, hand-computed)", () => {
   it("Adam: bias-corrected steps of lr for a constant gradient; weight_decay is L2 on the gradient", async () => {
-    const a = await twoSteps(Adam, { lr: 0.1 });
+    const a = await twoSteps(AdamDef, { lr: 0.1 });
     expect(a[0]).toBeCloseTo(0.9, 6);
     expect(a[1]).toBeCloseTo(0.8, 6);
-    const l2 = await twoSteps(Adam, { lr: 0.1, weight_decay: 0.1 });
+    const l2 = await twoSteps(AdamDef, { lr: 0.1, weight_decay: 0.1 });
     expect(l2[0]).toBeCloseTo(0.9, 6); // g' = 0.5 + 0.1·1: still a unit step after normalisation
   });
 
   it("AdamW: decoupled decay p·(1 − lr·wd) before the Adam step", async () => {
-    const w = await twoSteps(AdamW, { lr: 0.1, weight_decay: 0.1 });
+    const w = await twoSteps(AdamWDef, { lr: 0.1, weight_decay: 0.1 });
     expect(w[0]).toBeCloseTo(1 * 0.99 - 0.1, 6);
     expect(w[1]).toBeCloseTo(0.89 * 0.99 - 0.1, 6);
   });
 
   it("SGD with momentum and Nesterov", async () => {
-    const m = await twoSteps(SGD, { lr: 0.1, momentum: 0.9 });
+    const m = await twoSteps(SGDDef, { lr: 0.1, momentum: 0.9 });
     expect(m[0]).toBeCloseTo(0.95, 6);
     expect(m[1]).toBeCloseTo(0.855, 6);
-    const n = await twoSteps(SGD, { lr: 0.1, momentum: 0.9, nesterov: true });
+    const n = await twoSteps(SGDDef, { lr: 0.1, momentum: 0.9, nesterov: true });
     expect(n[0]).toBeCloseTo(1 - 0.1 * (0.5 + 0.9 * 0.5), 6);
   });
 
   it("state round-trips: a restored optimizer continues identically", async () => {
-    const factory = (await Adam.create(Adam.args.parse({ lr: 0.05 }), ctx)) as OptimizerFactory;
+    const factory = (await AdamDef.create(AdamDef.args.parse({ lr: 0.05 }), ctx)) as OptimizerFactory;
     const p1: NamedVariables = new Map([["w", tf.variable(tf.tensor1d([1, -2]))]]);
     const o1 = factory(p1);
     o1.apply(p1, { w: tf.tensor1d([0.3, -0.7]) });
@@ -81,11 +81,11 @@ describe("optimizers (PyTorch semantics, hand-computed)", () => {
 
 describe("learning-rate schedules and clipping", () => {
   it("constant, step and warm-up cosine", async () => {
-    const c = (await ConstantLR.create({}, ctx)) as Scheduler;
+    const c = (await ConstantLRDef.create({}, ctx)) as Scheduler;
     expect(c.lrAt(7, 10, 0.3)).toBe(0.3);
-    const s = (await StepLR.create(StepLR.args.parse({ step_size: 3, gamma: 0.1 }), ctx)) as Scheduler;
+    const s = (await StepLRDef.create(StepLRDef.args.parse({ step_size: 3, gamma: 0.1 }), ctx)) as Scheduler;
     expect([0, 2, 3, 6].map((i) => s.lrAt(i, 10, 1))).toEqual([1, 1, 0.1, 0.1 ** 2].map((v) => expect.closeTo(v, 12)));
-    const w = (await WarmupCosine.create(WarmupCosine.args.parse({ warmup_steps: 2 }), ctx)) as Scheduler;
+    const w = (await WarmupCosineDef.create(WarmupCosineDef.args.parse({ warmup_steps: 2 }), ctx)) as Scheduler;
     expect([0, 1, 2, 6, 10].map((i) => w.lrAt(i, 10, 1))).toEqual(
       [0.5, 1, 1, 0.5, 0].map((v) => expect.closeTo(v, 12)),
     );

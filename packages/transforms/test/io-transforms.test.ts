@@ -11,7 +11,7 @@ import {
   type Volume,
 } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
-import { caseName, ioComponents, LoadImage, SaveImage, saveImagePath } from "../src/io/load-save.js";
+import { caseName, ioComponents, LoadImageDef, SaveImageDef, saveImagePath } from "../src/io/load-save.js";
 import { readNiftiSync } from "../src/io/nifti-read.js";
 import { writeNiftiSync } from "../src/io/nifti-write.js";
 import { OrientationDef } from "../src/transforms/orientation.js";
@@ -31,7 +31,7 @@ function ctx(baseDir: string): ComponentContext {
   };
 }
 
-async function make<T extends typeof LoadImage | typeof SaveImage | typeof OrientationDef>(
+async function make<T extends typeof LoadImageDef | typeof SaveImageDef | typeof OrientationDef>(
   def: T,
   args: unknown,
   baseDir: string,
@@ -50,8 +50,8 @@ describe("LoadImage", () => {
   writeNiftiSync(join(dir, "labs", "case1.nii.gz"), label);
 
   it("replaces relative (against baseDir) and absolute paths by volumes; float32 for images, keep for labels", async () => {
-    const loadImg = await make(LoadImage, { keys: ["image"] }, dir);
-    const loadLab = await make(LoadImage, { keys: ["label"], dtype: "keep" }, dir);
+    const loadImg = await make(LoadImageDef, { keys: ["image"] }, dir);
+    const loadLab = await make(LoadImageDef, { keys: ["label"], dtype: "keep" }, dir);
     expect(loadImg.random).toBe(false);
     const s = apply(
       loadLab,
@@ -70,16 +70,16 @@ describe("LoadImage", () => {
   });
 
   it("passes already-loaded volumes through (only the dtype policy applies)", async () => {
-    const t = await make(LoadImage, { keys: ["image"] }, dir);
+    const t = await make(LoadImageDef, { keys: ["image"] }, dir);
     const out = apply(t, { image: label }).image as Volume;
     expect(out.data).toBeInstanceOf(Float32Array);
     expect(Array.from(out.data)).toEqual(Array.from(label.data));
   });
 
   it("missing keys fail unless allow_missing_keys; bad values and missing files get clear errors", async () => {
-    const strict = await make(LoadImage, { keys: ["image", "label"] }, dir);
+    const strict = await make(LoadImageDef, { keys: ["image", "label"] }, dir);
     expect(() => apply(strict, { image: "imgs/case1.nii.gz" })).toThrow(/LoadImage: key "label" is not in the sample/);
-    const lenient = await make(LoadImage, { keys: ["image", "label"], allow_missing_keys: true }, dir);
+    const lenient = await make(LoadImageDef, { keys: ["image", "label"], allow_missing_keys: true }, dir);
     expect(Object.keys(apply(lenient, { image: "imgs/case1.nii.gz" }))).toEqual(["image"]);
     try {
       apply(strict, { image: "imgs/nope.nii.gz", label: "x" });
@@ -89,14 +89,14 @@ describe("LoadImage", () => {
       expect((e as Error).message).toContain(join(dir, "imgs", "nope.nii.gz"));
     }
     expect(() => apply(strict, { image: 3, label: "x" })).toThrow(/key "image" holds number, not a file path/);
-    expect(() => LoadImage.args.parse({ keys: ["image"], dtype: "int8" })).toThrow();
-    expect(() => LoadImage.args.parse({ keys: ["image"], typo: 1 })).toThrow();
+    expect(() => LoadImageDef.args.parse({ keys: ["image"], dtype: "int8" })).toThrow();
+    expect(() => LoadImageDef.args.parse({ keys: ["image"], typo: 1 })).toThrow();
   });
 
   it('null is missing, for LoadImage and every dict transform alike (a datalist\'s `"label": null`)', async () => {
-    const strict = await make(LoadImage, { keys: ["image", "label"] }, dir);
+    const strict = await make(LoadImageDef, { keys: ["image", "label"] }, dir);
     expect(() => apply(strict, { image: "imgs/case1.nii.gz", label: null })).toThrow(/LoadImage: key "label" is null/);
-    const lenient = await make(LoadImage, { keys: ["image", "label"], allow_missing_keys: true }, dir);
+    const lenient = await make(LoadImageDef, { keys: ["image", "label"], allow_missing_keys: true }, dir);
     const loaded = apply(lenient, { image: "imgs/case1.nii.gz", label: null });
     expect(loaded.label).toBeNull();
     // the next transform in the chain skips it the same way (it once failed with "does not hold an image volume")
@@ -112,7 +112,7 @@ describe("SaveImage", () => {
     const dir = tmpDir("vp-save-");
     const vol = makeVolume([4, 3, 2], 1, Float32Array, (i, j, k) => i + j / 4 + k / 8, diag(0.75, 0.75, 3, [1, 2, 3]));
     vol.meta.source = "/data/imagesTs/img0035.nii.gz";
-    const save = await make(SaveImage, { keys: ["pred"], output_dir: "out" }, dir);
+    const save = await make(SaveImageDef, { keys: ["pred"], output_dir: "out" }, dir);
     const sample = { pred: vol, other: 1 };
     expect(apply(save, sample)).toBe(sample);
     const path = join(dir, "out", "img0035", "img0035_trans.nii.gz");
@@ -122,7 +122,7 @@ describe("SaveImage", () => {
     expect(Array.from(back.affine)).toEqual(Array.from(vol.affine));
 
     const flat = await make(
-      SaveImage,
+      SaveImageDef,
       {
         keys: ["pred"],
         output_dir: join(dir, "flat"),
@@ -144,7 +144,7 @@ describe("SaveImage", () => {
 
   it("numbers volumes without a source file and rejects non-volumes", async () => {
     const dir = tmpDir("vp-save2-");
-    const save = await make(SaveImage, { keys: ["pred"], output_dir: ".", output_postfix: "" }, dir);
+    const save = await make(SaveImageDef, { keys: ["pred"], output_dir: ".", output_postfix: "" }, dir);
     const v = makeVolume([2, 2, 2], 1, Float32Array, () => 1);
     apply(save, { pred: v });
     apply(save, { pred: v });

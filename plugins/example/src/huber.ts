@@ -1,7 +1,7 @@
 import { defineLoss, type Loss, tf, z } from "@voxelpipe/core";
 
 /** Huber (smooth L1) loss: quadratic within delta, linear beyond (PyTorch's HuberLoss). */
-export const HuberLoss = defineLoss({
+export const HuberLossDef = defineLoss({
   name: "HuberLoss",
   description: "Huber loss, mean over elements (example plugin)",
   args: z.object({ delta: z.number().positive().default(1).describe("where quadratic turns linear") }),

@@ -1,6 +1,6 @@
 import { definePlugin, packageVersion } from "@voxelpipe/core";
-import { HuberLoss } from "./huber.js";
-import { MLP } from "./mlp.js";
+import { HuberLossDef } from "./huber.js";
+import { MLPDef } from "./mlp.js";
 
 /**
  * A third-party-style plugin: its own package, depending only on @voxelpipe/core. A pipeline
@@ -9,7 +9,7 @@ import { MLP } from "./mlp.js";
  */
 export const plugin = definePlugin({
   meta: { name: "@voxelpipe-example/plugin", version: packageVersion(import.meta.url), namespace: "example" },
-  components: [MLP, HuberLoss],
+  components: [MLPDef, HuberLossDef],
 });
 export default plugin;
-export { HuberLoss, MLP };
+export { HuberLossDef, MLPDef };

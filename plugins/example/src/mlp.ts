@@ -4,7 +4,7 @@ import { defineModel, type Model, type NamedVariables, tf, z } from "@voxelpipe/
  * A small multilayer perceptron on feature vectors [B, in] → [B, out]. Weights are drawn from
  * the component's own seeded RNG stream (He-uniform), so runs are reproducible.
  */
-export const MLP = defineModel({
+export const MLPDef = defineModel({
   name: "MLP",
   description: "multilayer perceptron on feature vectors (example plugin)",
   args: z.object({

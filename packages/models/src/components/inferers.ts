@@ -44,7 +44,7 @@ export class SlidingWindow implements Inferer {
   }
 }
 
-export const slidingWindowInferer = defineInferer({
+export const SlidingWindowDef = defineInferer({
   name: "SlidingWindow",
   description: "MONAI sliding-window inference: overlapping windows, constant or gaussian blending",
   args: slidingWindowArgs,

@@ -33,21 +33,21 @@ async function build<N extends NetworkBase>(
   return net;
 }
 
-export const vitModel = defineModel({
+export const ViTDef = defineModel({
   name: "ViT",
   description: "MONAI ViT encoder (patch embedding + transformer blocks + LayerNorm), channel-last",
   args: vitArgs.extend({ init: initArg }),
   create: ({ init, ...args }, ctx) => build(() => new ViT(args, ctx.rng()), init, ctx),
 });
 
-export const vitAutoEncModel = defineModel({
+export const ViTAutoEncDef = defineModel({
   name: "ViTAutoEnc",
   description: "MONAI ViTAutoEnc: ViT encoder + two 4×4×4 transposed convs (SSL reconstruction network)",
   args: vitAutoEncArgs.extend({ init: initArg }),
   create: ({ init, ...args }, ctx) => build(() => new ViTAutoEnc(args, ctx.rng()), init, ctx),
 });
 
-export const unetrModel = defineModel({
+export const UNETRDef = defineModel({
   name: "UNETR",
   description: "MONAI UNETR: ViT encoder with skips from blocks 3/6/9 and a conv decoder, channel-last logits",
   args: unetrArgs.extend({ init: initArg }),

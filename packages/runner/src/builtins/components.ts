@@ -3,10 +3,10 @@ import { plugin as losses } from "@voxelpipe/losses";
 import { plugin as metrics } from "@voxelpipe/metrics";
 import { plugin as models } from "@voxelpipe/models";
 import { plugin as transforms } from "@voxelpipe/transforms";
-import { Datalist, ImageFolder } from "./datasets.js";
-import { Adam, AdamW, SGD } from "./optimizers.js";
-import { ConstantLR, StepLR, WarmupCosine } from "./schedulers.js";
-import { SyntheticRegression } from "./synthetic-regression.js";
+import { DatalistDef, ImageFolderDef } from "./datasets.js";
+import { AdamDef, AdamWDef, SGDDef } from "./optimizers.js";
+import { ConstantLRDef, StepLRDef, WarmupCosineDef } from "./schedulers.js";
+import { SyntheticRegressionDef } from "./synthetic-regression.js";
 
 /** The runner plugin's identity; `registries.ts` adds the stage kinds under the same name. */
 export const runnerMeta = {
@@ -17,15 +17,15 @@ export const runnerMeta = {
 
 /** The runner's own components other than stage kinds: optimizers, schedulers, datasets. */
 export const runnerComponents = [
-  Adam,
-  AdamW,
-  SGD,
-  ConstantLR,
-  StepLR,
-  WarmupCosine,
-  SyntheticRegression,
-  Datalist,
-  ImageFolder,
+  AdamDef,
+  AdamWDef,
+  SGDDef,
+  ConstantLRDef,
+  StepLRDef,
+  WarmupCosineDef,
+  SyntheticRegressionDef,
+  DatalistDef,
+  ImageFolderDef,
 ];
 
 /**

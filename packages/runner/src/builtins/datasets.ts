@@ -50,7 +50,7 @@ function classNames(file: string): Record<string, string> | undefined {
   return Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)]));
 }
 
-export const Datalist = defineDataset({
+export const DatalistDef = defineDataset({
   name: "Datalist",
   description:
     "Records from a MONAI/Decathlon datalist JSON ({training: [{image, label}], validation: [...], ...}); " +
@@ -84,7 +84,7 @@ export const Datalist = defineDataset({
   },
 });
 
-export const ImageFolder = defineDataset({
+export const ImageFolderDef = defineDataset({
   name: "ImageFolder",
   description:
     "Records from glob patterns: every image file (sorted), paired with the label of the same name; " +

@@ -85,21 +85,21 @@ function adam(args: z.output<typeof adamArgs>, decoupled: boolean): Optimizer {
   return opt;
 }
 
-export const Adam = defineOptimizer({
+export const AdamDef = defineOptimizer({
   name: "Adam",
   description: "Adam (PyTorch semantics; weight_decay is an L2 penalty added to the gradient)",
   args: adamArgs,
   create: (args) => (_params: NamedVariables) => adam(args, false),
 });
 
-export const AdamW = defineOptimizer({
+export const AdamWDef = defineOptimizer({
   name: "AdamW",
   description: "AdamW (PyTorch semantics: decoupled weight decay, p *= 1 - lr*wd before the Adam step)",
   args: adamArgs.extend({ weight_decay: z.number().min(0).default(1e-2).describe("decoupled weight decay") }),
   create: (args) => (_params: NamedVariables) => adam(args, true),
 });
 
-export const SGD = defineOptimizer({
+export const SGDDef = defineOptimizer({
   name: "SGD",
   description: "stochastic gradient descent with optional (Nesterov) momentum, PyTorch semantics",
   args: z.object({

@@ -1,14 +1,14 @@
 import { defineScheduler, type Scheduler, z } from "@voxelpipe/core";
 
 /** Learning-rate schedules as a function of the iteration (0-based) and the run's total iterations. */
-export const ConstantLR = defineScheduler({
+export const ConstantLRDef = defineScheduler({
   name: "ConstantLR",
   description: "the optimizer's lr throughout",
   args: z.object({}),
   create: (): Scheduler => ({ lrAt: (_i, _n, base) => base }),
 });
 
-export const StepLR = defineScheduler({
+export const StepLRDef = defineScheduler({
   name: "StepLR",
   description: "lr × gamma every step_size iterations",
   args: z.object({
@@ -18,7 +18,7 @@ export const StepLR = defineScheduler({
   create: (a): Scheduler => ({ lrAt: (i, _n, base) => base * a.gamma ** Math.floor(i / a.step_size) }),
 });
 
-export const WarmupCosine = defineScheduler({
+export const WarmupCosineDef = defineScheduler({
   name: "WarmupCosine",
   description: "linear warm-up from 0 over warmup_steps, then cosine decay to min_lr at the last iteration",
   args: z.object({

@@ -4,7 +4,7 @@ import { type Dataset, defineDataset, RandomState, type Sample, z } from "@voxel
  * Generated data for the proof pipeline and tests: y = sin(π·x·w₁) + 0.5·(x·w₂)² + noise, with
  * x ~ U(-1, 1)^features. Deterministic from the run seed.
  */
-export const SyntheticRegression = defineDataset({
+export const SyntheticRegressionDef = defineDataset({
   name: "SyntheticRegression",
   description: "deterministic generated regression data (x: features, y: 1 target)",
   args: z.object({

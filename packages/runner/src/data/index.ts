@@ -20,5 +20,5 @@ export {
 } from "./loader.js";
 export { cachedCount, type LoaderConfig, loaderDefaults, loaderSchema } from "./loader-config.js";
 export { WorkerPool, WorkerTaskError, workerFile } from "./pool.js";
-export { type PreprocessConfig, preprocessLoaderSchema, preprocessStage } from "./preprocess-stage.js";
+export { type PreprocessConfig, preprocessLoaderSchema, PreprocessDef } from "./preprocess-stage.js";
 export { cloneSamples, decodeSamples, encodeSamples, transferables } from "./sample-codec.js";

@@ -19,7 +19,7 @@ import {
   VoxelpipeError,
   z,
 } from "@voxelpipe/core";
-import { caseName, SaveImage, saveImagePath } from "@voxelpipe/transforms";
+import { caseName, SaveImageDef, saveImagePath } from "@voxelpipe/transforms";
 import type { ChainSource } from "./chain-source.js";
 import { DataLoader } from "./loader.js";
 import { loaderSchema } from "./loader-config.js";
@@ -47,7 +47,7 @@ function preprocessSchema(s: Slots) {
 
 export type PreprocessConfig = StageConfig<ReturnType<typeof preprocessSchema>>;
 
-export const preprocessStage = defineStage({
+export const PreprocessDef = defineStage({
   name: "preprocess",
   description: "run a transform chain over a dataset and write the results with SaveImage (e.g. resample once)",
   outputs: ["dir", "datalist"],
@@ -57,7 +57,7 @@ export const preprocessStage = defineStage({
 
 const SAVE_TYPE = /^(?:vp\/)?SaveImage$/;
 
-type SaveArgs = z.output<typeof SaveImage.args>;
+type SaveArgs = z.output<typeof SaveImageDef.args>;
 
 /** the SaveImage settings of the chain's trailing SaveImage entries (to name the files they write) */
 function trailingSaves(entries: unknown[], baseDir: string): SaveArgs[] {
@@ -69,7 +69,7 @@ function trailingSaves(entries: unknown[], baseDir: string): SaveArgs[] {
     // a compiled entry's arguments are SaveImage's schema output already; the entries this stage appends are parsed
     const parsed = isCompiledEntry(e)
       ? { success: true as const, data: args as SaveArgs }
-      : SaveImage.args.safeParse(args);
+      : SaveImageDef.args.safeParse(args);
     if (parsed.success) out.unshift({ ...parsed.data, output_dir: resolve(baseDir, parsed.data.output_dir) });
   }
   return out;

@@ -51,7 +51,7 @@ function evaluateSchema(s: Slots) {
 
 export type EvaluateConfig = StageConfig<ReturnType<typeof evaluateSchema>>;
 
-export const evaluateStage = defineStage({
+export const EvaluateDef = defineStage({
   name: "evaluate",
   description: "score predicted label maps against ground truth: per-case × per-organ Dice / HD95 / HD / surface Dice",
   outputs: ["report"],

@@ -52,7 +52,7 @@ function inferSchema(s: Slots) {
 
 export type InferConfig = StageConfig<ReturnType<typeof inferSchema>>;
 
-export const inferStage = defineStage({
+export const InferDef = defineStage({
   name: "infer",
   description:
     "predict label maps: deterministic preprocessing, sliding-window prediction, argmax, inverted onto each input's grid",

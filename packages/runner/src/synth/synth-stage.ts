@@ -8,7 +8,7 @@ import { writeSynthDataset } from "@voxelpipe/transforms";
  * self-contained. Publishes `datalist` (dataset.json) and `dir`. A dataset already generated with
  * the same options (same folder) is reused.
  */
-export const synthStage = defineStage({
+export const SynthDef = defineStage({
   name: "synth",
   description: "write a synthetic abdominal CT dataset (13 BTCV organs) and publish its datalist",
   outputs: ["datalist", "dir"],

@@ -35,7 +35,7 @@ import { type TrainConfig, trainConfigSchema } from "./train-config.js";
  * batches, checkpointing, model replicas on worker threads) is planned from a memory estimate
  * before anything is allocated (memory-plan.ts).
  */
-export const trainStage = defineStage({
+export const TrainDef = defineStage({
   name: "train",
   description: "fit a model: data → transforms → step graph → optimizer, with validation and checkpoints",
   outputs: ["best", "last", "summary", "report"],

@@ -5,7 +5,7 @@ export {
   globDatalist,
   loadDecathlonDatalist,
 } from "./datalist.js";
-export { caseName, ioComponents, LoadImage, SaveImage, saveImagePath } from "./load-save.js";
+export { caseName, ioComponents, LoadImageDef, SaveImageDef, saveImagePath } from "./load-save.js";
 export { type NiftiDtype, SUPPORTED_DTYPES } from "./nifti-dtypes.js";
 export type { NiftiHeaderMeta } from "./nifti-header.js";
 export {

@@ -33,7 +33,7 @@ function asFloat32(v: Volume): Volume {
   return { ...v, data: new Float32Array(v.data) };
 }
 
-export const LoadImage = defineTransform({
+export const LoadImageDef = defineTransform({
   name: "LoadImage",
   description:
     "Load NIfTI files (.nii / .nii.gz) named by each key's path into image volumes (MONAI LoadImaged). " +
@@ -97,7 +97,7 @@ export function saveImagePath(
   return opts.separateFolder ? join(outputDir, name, file) : join(outputDir, file);
 }
 
-export const SaveImage = defineTransform({
+export const SaveImageDef = defineTransform({
   name: "SaveImage",
   description:
     "Write each key's volume as NIfTI (MONAI SaveImaged): <output_dir>/<case>/<case>_<postfix>.nii.gz, " +
@@ -146,4 +146,4 @@ export const SaveImage = defineTransform({
   },
 });
 
-export const ioComponents = [LoadImage, SaveImage] as const;
+export const ioComponents = [LoadImageDef, SaveImageDef] as const;

@@ -1,7 +1,7 @@
 import { defineLoss, tf, z } from "@voxelpipe/core";
 
 /** Huber (smooth L1) loss: quadratic within delta, linear beyond; the mean over all elements. */
-export const HuberLoss = defineLoss({
+export const HuberLossDef = defineLoss({
   name: "HuberLoss",
   description: "Huber loss, mean over elements",
   args: z.object({ delta: z.number().positive().default(1).describe("where quadratic turns linear") }),

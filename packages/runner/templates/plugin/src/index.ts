@@ -1,7 +1,7 @@
 import { definePlugin, packageVersion } from "@voxelpipe/core";
-import { HuberLoss } from "./huber.js";
-import { Linear } from "./linear.js";
-import { Scale } from "./scale.js";
+import { HuberLossDef } from "./huber.js";
+import { LinearDef } from "./linear.js";
+import { ScaleDef } from "./scale.js";
 
 /**
  * The plugin: its components under the namespace "__NAMESPACE__" (canonical keys __NAMESPACE__/Scale,
@@ -16,7 +16,7 @@ const plugin = definePlugin({
     namespace: "__NAMESPACE__",
     api: __CORE_API__,
   },
-  components: [Scale, HuberLoss, Linear],
+  components: [ScaleDef, HuberLossDef, LinearDef],
 });
 export default plugin;
-export { HuberLoss, Linear, Scale };
+export { HuberLossDef, LinearDef, ScaleDef };

@@ -1,7 +1,7 @@
 import { defineModel, type NamedVariables, tf, z } from "@voxelpipe/core";
 
 /** A linear layer on feature vectors [B, in] → [B, out], initialised from the component's seeded stream. */
-export const Linear = defineModel({
+export const LinearDef = defineModel({
   name: "Linear",
   description: "a linear layer y = x·W + b on feature vectors",
   args: z.object({

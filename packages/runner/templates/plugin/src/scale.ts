@@ -1,7 +1,7 @@
 import { defineTransform, isVolume, type Sample, z } from "@voxelpipe/core";
 
 /** Multiply the values of some keys (Volumes or typed arrays) by a constant: a deterministic transform. */
-export const Scale = defineTransform({
+export const ScaleDef = defineTransform({
   name: "Scale",
   description: "multiply the values of the given keys by a constant",
   args: z.object({
