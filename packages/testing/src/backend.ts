@@ -1,7 +1,10 @@
-import { selectBackend, tf } from "@voxelpipe/core";
+import { engine, selectBackend, tf } from "@voxelpipe/core";
 
-/** select the backend once (the checks compare exact values, so one backend per suite) */
+/**
+ * Select the backend once (the checks compare exact values, so one backend per suite) and prepare it as the
+ * runner does: gradients registered, the engine's kernel fixes installed (idempotent).
+ */
 export async function useBackend(name: "cpu" | "wasm"): Promise<void> {
-  if (tf.getBackend() === name) return;
-  await selectBackend(name);
+  if (tf.getBackend() !== name) await selectBackend(name);
+  engine.prepareBackend(name);
 }
