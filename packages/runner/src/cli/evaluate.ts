@@ -1,11 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Codes, VoxelpipeError } from "@voxelpipe/core";
-import { setMaxImageBytes } from "@voxelpipe/transforms";
 import type { Command } from "commander";
 import { parse } from "yaml";
-import { type EvaluationMetric, evaluateFiles, evaluationMetrics } from "../evaluate/evaluate.js";
-import { evaluationCsv, evaluationTables } from "../evaluate/report.js";
+import { type EvaluationMetric, evaluationMetrics } from "../evaluate/evaluation-types.js";
 import { numberArg } from "./args.js";
 import type { CliIO } from "./io.js";
 
@@ -93,6 +91,12 @@ export function registerEvaluate(program: Command, io: CliIO): void {
             expected: evaluationMetrics.join(", "),
           });
         }
+        // the readers and metrics load only when a command evaluates
+        const [{ setMaxImageBytes }, { evaluateFiles }, { evaluationCsv, evaluationTables }] = await Promise.all([
+          import("@voxelpipe/transforms"),
+          import("../evaluate/evaluate.js"),
+          import("../evaluate/report.js"),
+        ]);
         if (o.maxImageBytes !== undefined) setMaxImageBytes(o.maxImageBytes);
         const r = await evaluateFiles({
           pred: resolve(io.cwd, o.pred),

@@ -1,15 +1,13 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { Codes, compilePipeline, createLogger, isPlainObject, VoxelpipeError } from "@voxelpipe/core";
-import { setMaxImageBytes } from "@voxelpipe/transforms";
 import type { Command } from "commander";
-import { addExecutorFlags, executorFrom } from "../executors/options.js";
+import { executorFrom } from "../executors/options.js";
 import { cappedThreads } from "../executors/task-file.js";
 import { checkCases, checkText, incompleteError, readShardPlan } from "../infer/shards.js";
-import { builtinRegistries } from "../registries.js";
-import { runPipeline } from "../run/executor.js";
 import { addLoadFlags, intArg, type LoadFlags, loadOptions } from "./args.js";
-import { type InferCliOptions, shardedInfer } from "./infer-shards.js";
+import { addExecutorFlags } from "./executor-flags.js";
+import type { InferCliOptions } from "./infer-shards.js";
 import type { CliIO } from "./io.js";
 
 export const CLI_INFER_STAGE = "infer-cli";
@@ -121,6 +119,13 @@ export function registerInfer(
     );
   addExecutorFlags(cmd, "--executor local: shards run at once in child processes (default 1)");
   cmd.action(async (file: string, o: InferCliOptions) => {
+    // the readers, the registries, the stage executor and the shard runner load only when infer runs
+    const [{ setMaxImageBytes }, { builtinRegistries }, { runPipeline }, { shardedInfer }] = await Promise.all([
+      import("@voxelpipe/transforms"),
+      import("../registries.js"),
+      import("../run/executor.js"),
+      import("./infer-shards.js"),
+    ]);
     if (o.maxImageBytes !== undefined) setMaxImageBytes(o.maxImageBytes);
     // sharding is asked for by --shards, --jobs > 1 or a scheduler; flags an executor does not take are refused first
     const sharded = o.shards !== undefined || (o.jobs ?? 1) > 1 || (o.executor ?? "local") !== "local";

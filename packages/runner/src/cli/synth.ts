@@ -1,5 +1,4 @@
 import { resolve } from "node:path";
-import { writeSynthDataset } from "@voxelpipe/transforms";
 import type { Command } from "commander";
 import { intArg, numberArg } from "./args.js";
 import type { CliIO } from "./io.js";
@@ -23,6 +22,7 @@ export function registerSynth(program: Command, io: CliIO): void {
     .action(async (o: { out: string; cases: number; test: number; size: number; val: number; seed: number }) => {
       const out = resolve(io.cwd, o.out);
       const started = Date.now();
+      const { writeSynthDataset } = await import("@voxelpipe/transforms");
       const r = await writeSynthDataset(
         out,
         { cases: o.cases, size: o.size, seed: o.seed, valFraction: o.val, testCases: o.test },

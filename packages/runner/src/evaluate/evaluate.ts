@@ -1,10 +1,15 @@
 import { Codes, spacingOf, type Volume, VoxelpipeError } from "@voxelpipe/core";
 import { computeDice, computeHausdorffDistance, computeSurfaceDice, type LabelBatch } from "@voxelpipe/metrics";
 import { readNifti } from "@voxelpipe/transforms";
+import type { EvaluationMetric, EvaluationResult, OrganValues } from "./evaluation-types.js";
 import { pairFiles } from "./pairing.js";
 
-export const evaluationMetrics = ["dice", "hd95", "hd", "nsd"] as const;
-export type EvaluationMetric = (typeof evaluationMetrics)[number];
+export {
+  type EvaluationMetric,
+  type EvaluationResult,
+  evaluationMetrics,
+  type OrganValues,
+} from "./evaluation-types.js";
 
 export interface EvaluateOptions {
   /** prediction file or folder, and label file or folder (paired by case name) */
@@ -23,19 +28,6 @@ export interface EvaluateOptions {
   /** surface Dice tolerance in mm (one for all classes) */
   nsdTolerance?: number;
   onCase?: (i: number, n: number, pred: string) => void;
-}
-
-export type OrganValues = Record<string, number | null>;
-
-export interface EvaluationResult {
-  cases: { pred: string; label: string; metrics: Partial<Record<EvaluationMetric, OrganValues>> }[];
-  mean: Partial<Record<EvaluationMetric, OrganValues & { mean: number | null }>>;
-  /** organ names in class order */
-  organs: string[];
-  /** the class value of each organ (same order as `organs`) */
-  classValues?: number[];
-  /** per metric: how many organs the mean is over (those with a value in some case) */
-  counted: Partial<Record<EvaluationMetric, number>>;
 }
 
 /** without a label set (`names`), a label map with more distinct values than this is not a segmentation */

@@ -2,7 +2,7 @@ import { spacingOf } from "@voxelpipe/core";
 import { orient, readNifti } from "@voxelpipe/transforms";
 import { classNames } from "@voxelpipe/web";
 import { esc, Report } from "../report/page.js";
-import type { EvaluationMetric, EvaluationResult } from "./evaluate.js";
+import type { EvaluationMetric, EvaluationResult } from "./evaluation-types.js";
 import { niftiStem } from "./pairing.js";
 
 const UNIT: Partial<Record<EvaluationMetric, string>> = { hd95: " (mm)", hd: " (mm)" };

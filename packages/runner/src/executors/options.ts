@@ -1,7 +1,5 @@
 import { Codes, type Diagnostic, isPlainObject, VoxelpipeError, z } from "@voxelpipe/core";
-import type { Command } from "commander";
-import { intArg } from "../cli/args.js";
-import { executorNames, makeExecutor } from "./index.js";
+import { makeExecutor } from "./index.js";
 import type { Executor, ExecutorOptions } from "./types.js";
 
 /** the executor flags `sweep` and `infer` share */
@@ -17,25 +15,8 @@ export interface ExecutorFlags {
   sbatchArg: string[];
 }
 
+/** the flags only slurm takes */
 const SLURM_FLAGS = ["partition", "time", "cpusPerTask", "mem", "gpus", "maxParallel"] as const;
-
-export function addExecutorFlags(cmd: Command, jobsHelp: string): Command {
-  return cmd
-    .option("--executor <name>", `where tasks run: ${executorNames().join(" or ")} (default local)`)
-    .option("--jobs <n>", jobsHelp, intArg("--jobs", 1, 1024))
-    .option("--partition <name>", "slurm: partition (sbatch --partition)")
-    .option("--time <limit>", "slurm: time limit per task, e.g. 2:00:00 (sbatch --time)")
-    .option("--cpus-per-task <n>", "slurm: CPUs per task; the task's threads follow it", intArg("--cpus-per-task", 1))
-    .option("--mem <size>", "slurm: memory per task, e.g. 16G (sbatch --mem)")
-    .option("--gpus <n>", "slurm: GPUs per task, e.g. 1 or a100:1 (sbatch --gpus-per-task)")
-    .option("--max-parallel <n>", "slurm: at most this many tasks at once (--array=...%n)", intArg("--max-parallel", 1))
-    .option(
-      "--sbatch-arg <arg>",
-      "slurm: one more sbatch argument, e.g. --sbatch-arg=--account=proj; repeatable",
-      (v: string, p: string[]) => [...p, v],
-      [],
-    );
-}
 
 /** a pipeline's `sweep:` block may set the executor: `executor`, `jobs` and a `slurm:` mapping */
 const yamlSchema = z
