@@ -55,7 +55,7 @@ export const PreprocessDef = defineStage({
   run: preprocess,
 });
 
-const SAVE_TYPE = /^(?:vp\/)?SaveImage$/;
+const SAVE_TYPE = new RegExp(`^(?:vp/)?${SaveImageDef.name}$`);
 
 type SaveArgs = z.output<typeof SaveImageDef.args>;
 
@@ -85,9 +85,9 @@ async function preprocess(c: PreprocessConfig, rt: StageRuntime): Promise<void> 
     const output_dir = join(rt.artifacts.dir, "preprocessed");
     // image and label of a case often share a file name: the postfix keeps them apart
     extra.push(
-      { type: "SaveImage", keys: ["image"], allow_missing_keys: true, output_dir, output_postfix: "image" },
+      { type: SaveImageDef.name, keys: ["image"], allow_missing_keys: true, output_dir, output_postfix: "image" },
       {
-        type: "SaveImage",
+        type: SaveImageDef.name,
         keys: ["label"],
         allow_missing_keys: true,
         output_dir,

@@ -18,6 +18,10 @@ import { presentKeys } from "../transforms/sample.js";
 import { readNiftiSync } from "./nifti-read.js";
 import { writeNiftiSync } from "./nifti-write.js";
 
+/** the registered names: in the definition, op records and messages */
+const LOAD_IMAGE = "LoadImage";
+const SAVE_IMAGE = "SaveImage";
+
 const keys = z
   .array(z.string().min(1))
   .min(1)
@@ -34,7 +38,7 @@ function asFloat32(v: Volume): Volume {
 }
 
 export const LoadImageDef = defineTransform({
-  name: "LoadImage",
+  name: LOAD_IMAGE,
   description:
     "Load NIfTI files (.nii / .nii.gz) named by each key's path into image volumes (MONAI LoadImaged). " +
     "Relative paths resolve against the pipeline file's directory.",
@@ -51,7 +55,7 @@ export const LoadImageDef = defineTransform({
       random: false,
       apply(sample) {
         const out: Sample = { ...sample };
-        for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "LoadImage")) {
+        for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, LOAD_IMAGE)) {
           const value = sample[k];
           let vol: Volume;
           if (typeof value === "string") {
@@ -98,7 +102,7 @@ export function saveImagePath(
 }
 
 export const SaveImageDef = defineTransform({
-  name: "SaveImage",
+  name: SAVE_IMAGE,
   description:
     "Write each key's volume as NIfTI (MONAI SaveImaged): <output_dir>/<case>/<case>_<postfix>.nii.gz, " +
     "the case name coming from the file the volume was loaded from. The sample passes through unchanged.",
@@ -120,7 +124,7 @@ export const SaveImageDef = defineTransform({
     return markKeepsInputs({
       random: false,
       apply(sample) {
-        for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "SaveImage")) {
+        for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, SAVE_IMAGE)) {
           const vol = sample[k];
           if (!isVolume(vol)) {
             throw new VoxelpipeError({

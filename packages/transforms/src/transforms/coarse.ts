@@ -21,6 +21,10 @@ import { own, writableInPlace } from "./owned.js";
 import { randomPatchStart } from "./rand-crop.js";
 import { allocLike, argError, derive, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
+/** the registered names: in the definition, op records and messages */
+const RAND_COARSE_DROPOUT = "RandCoarseDropout";
+const RAND_COARSE_SHUFFLE = "RandCoarseShuffle";
+
 export interface Hole {
   /** requested size (before clipping to the image), as MONAI draws it */
   size: [number, number, number];
@@ -395,7 +399,7 @@ function holeTransform(
 }
 
 export const RandCoarseDropoutDef = defineTransform({
-  name: "RandCoarseDropout",
+  name: RAND_COARSE_DROPOUT,
   description:
     "Cutout (MONAI RandCoarseDropoutd): dropout_holes true fills random boxes (inner cutout); false keeps only the boxes (outer cutout).",
   args: z.object({
@@ -410,16 +414,16 @@ export const RandCoarseDropoutDef = defineTransform({
   create: (args) => {
     if (args.max_holes != null && args.max_holes < args.holes)
       argError(`RandCoarseDropout: max_holes (${args.max_holes}) < holes (${args.holes})`);
-    return holeTransform("RandCoarseDropout", args, (vol, holes, inner, inPlace) =>
+    return holeTransform(RAND_COARSE_DROPOUT, args, (vol, holes, inner, inPlace) =>
       coarseDropout(vol, holes, args.dropout_holes, args.fill_value, inner, inPlace),
     );
   },
 });
 
 export const RandCoarseShuffleDef = defineTransform({
-  name: "RandCoarseShuffle",
+  name: RAND_COARSE_SHUFFLE,
   description: "Local pixel shuffling inside random boxes, per channel (MONAI RandCoarseShuffled).",
   args: z.object(holeArgs),
   create: (args) =>
-    holeTransform("RandCoarseShuffle", args, (vol, holes, inner, inPlace) => coarseShuffle(vol, holes, inner, inPlace)),
+    holeTransform(RAND_COARSE_SHUFFLE, args, (vol, holes, inner, inPlace) => coarseShuffle(vol, holes, inner, inPlace)),
 });

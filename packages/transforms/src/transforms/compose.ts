@@ -13,6 +13,11 @@ import { allowMissingArg, builtinTransform, keysArg, makeTransform, seedArg } fr
 import { keepsInputs, markKeepsInputs, mayShareCopies, own, settleFanOut, withOwnership } from "./owned.js";
 import { argError, cloneVolume, dataError, derive, presentKeys } from "./sample.js";
 
+/** the registered names: in the definition, op records and messages */
+const COMPOSE = "Compose";
+const ONE_OF = "OneOf";
+const COPY_ITEMS = "CopyItems";
+
 const MAX_SEED = 2 ** 32;
 
 /** numpy legacy binomial(n, p) by inversion (the path numpy takes for n·p ≤ 30), for n = 1. */
@@ -160,7 +165,7 @@ const entriesArg = z
   .describe("transform entries, each { type: Name, ...args }, built like top-level transforms");
 
 export const ComposeDef = defineTransform({
-  name: "Compose",
+  name: COMPOSE,
   description: "Apply transforms in order (MONAI Compose); lists from multi-sample crops are mapped item by item.",
   args: z.object({ transforms: entriesArg, seed: seedArg }),
   create: async (args, ctx) => {
@@ -168,13 +173,13 @@ export const ComposeDef = defineTransform({
       args.transforms.map((e, i) => ctx.build<Transform>("transform", e, `transforms.${i}`)),
     );
     const c = compose(children, args.seed);
-    const t = makeTransform("Compose", c.random, (s, r) => c.apply(s, r), c.invert);
+    const t = makeTransform(COMPOSE, c.random, (s, r) => c.apply(s, r), c.invert);
     return keepsInputs(c) ? markKeepsInputs(t) : t;
   },
 });
 
 export const OneOfDef = defineTransform({
-  name: "OneOf",
+  name: ONE_OF,
   description: "Apply exactly one of the transforms, chosen with the given weights (MONAI OneOf).",
   args: z.object({
     transforms: entriesArg,
@@ -186,7 +191,7 @@ export const OneOfDef = defineTransform({
       args.transforms.map((e, i) => ctx.build<Transform>("transform", e, `transforms.${i}`)),
     );
     const o = oneOf(children, args.weights, args.seed);
-    const t = makeTransform("OneOf", true, (s, r) => o.apply(s, r), o.invert);
+    const t = makeTransform(ONE_OF, true, (s, r) => o.apply(s, r), o.invert);
     return keepsInputs(o) ? markKeepsInputs(t) : t;
   },
 });
@@ -228,7 +233,7 @@ export function copyItems(sample: Sample, keys: string[], times: number, names: 
 }
 
 export const CopyItemsDef = defineTransform({
-  name: "CopyItems",
+  name: COPY_ITEMS,
   description: "Copy keys to new names (MONAI CopyItemsd), e.g. the clean crop as gt_image before corruption.",
   args: z.object({
     keys: keysArg,
@@ -242,8 +247,8 @@ export const CopyItemsDef = defineTransform({
         hint: "names are grouped by copy: [copy1 of each key..., copy2 of each key...]",
       });
     }
-    return builtinTransform("CopyItems", false, (sample) => {
-      const keys = presentKeys(sample, args.keys, args.allow_missing_keys, "CopyItems");
+    return builtinTransform(COPY_ITEMS, false, (sample) => {
+      const keys = presentKeys(sample, args.keys, args.allow_missing_keys, COPY_ITEMS);
       if (keys.length !== args.keys.length) {
         // MONAI's key_iterator pairs present keys with names; keep the pairing of the listed keys
         const names = args.names.filter((_, j) => keys.includes(args.keys[j % args.keys.length]));

@@ -8,6 +8,10 @@ import { allowMissingArg, builtinTransform, fallBack3, keysArg, rep3, size3Arg }
 import { undoWindow, windowVolume } from "./grid.js";
 import { dataError, derive, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
+/** the registered names: in the definition, op records and messages */
+const CROP_FOREGROUND = "CropForeground";
+const SPATIAL_PAD = "SpatialPad";
+
 export type Box = { start: [number, number, number]; end: [number, number, number] };
 
 /** Crop/pad a volume to the window [start, start+size) of its grid (negative start or overflow pads). */
@@ -113,7 +117,7 @@ export function foregroundBox(
 }
 
 export const CropForegroundDef = defineTransform({
-  name: "CropForeground",
+  name: CROP_FOREGROUND,
   description:
     "Crop all keys to the bounding box of the foreground (value > threshold) of source_key (MONAI CropForegroundd).",
   spatial: { inverse: undoWindow },
@@ -138,8 +142,8 @@ export const CropForegroundDef = defineTransform({
     allow_missing_keys: allowMissingArg,
   }),
   create: (args) =>
-    builtinTransform("CropForeground", false, (sample) => {
-      const src = volumeAt(sample, args.source_key, "CropForeground");
+    builtinTransform(CROP_FOREGROUND, false, (sample) => {
+      const src = volumeAt(sample, args.source_key, CROP_FOREGROUND);
       const box = foregroundBox(src, {
         threshold: args.threshold,
         channelIndices: args.channel_indices,
@@ -155,14 +159,14 @@ export const CropForegroundDef = defineTransform({
       }
       const size = [0, 1, 2].map((a) => box.end[a] - box.start[a]);
       const out = { ...sample };
-      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "CropForeground")) {
-        const v = volumeAt(sample, k, "CropForeground");
+      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, CROP_FOREGROUND)) {
+        const v = volumeAt(sample, k, CROP_FOREGROUND);
         if (v.shape.some((n, a) => n !== src.shape[a])) {
           dataError(
             `CropForeground: key "${k}" has shape [${v.shape}] but source "${args.source_key}" has [${src.shape}]`,
           );
         }
-        out[k] = cropWindow(v, box.start, size, "CropForeground");
+        out[k] = cropWindow(v, box.start, size, CROP_FOREGROUND);
       }
       return out;
     }),
@@ -192,13 +196,13 @@ export function spatialPad(
     v,
     pads.map((p) => -p[0]),
     pads.map((p, a) => v.shape[a] + p[0] + p[1]),
-    "SpatialPad",
+    SPATIAL_PAD,
     fill,
   );
 }
 
 export const SpatialPadDef = defineTransform({
-  name: "SpatialPad",
+  name: SPATIAL_PAD,
   description: "Pad every dim smaller than spatial_size up to it (MONAI SpatialPadd); never crops.",
   spatial: { inverse: undoWindow },
   args: z.object({
@@ -216,11 +220,11 @@ export const SpatialPadDef = defineTransform({
     allow_missing_keys: allowMissingArg,
   }),
   create: (args) =>
-    builtinTransform("SpatialPad", false, (sample) => {
+    builtinTransform(SPATIAL_PAD, false, (sample) => {
       const out = { ...sample };
-      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "SpatialPad")) {
+      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, SPATIAL_PAD)) {
         out[k] = spatialPad(
-          volumeAt(sample, k, "SpatialPad"),
+          volumeAt(sample, k, SPATIAL_PAD),
           args.spatial_size,
           args.method,
           args.mode === "edge" ? "edge" : args.value,

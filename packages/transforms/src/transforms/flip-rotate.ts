@@ -7,8 +7,12 @@ import { allowMissingArg, builtinTransform, keysArg, probArg, seedArg, streamSou
 import { type AxisMap, axisMapVolume, undoAxisMap } from "./grid.js";
 import { dataError, derive, presentKeys, volumeAt } from "./sample.js";
 
+/** the registered names: in the definition, op records and messages */
+const RAND_FLIP = "RandFlip";
+const RAND_ROTATE90 = "RandRotate90";
+
 /** Flip the given spatial axes (all three when axes is null); recorded as `op` (RandFlip's, by default). */
-export function flip(v: Volume, axes: number[] | null, op = "RandFlip"): Volume {
+export function flip(v: Volume, axes: number[] | null, op = RAND_FLIP): Volume {
   const ax = axes ?? [0, 1, 2];
   for (const a of ax) if (a < 0 || a > 2) dataError(`Flip: spatial axis ${a} out of range`, { expected: "0, 1 or 2" });
   const m: AxisMap = { axes: [0, 1, 2], flips: [0, 1, 2].map((d) => ax.includes(d)) as [boolean, boolean, boolean] };
@@ -40,7 +44,7 @@ export function rot90AxisMap(k: number, spatialAxes: [number, number]): AxisMap 
 }
 
 /** np.rot90 of the spatial axes, recorded as `op` (RandRotate90's, by default). */
-export function rotate90(v: Volume, k: number, spatialAxes: [number, number] = [0, 1], op = "RandRotate90"): Volume {
+export function rotate90(v: Volume, k: number, spatialAxes: [number, number] = [0, 1], op = RAND_ROTATE90): Volume {
   const m = rot90AxisMap(k, spatialAxes);
   return derive(v, axisMapVolume(v, m), {
     op,
@@ -49,7 +53,7 @@ export function rotate90(v: Volume, k: number, spatialAxes: [number, number] = [
 }
 
 export const RandFlipDef = defineTransform({
-  name: "RandFlip",
+  name: RAND_FLIP,
   description: "Flip the given spatial axes with probability prob (MONAI RandFlipd); same draw for all keys.",
   spatial: { inverse: undoAxisMap },
   args: z.object({
@@ -71,11 +75,11 @@ export const RandFlipDef = defineTransform({
         : typeof args.spatial_axis === "number"
           ? [args.spatial_axis]
           : args.spatial_axis;
-    return builtinTransform("RandFlip", true, (sample, rng) => {
+    return builtinTransform(RAND_FLIP, true, (sample, rng) => {
       if (!(streams(rng).wrapper.rand() < args.prob)) return sample;
       const out = { ...sample };
-      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "RandFlip"))
-        out[k] = flip(volumeAt(sample, k, "RandFlip"), axes);
+      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, RAND_FLIP))
+        out[k] = flip(volumeAt(sample, k, RAND_FLIP), axes);
       return out;
     });
   },
@@ -88,7 +92,7 @@ export function drawRot90(rng: RandomState, prob: number, maxK: number): number 
 }
 
 export const RandRotate90Def = defineTransform({
-  name: "RandRotate90",
+  name: RAND_ROTATE90,
   description:
     "Rotate by k·90° (k uniform in 1..max_k) in the plane of spatial_axes with probability prob (MONAI RandRotate90d).",
   spatial: { inverse: undoAxisMap },
@@ -106,12 +110,12 @@ export const RandRotate90Def = defineTransform({
   create: (args) => {
     const streams = streamSource(args.seed);
     rot90AxisMap(1, args.spatial_axes); // validate the axes when the pipeline is built
-    return builtinTransform("RandRotate90", true, (sample, rng) => {
+    return builtinTransform(RAND_ROTATE90, true, (sample, rng) => {
       const k = drawRot90(streams(rng).wrapper, args.prob, args.max_k);
       if (k === null) return sample;
       const out = { ...sample };
-      for (const key of presentKeys(sample, args.keys, args.allow_missing_keys, "RandRotate90")) {
-        out[key] = rotate90(volumeAt(sample, key, "RandRotate90"), k, args.spatial_axes);
+      for (const key of presentKeys(sample, args.keys, args.allow_missing_keys, RAND_ROTATE90)) {
+        out[key] = rotate90(volumeAt(sample, key, RAND_ROTATE90), k, args.spatial_axes);
       }
       return out;
     });

@@ -7,6 +7,11 @@ import { defineTransform, type RandomState, type Volume, z } from "@voxelpipe/co
 import { allowMissingArg, builtinTransform, keysArg, probArg, seedArg, streamSource } from "./base.js";
 import { derive, presentKeys, volumeAt } from "./sample.js";
 
+/** the registered names: in the definition, op records and messages */
+const SCALE_INTENSITY_RANGE = "ScaleIntensityRange";
+const RAND_SHIFT_INTENSITY = "RandShiftIntensity";
+const RAND_SCALE_INTENSITY = "RandScaleIntensity";
+
 const f32 = Math.fround;
 
 /** MONAI ScaleIntensityRange on one volume (output float32). */
@@ -39,7 +44,7 @@ export function scaleIntensityRange(
 }
 
 export const ScaleIntensityRangeDef = defineTransform({
-  name: "ScaleIntensityRange",
+  name: SCALE_INTENSITY_RANGE,
   description:
     "Linear intensity window (MONAI ScaleIntensityRanged): y = (x - a_min)/(a_max - a_min)·(b_max - b_min) + b_min, optional clip.",
   args: z.object({
@@ -52,10 +57,10 @@ export const ScaleIntensityRangeDef = defineTransform({
     allow_missing_keys: allowMissingArg,
   }),
   create: (args) =>
-    builtinTransform("ScaleIntensityRange", false, (sample) => {
+    builtinTransform(SCALE_INTENSITY_RANGE, false, (sample) => {
       const out = { ...sample };
-      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "ScaleIntensityRange")) {
-        out[k] = scaleIntensityRange(volumeAt(sample, k, "ScaleIntensityRange"), args);
+      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, SCALE_INTENSITY_RANGE)) {
+        out[k] = scaleIntensityRange(volumeAt(sample, k, SCALE_INTENSITY_RANGE), args);
       }
       return out;
     }),
@@ -140,22 +145,22 @@ const commonRandArgs = {
 };
 
 export const RandShiftIntensityDef = defineTransform({
-  name: "RandShiftIntensity",
+  name: RAND_SHIFT_INTENSITY,
   description: "Add a random offset drawn from (-offsets, offsets) with probability prob (MONAI RandShiftIntensityd).",
   args: z.object({
     ...commonRandArgs,
     offsets: rangeArg.describe("a number o gives the offset range (-o, o); or an explicit [low, high]"),
   }),
-  create: (args) => randIntensityTransform("RandShiftIntensity", args, toRange(args.offsets), shiftIntensity),
+  create: (args) => randIntensityTransform(RAND_SHIFT_INTENSITY, args, toRange(args.offsets), shiftIntensity),
 });
 
 export const RandScaleIntensityDef = defineTransform({
-  name: "RandScaleIntensity",
+  name: RAND_SCALE_INTENSITY,
   description:
     "Multiply by (1 + f), f drawn from (-factors, factors), with probability prob (MONAI RandScaleIntensityd).",
   args: z.object({
     ...commonRandArgs,
     factors: rangeArg.describe("a number f gives the factor range (-f, f); or an explicit [low, high]"),
   }),
-  create: (args) => randIntensityTransform("RandScaleIntensity", args, toRange(args.factors), scaleIntensity),
+  create: (args) => randIntensityTransform(RAND_SCALE_INTENSITY, args, toRange(args.factors), scaleIntensity),
 });

@@ -6,6 +6,9 @@ import { defineTransform, type Volume, type VoxelArray, z } from "@voxelpipe/cor
 import { allowMissingArg, builtinTransform, keysArg } from "./base.js";
 import { argError, dataError, derive, presentKeys, volumeAt } from "./sample.js";
 
+/** the registered name: in the definition, op records and messages */
+const MAP_LABEL_VALUE = "MapLabelValue";
+
 export const labelDtypes = ["uint8", "int16", "uint16", "int32", "float32", "float64"] as const;
 export type LabelDtype = (typeof labelDtypes)[number];
 
@@ -58,7 +61,7 @@ export function mapLabelValue(
 }
 
 export const MapLabelValueDef = defineTransform({
-  name: "MapLabelValue",
+  name: MAP_LABEL_VALUE,
   description:
     "Map label values orig_labels[i] → target_labels[i] (MONAI MapLabelValued), plus an optional value for all others.",
   args: z.object({
@@ -84,10 +87,10 @@ export const MapLabelValueDef = defineTransform({
         },
       );
     }
-    return builtinTransform("MapLabelValue", false, (sample) => {
+    return builtinTransform(MAP_LABEL_VALUE, false, (sample) => {
       const out = { ...sample };
-      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "MapLabelValue")) {
-        out[k] = mapLabelValue(volumeAt(sample, k, "MapLabelValue"), args.orig_labels, args.target_labels, {
+      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, MAP_LABEL_VALUE)) {
+        out[k] = mapLabelValue(volumeAt(sample, k, MAP_LABEL_VALUE), args.orig_labels, args.target_labels, {
           dtype: args.dtype,
           unmapped: args.unmapped,
         });

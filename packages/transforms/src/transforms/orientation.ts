@@ -9,6 +9,9 @@ import { allowMissingArg, builtinTransform, keysArg } from "./base.js";
 import { type AxisMap, axisMapVolume, isIdentityAxisMap, undoAxisMap } from "./grid.js";
 import { dataError, derive, presentKeys, volumeAt } from "./sample.js";
 
+/** the registered name: in the definition, op records and messages */
+const ORIENTATION = "Orientation";
+
 /** [world axis, ±1] per voxel axis, as nibabel's ornt arrays. */
 export type Ornt = [number, 1 | -1][];
 
@@ -95,11 +98,11 @@ export function orient(v: Volume, axcodes: string): Volume {
   const r = isIdentityAxisMap(m)
     ? { data: v.data.slice(), shape: v.shape, affine: Float64Array.from(v.affine) }
     : axisMapVolume(v, m);
-  return derive(v, r, { op: "Orientation", params: { axcodes, axes: m.axes, flips: m.flips } });
+  return derive(v, r, { op: ORIENTATION, params: { axcodes, axes: m.axes, flips: m.flips } });
 }
 
 export const OrientationDef = defineTransform({
-  name: "Orientation",
+  name: ORIENTATION,
   description: "Reorient voxel axes to the given anatomical codes (MONAI Orientationd); the affine is updated.",
   spatial: { inverse: undoAxisMap },
   args: z.object({
@@ -111,11 +114,11 @@ export const OrientationDef = defineTransform({
     allow_missing_keys: allowMissingArg,
   }),
   create: (args) =>
-    builtinTransform("Orientation", false, (sample) => {
+    builtinTransform(ORIENTATION, false, (sample) => {
       axcodesToOrnt(args.axcodes); // validate early even when no key is present
       const out = { ...sample };
-      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "Orientation")) {
-        out[k] = orient(volumeAt(sample, k, "Orientation"), args.axcodes);
+      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, ORIENTATION)) {
+        out[k] = orient(volumeAt(sample, k, ORIENTATION), args.axcodes);
       }
       return out;
     }),

@@ -18,6 +18,10 @@ import { undoWindow } from "./grid.js";
 import { own } from "./owned.js";
 import { argError, dataError, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
+/** the registered names: in the definition, op records and messages */
+const RAND_SPATIAL_CROP_SAMPLES = "RandSpatialCropSamples";
+const RAND_CROP_BY_POS_NEG_LABEL = "RandCropByPosNegLabel";
+
 /** MONAI get_random_patch: one randint(0, n - s + 1) per dim where n > s (else 0), in dim order. */
 export function randomPatchStart(
   rng: RandomState,
@@ -104,7 +108,7 @@ function sameShape(sample: Sample, keys: string[], op: string): Shape3 {
 }
 
 export const RandSpatialCropSamplesDef = defineTransform({
-  name: "RandSpatialCropSamples",
+  name: RAND_SPATIAL_CROP_SAMPLES,
   description: "num_samples random crops of roi_size (MONAI RandSpatialCropSamplesd); returns a list of samples.",
   spatial: { inverse: undoWindow },
   args: z.object({
@@ -122,10 +126,10 @@ export const RandSpatialCropSamplesDef = defineTransform({
   }),
   create: (args) => {
     const streams = streamSource(args.seed);
-    return builtinTransform("RandSpatialCropSamples", true, (sample, rng) => {
-      const keys = presentKeys(sample, args.keys, args.allow_missing_keys, "RandSpatialCropSamples");
+    return builtinTransform(RAND_SPATIAL_CROP_SAMPLES, true, (sample, rng) => {
+      const keys = presentKeys(sample, args.keys, args.allow_missing_keys, RAND_SPATIAL_CROP_SAMPLES);
       if (keys.length === 0) return Array.from({ length: args.num_samples }, () => ({ ...sample }));
-      const dims = sameShape(sample, keys, "RandSpatialCropSamples");
+      const dims = sameShape(sample, keys, RAND_SPATIAL_CROP_SAMPLES);
       const boxes = drawSpatialCropBoxes(streams(rng).inner, dims, {
         roiSize: args.roi_size,
         numSamples: args.num_samples,
@@ -133,7 +137,7 @@ export const RandSpatialCropSamplesDef = defineTransform({
         randomCenter: args.random_center,
         randomSize: args.random_size,
       });
-      return cropSamples(sample, keys, boxes, "RandSpatialCropSamples");
+      return cropSamples(sample, keys, boxes, RAND_SPATIAL_CROP_SAMPLES);
     });
   },
 });
@@ -263,7 +267,7 @@ export function centerBox(center: Shape3, size: Shape3, dims: Shape3): CropBox {
 }
 
 export const RandCropByPosNegLabelDef = defineTransform({
-  name: "RandCropByPosNegLabel",
+  name: RAND_CROP_BY_POS_NEG_LABEL,
   description:
     "num_samples crops centred on foreground (ratio pos/(pos+neg)) or background voxels of label_key (MONAI RandCropByPosNegLabeld); returns a list.",
   spatial: { inverse: undoWindow },
@@ -287,9 +291,9 @@ export const RandCropByPosNegLabelDef = defineTransform({
     if (args.pos + args.neg === 0) argError("RandCropByPosNegLabel: pos and neg cannot both be 0");
     const streams = streamSource(args.seed);
     const posRatio = args.pos / (args.pos + args.neg);
-    return builtinTransform("RandCropByPosNegLabel", true, (sample, rng) => {
-      const label = volumeAt(sample, args.label_key, "RandCropByPosNegLabel");
-      const image = args.image_key ? volumeAt(sample, args.image_key, "RandCropByPosNegLabel") : null;
+    return builtinTransform(RAND_CROP_BY_POS_NEG_LABEL, true, (sample, rng) => {
+      const label = volumeAt(sample, args.label_key, RAND_CROP_BY_POS_NEG_LABEL);
+      const image = args.image_key ? volumeAt(sample, args.image_key, RAND_CROP_BY_POS_NEG_LABEL) : null;
       const dims = label.shape;
       const size = fallBack3(args.spatial_size, dims);
       const { fg, bg } = posNegIndices(label, image, args.image_threshold);
@@ -303,15 +307,15 @@ export const RandCropByPosNegLabelDef = defineTransform({
         allowSmaller: args.allow_smaller,
         warn: (m) => ctx?.logger?.warn(m),
       });
-      const keys = presentKeys(sample, args.keys, args.allow_missing_keys, "RandCropByPosNegLabel");
+      const keys = presentKeys(sample, args.keys, args.allow_missing_keys, RAND_CROP_BY_POS_NEG_LABEL);
       for (const k of keys) {
-        const v = volumeAt(sample, k, "RandCropByPosNegLabel");
+        const v = volumeAt(sample, k, RAND_CROP_BY_POS_NEG_LABEL);
         if (v.shape.some((n, a) => n !== dims[a])) {
           dataError(`RandCropByPosNegLabel: key "${k}" [${v.shape}] differs from label [${dims}]`);
         }
       }
       const boxes = centers.map((c) => centerBox(c, rep3(size), dims));
-      return cropSamples(sample, keys, boxes, "RandCropByPosNegLabel");
+      return cropSamples(sample, keys, boxes, RAND_CROP_BY_POS_NEG_LABEL);
     });
   },
 });

@@ -8,6 +8,9 @@ import { allowMissingArg, builtinTransform, keysArg } from "./base.js";
 import { type InterpMode, type PaddingMode, resampleVolume, roundHalfEven } from "./resample.js";
 import { argError, dataError, derive, isIntegerArray, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
+/** the registered name: in the definition, op records and messages */
+const SPACING = "Spacing";
+
 /** MONAI: pixdim shorter than 3 is padded with its last value; a component ≤ 0 keeps the current spacing. */
 export function resolvePixdim(pixdim: number | number[], current: ArrayLike<number>): [number, number, number] {
   const p = typeof pixdim === "number" ? [pixdim] : pixdim.slice(0, 3);
@@ -112,7 +115,7 @@ export function resampleToSpacing(
   return derive(
     v,
     { data, shape: g.shape, affine: g.affine },
-    { op: "Spacing", params: { pixdim: resolvePixdim(pixdim, spacingOf(v.affine)), mode } },
+    { op: SPACING, params: { pixdim: resolvePixdim(pixdim, spacingOf(v.affine)), mode } },
   );
 }
 
@@ -133,7 +136,7 @@ export const undoSpacing: UndoOp = (vol, op, opts) => {
 const modeEnum = z.enum(["bilinear", "nearest"]);
 
 export const SpacingDef = defineTransform({
-  name: "Spacing",
+  name: SPACING,
   description:
     "Resample to a new voxel spacing (MONAI Spacingd): trilinear for images, nearest for labels, border padding, " +
     "float64 compute; output shape round((n-1)·old/new + 1); the affine keeps its rotation and origin.",
@@ -171,10 +174,10 @@ export const SpacingDef = defineTransform({
         got: JSON.stringify(args.mode),
       });
     }
-    return builtinTransform("Spacing", false, (sample) => {
+    return builtinTransform(SPACING, false, (sample) => {
       const out = { ...sample };
-      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, "Spacing")) {
-        out[k] = resampleToSpacing(volumeAt(sample, k, "Spacing"), args.pixdim, modes[args.keys.indexOf(k)], {
+      for (const k of presentKeys(sample, args.keys, args.allow_missing_keys, SPACING)) {
+        out[k] = resampleToSpacing(volumeAt(sample, k, SPACING), args.pixdim, modes[args.keys.indexOf(k)], {
           padding: args.padding_mode,
           diagonal: args.diagonal,
           scaleExtent: args.scale_extent,
