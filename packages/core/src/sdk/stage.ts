@@ -35,10 +35,14 @@ export interface StageRuntime {
    * (data-loading workers rebuild the transform chain from config, never from code).
    */
   readonly pipeline: PipelineData;
-  /** build (once, lazily, through the DI container) the component entry at `path` relative to the stage */
-  build<T = unknown>(path: string, kind: ComponentKind): Promise<T>;
+  /**
+   * Build (once, lazily, through the DI container) the `kind` component entry at `path` relative to the stage.
+   * Every build in voxelpipe takes the kind first: this, `buildEntry`, a component's `ctx.build` and the
+   * ComponentResolver's `build`.
+   */
+  build<T = unknown>(kind: ComponentKind, path: string): Promise<T>;
   /** build a component entry given by value; `path` names it in errors and RNG streams */
-  buildEntry<T = unknown>(entry: unknown, kind: ComponentKind, path: string): Promise<T>;
+  buildEntry<T = unknown>(kind: ComponentKind, entry: unknown, path: string): Promise<T>;
   /** a value of the stage's compiled config (as `run` received it) */
   get(path: string): unknown;
   /**

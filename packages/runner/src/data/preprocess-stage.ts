@@ -76,7 +76,7 @@ function trailingSaves(entries: unknown[], baseDir: string): SaveArgs[] {
 }
 
 async function preprocess(c: PreprocessConfig, rt: StageRuntime): Promise<void> {
-  const dataset = await rt.build<Dataset>("data", "dataset");
+  const dataset = await rt.build<Dataset>("dataset", "data");
   const splits = typeof c.split === "string" ? [c.split] : c.split;
   const entries = c.transforms;
   let saves = trailingSaves(entries, rt.baseDir);
@@ -101,7 +101,7 @@ async function preprocess(c: PreprocessConfig, rt: StageRuntime): Promise<void> 
   const all = [...entries, ...extra];
   const chain: Transform[] = [];
   for (let i = 0; i < all.length; i++)
-    chain.push(await rt.buildEntry<Transform>(all[i], "transform", `transforms.${i}`));
+    chain.push(await rt.buildEntry<Transform>("transform", all[i], `transforms.${i}`));
 
   const source: ChainSource = {
     pipeline: rt.pipeline,

@@ -64,7 +64,7 @@ async function evaluate(c: EvaluateConfig, rt: StageRuntime): Promise<void> {
   let pairs: { pred: string; label: string }[] | undefined;
   const images = new Map<string, string>();
   if (!c.label) {
-    const records = await datasetRecords(await rt.build<Dataset>("data", "dataset"), c.split);
+    const records = await datasetRecords(await rt.build<Dataset>("dataset", "data"), c.split);
     for (const r of records) if (typeof r.image === "string") images.set(String(r[c.label_key]), r.image);
     pairs = pairWithPredictions(
       pred,
@@ -73,7 +73,7 @@ async function evaluate(c: EvaluateConfig, rt: StageRuntime): Promise<void> {
   }
   let names = c.class_names;
   if (!names && c.data)
-    names = (await rt.build<Dataset & { labels?: Record<string, string> }>("data", "dataset")).labels;
+    names = (await rt.build<Dataset & { labels?: Record<string, string> }>("dataset", "data")).labels;
   const r = await evaluateFiles({
     pred,
     label: c.label ? resolve(rt.baseDir, c.label) : undefined,

@@ -51,8 +51,8 @@ export function stageRuntime(o: {
       stageOutputs: Object.fromEntries(o.outputs),
       trust: p.trust ?? {},
     },
-    build: <T>(path: string, kind: ComponentKind) => resolver.build<T>(kind, at(path)),
-    buildEntry: <T>(entry: unknown, kind: ComponentKind, path: string) => resolver.buildValue<T>(kind, entry, at(path)),
+    build: <T>(kind: ComponentKind, path: string) => resolver.build<T>(kind, at(path)),
+    buildEntry: <T>(kind: ComponentKind, entry: unknown, path: string) => resolver.buildValue<T>(kind, entry, at(path)),
     get: (path: string) => getAt(o.config, parsePath(path)).value,
     deref: (v: unknown) => followReferences(p.compiled, v),
     where: (path: string) => {
