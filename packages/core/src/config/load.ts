@@ -131,6 +131,47 @@ function applyOverride(
   index: number,
   texts: SourceTexts,
 ): { value: Record<string, unknown>; path: Path; locs: LocationMap } | { diagnostic: Diagnostic } {
+  const o = parseOverride(text, index, texts);
+  if ("diagnostic" in o) return o;
+  const { pseudo, eq, pathText, keyLoc, path, parsed } = o;
+  // positions inside the value are relative to the value text: shift them past "path="
+  const locs = new LocationMap();
+  const top = {
+    value: { file: pseudo, line: 1, col: eq + 2, length: Math.max(1, text.length - eq - 1) },
+    key: keyLoc,
+  };
+  locs.set(path, top);
+  const value = structuredClone(root);
+  const walked = setAtPath(value, path, parsed.value, pathText, keyLoc);
+  if (walked) return { diagnostic: walked };
+  const m = measureValue(value);
+  if (m.depth > ConfigLimits.maxDepth) {
+    return {
+      diagnostic: limitDiagnostic(
+        "maxDepth",
+        `override "${pathText}" nests deeper than ${ConfigLimits.maxDepth} levels`,
+        {
+          loc: keyLoc,
+        },
+      ),
+    };
+  }
+  return { value, path, locs };
+}
+
+interface ParsedOverride {
+  /** the override's name in diagnostics, e.g. "--set #2" */
+  pseudo: string;
+  /** where the "=" is */
+  eq: number;
+  pathText: string;
+  keyLoc: NonNullable<Diagnostic["loc"]>;
+  path: Path;
+  parsed: ReturnType<typeof parseYamlWithLocations>;
+}
+
+/** `path=value` split and checked: the path's segments (within the limits) and the value parsed as YAML */
+function parseOverride(text: string, index: number, texts: SourceTexts): ParsedOverride | { diagnostic: Diagnostic } {
   const pseudo = `--set #${index + 1}`;
   texts.set(pseudo, text);
   const eq = text.indexOf("=");
@@ -172,16 +213,21 @@ function applyOverride(
       },
     };
   }
-  // positions inside the value are relative to the value text: shift them past "path="
-  const locs = new LocationMap();
-  const top = {
-    value: { file: pseudo, line: 1, col: eq + 2, length: Math.max(1, text.length - eq - 1) },
-    key: keyLoc,
-  };
-  locs.set(path, top);
-  const value = structuredClone(root);
-  // walk the path over own properties only; a list takes an existing index or the one just past its end
-  let cur: Record<string, unknown> | unknown[] = value;
+  return { pseudo, eq, pathText, keyLoc, path, parsed };
+}
+
+/**
+ * Set (or, for null, remove) the value at `path` in `root`, in place: the walk follows own properties only,
+ * creates missing containers, and a list takes an existing index or the one just past its end (append).
+ */
+function setAtPath(
+  root: Record<string, unknown>,
+  path: Path,
+  v: unknown,
+  pathText: string,
+  keyLoc: Diagnostic["loc"],
+): Diagnostic | undefined {
+  let cur: Record<string, unknown> | unknown[] = root;
   for (let i = 0; i < path.length; i++) {
     const s = path[i];
     const isLast = i === path.length - 1;
@@ -189,23 +235,21 @@ function applyOverride(
     if (Array.isArray(cur)) {
       if (typeof s !== "number" || s > cur.length) {
         return {
-          diagnostic: {
-            code: Codes.override,
-            message:
-              typeof s !== "number"
-                ? `override "${pathText}": ${formatPath(path.slice(0, i)) || "the top level"} is a list, "${s}" is not an index`
-                : `override "${pathText}": index ${s} is past the end of ${formatPath(path.slice(0, i))} (${cur.length} item${cur.length === 1 ? "" : "s"})`,
-            loc: keyLoc,
-            path: here,
-            expected: `an index from 0 to ${cur.length - 1} (an existing item) or ${cur.length} (append)`,
-            got: JSON.stringify(s),
-            hint: "list indices are whole numbers counted from 0; negative indices are not supported",
-          },
+          code: Codes.override,
+          message:
+            typeof s !== "number"
+              ? `override "${pathText}": ${formatPath(path.slice(0, i)) || "the top level"} is a list, "${s}" is not an index`
+              : `override "${pathText}": index ${s} is past the end of ${formatPath(path.slice(0, i))} (${cur.length} item${cur.length === 1 ? "" : "s"})`,
+          loc: keyLoc,
+          path: here,
+          expected: `an index from 0 to ${cur.length - 1} (an existing item) or ${cur.length} (append)`,
+          got: JSON.stringify(s),
+          hint: "list indices are whole numbers counted from 0; negative indices are not supported",
         };
       }
       if (isLast) {
-        if (parsed.value === null) cur.splice(s, 1);
-        else cur[s] = parsed.value;
+        if (v === null) cur.splice(s, 1);
+        else cur[s] = v;
         break;
       }
       const next = cur[s];
@@ -219,8 +263,8 @@ function applyOverride(
     const key = String(s);
     if (isLast) {
       // the one merge rule applies here too: null removes the key
-      if (parsed.value === null) delete cur[key];
-      else cur[key] = parsed.value;
+      if (v === null) delete cur[key];
+      else cur[key] = v;
       break;
     }
     const next = Object.hasOwn(cur, key) ? cur[key] : undefined;
@@ -230,17 +274,5 @@ function applyOverride(
       cur = created;
     } else cur = next as Record<string, unknown>;
   }
-  const m = measureValue(value);
-  if (m.depth > ConfigLimits.maxDepth) {
-    return {
-      diagnostic: limitDiagnostic(
-        "maxDepth",
-        `override "${pathText}" nests deeper than ${ConfigLimits.maxDepth} levels`,
-        {
-          loc: keyLoc,
-        },
-      ),
-    };
-  }
-  return { value, path, locs };
+  return undefined;
 }
