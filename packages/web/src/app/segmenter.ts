@@ -21,7 +21,14 @@ import {
   type Volume,
   VoxelpipeError,
 } from "@voxelpipe/core";
-import { assignVariable, fallBackRoi, labelVolume, predictLogits, scanIntervals, windowGrid } from "@voxelpipe/models";
+import {
+  assignVariable,
+  fallBackRoi,
+  labelVolumeAsync,
+  predictLogits,
+  scanIntervals,
+  windowGrid,
+} from "@voxelpipe/models";
 import { applyChain, invertSpatial } from "@voxelpipe/transforms";
 import type { Manifest } from "../export/manifest.js";
 import { webRegistries } from "../export/registries.js";
@@ -128,7 +135,8 @@ export class Segmenter {
     const t2 = now();
     let labels: Volume;
     try {
-      labels = invertSpatial(labelVolume(logits, image), this.chain, { mode: "nearest" });
+      // an asynchronous read: a synchronous one on webgpu goes through a canvas and came back wrong in Chromium
+      labels = invertSpatial(await labelVolumeAsync(logits, image), this.chain, { mode: "nearest" });
     } finally {
       logits.dispose();
     }
