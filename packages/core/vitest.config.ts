@@ -11,5 +11,5 @@ if (!process.env.VK_ICD_FILENAMES && !process.env.VK_ADD_DRIVER_FILES && existsS
 if (!process.env.XDG_RUNTIME_DIR) gpuEnv.XDG_RUNTIME_DIR = "/tmp";
 
 export default defineConfig({
-  test: { include: ["test/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 120_000, env: gpuEnv },
+  test: { include: ["test/**/*.test.ts"], testTimeout: 300_000, hookTimeout: 300_000, env: gpuEnv },
 });
