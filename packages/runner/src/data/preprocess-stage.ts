@@ -78,26 +78,7 @@ function trailingSaves(entries: unknown[], baseDir: string): SaveArgs[] {
 async function preprocess(c: PreprocessConfig, rt: StageRuntime): Promise<void> {
   const dataset = await rt.build<Dataset>("dataset", "data");
   const splits = typeof c.split === "string" ? [c.split] : c.split;
-  const entries = c.transforms;
-  let saves = trailingSaves(entries, rt.baseDir);
-  const extra: unknown[] = [];
-  if (saves.length === 0) {
-    const output_dir = join(rt.artifacts.dir, "preprocessed");
-    // image and label of a case often share a file name: the postfix keeps them apart
-    extra.push(
-      { type: SaveImageDef.name, keys: ["image"], allow_missing_keys: true, output_dir, output_postfix: "image" },
-      {
-        type: SaveImageDef.name,
-        keys: ["label"],
-        allow_missing_keys: true,
-        output_dir,
-        output_postfix: "label",
-        dtype: "int16",
-      },
-    );
-    saves = trailingSaves(extra, rt.baseDir);
-    rt.logger.info(`no SaveImage at the end of the chain: writing image/label into ${output_dir}`);
-  }
+  const { entries, extra, saves } = withSaves(c, rt);
   const all = [...entries, ...extra];
   const chain: Transform[] = [];
   for (let i = 0; i < all.length; i++)
@@ -135,19 +116,7 @@ async function preprocess(c: PreprocessConfig, rt: StageRuntime): Promise<void> 
     try {
       for await (const { samples } of loader.items(0)) {
         for (const s of samples) {
-          const rec: Record<string, string> = {};
-          for (const save of saves) {
-            for (const k of save.keys) {
-              const v = s[k];
-              const name = isVolume(v) ? caseName(v) : undefined;
-              if (name === undefined) continue;
-              rec[k] = saveImagePath(save.output_dir, name, {
-                postfix: save.output_postfix,
-                ext: save.output_ext,
-                separateFolder: save.separate_folder,
-              });
-            }
-          }
+          const rec = writtenFiles(s, saves);
           const key = JSON.stringify(rec);
           if (Object.keys(rec).length && !seen.has(key)) {
             seen.add(key);
@@ -175,4 +144,47 @@ async function preprocess(c: PreprocessConfig, rt: StageRuntime): Promise<void> 
   writeFileSync(datalist, `${JSON.stringify(lists, null, 2)}\n`);
   rt.artifacts.publish("dir", dir);
   rt.artifacts.publish("datalist", datalist);
+}
+
+/** the chain's entries and its trailing SaveImage settings; a chain without one gets SaveImage for image/label */
+function withSaves(c: PreprocessConfig, rt: StageRuntime): { entries: unknown[]; extra: unknown[]; saves: SaveArgs[] } {
+  const entries = c.transforms;
+  let saves = trailingSaves(entries, rt.baseDir);
+  const extra: unknown[] = [];
+  if (saves.length === 0) {
+    const output_dir = join(rt.artifacts.dir, "preprocessed");
+    // image and label of a case often share a file name: the postfix keeps them apart
+    extra.push(
+      { type: SaveImageDef.name, keys: ["image"], allow_missing_keys: true, output_dir, output_postfix: "image" },
+      {
+        type: SaveImageDef.name,
+        keys: ["label"],
+        allow_missing_keys: true,
+        output_dir,
+        output_postfix: "label",
+        dtype: "int16",
+      },
+    );
+    saves = trailingSaves(extra, rt.baseDir);
+    rt.logger.info(`no SaveImage at the end of the chain: writing image/label into ${output_dir}`);
+  }
+  return { entries, extra, saves };
+}
+
+/** the files the trailing SaveImage transforms wrote for one sample, by key (the datalist record) */
+function writtenFiles(s: Record<string, unknown>, saves: SaveArgs[]): Record<string, string> {
+  const rec: Record<string, string> = {};
+  for (const save of saves) {
+    for (const k of save.keys) {
+      const v = s[k];
+      const name = isVolume(v) ? caseName(v) : undefined;
+      if (name === undefined) continue;
+      rec[k] = saveImagePath(save.output_dir, name, {
+        postfix: save.output_postfix,
+        ext: save.output_ext,
+        separateFolder: save.separate_folder,
+      });
+    }
+  }
+  return rec;
 }

@@ -1,11 +1,5 @@
-import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { Codes, type Dataset, defineStage, type Slots, type StageConfig, type StageRuntime, z } from "@voxelpipe/core";
-import { datasetRecords } from "../data/records.js";
-import { evaluateFiles, evaluationMetrics } from "./evaluate.js";
-import { pairWithPredictions } from "./pairing.js";
-import { evaluationCsv, evaluationTables } from "./report.js";
-import { writeEvaluationReport } from "./report-page.js";
+import { Codes, defineStage, type Slots, type StageConfig, z } from "@voxelpipe/core";
+import { evaluationMetrics } from "./evaluation-types.js";
 
 /** The `evaluate` stage's configuration: `run` receives this schema's output. */
 function evaluateSchema(s: Slots) {
@@ -56,48 +50,6 @@ export const EvaluateDef = defineStage({
   description: "score predicted label maps against ground truth: per-case × per-organ Dice / HD95 / HD / surface Dice",
   outputs: ["report"],
   schema: evaluateSchema,
-  run: evaluate,
+  // the metrics and the report load on first run: validate and list never load them
+  run: async (c, rt) => (await import("./evaluate-run.js")).runEvaluate(c, rt),
 });
-
-async function evaluate(c: EvaluateConfig, rt: StageRuntime): Promise<void> {
-  const pred = resolve(rt.baseDir, c.pred);
-  let pairs: { pred: string; label: string }[] | undefined;
-  const images = new Map<string, string>();
-  if (!c.label) {
-    const records = await datasetRecords(await rt.build<Dataset>("dataset", "data"), c.split);
-    for (const r of records) if (typeof r.image === "string") images.set(String(r[c.label_key]), r.image);
-    pairs = pairWithPredictions(
-      pred,
-      records.map((r) => String(r[c.label_key])),
-    );
-  }
-  let names = c.class_names;
-  if (!names && c.data)
-    names = (await rt.build<Dataset & { labels?: Record<string, string> }>("dataset", "data")).labels;
-  const r = await evaluateFiles({
-    pred,
-    label: c.label ? resolve(rt.baseDir, c.label) : undefined,
-    pairs,
-    names,
-    map: c.map,
-    mapPred: c.map_pred,
-    mapLabel: c.map_label,
-    metrics: c.metrics,
-    nsdTolerance: c.nsd_tolerance,
-  });
-  const json = { cases: r.cases, mean: r.mean };
-  const file = join(rt.artifacts.dir, "evaluation.json");
-  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
-  writeFileSync(join(rt.artifacts.dir, "evaluation.csv"), evaluationCsv(r));
-  for (const m of c.metrics) rt.log({ metric: m, ...r.mean[m] });
-  rt.logger.info(`\n${evaluationTables(r)}`);
-  rt.artifacts.publish("report", file);
-  await writeEvaluationReport({
-    dir: rt.artifacts.dir,
-    title: `${String(rt.pipeline.value.name)} / ${rt.name}`,
-    meta: `evaluation of ${r.cases.length} cases (${c.metrics.join(", ")}); predictions ${pred}`,
-    result: r,
-    images,
-    map: c.map_label ?? c.map,
-  });
-}

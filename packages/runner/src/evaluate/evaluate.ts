@@ -131,15 +131,35 @@ export async function evaluateFiles(o: EvaluateOptions): Promise<EvaluationResul
         .filter((c) => c > 0)
         .sort((a, b) => a - b)
     : undefined;
-  // only the label maps and the grid are kept, not the volumes (memory: one Int32Array per side)
-  const loaded: {
-    p: Int32Array;
-    l: Int32Array;
-    vol: Pick<Volume, "shape" | "affine">;
-    pair: (typeof pairs)[number];
-  }[] = [];
   // a label set allows its classes + background (+ values outside it, scored as nothing, up to its size)
   const maxClasses = o.names ? Math.max(1, classes?.length ?? 0) + 1 : MAX_CLASSES_WITHOUT_NAMES;
+  const loaded = await loadLabelMaps(pairs, o, maxClasses);
+  if (!classes) classes = presentClasses(loaded);
+  const numClasses = Math.max(0, ...classes) + 1;
+  const organs = classes.map((c) => o.names?.[String(c)] ?? String(c));
+  for (const { p, l, vol, pair } of loaded) {
+    const row = scoreCase(p, l, vol, metrics, { classes, organs, numClasses, nsdTolerance: o.nsdTolerance });
+    cases.push({ pred: pair.pred, label: pair.label, metrics: row });
+  }
+  const { mean, counted } = meansOf(cases, organs, metrics);
+  return { cases, mean, organs, classValues: classes, counted };
+}
+
+interface LoadedPair {
+  p: Int32Array;
+  l: Int32Array;
+  vol: Pick<Volume, "shape" | "affine">;
+  pair: { pred: string; label: string };
+}
+
+/** each pair read and turned into label maps (remapped, checked on one grid) */
+async function loadLabelMaps(
+  pairs: { pred: string; label: string }[],
+  o: EvaluateOptions,
+  maxClasses: number,
+): Promise<LoadedPair[]> {
+  // only the label maps and the grid are kept, not the volumes (memory: one Int32Array per side)
+  const loaded: LoadedPair[] = [];
   for (const [i, pair] of pairs.entries()) {
     o.onCase?.(i + 1, pairs.length, pair.pred);
     // one volume in memory at a time: each becomes a label map before the next is read
@@ -151,54 +171,77 @@ export async function evaluateFiles(o: EvaluateOptions): Promise<EvaluationResul
     const l = asLabelMap(lv, o.mapLabel ?? o.map, "label", maxClasses, o.names);
     loaded.push({ p, l, vol: { shape: lv.shape, affine: lv.affine }, pair });
   }
-  if (!classes) {
-    const present = new Set<number>();
-    for (const { p, l } of loaded)
-      for (const arr of [p, l]) for (let i = 0; i < arr.length; i++) if (arr[i] > 0) present.add(arr[i]);
-    classes = [...present].sort((a, b) => a - b);
-    if (!classes.length) {
-      throw new VoxelpipeError({
-        code: Codes.data,
-        message: `nothing to score: the ${loaded.length === 1 ? "prediction and label are" : `${loaded.length} predictions and labels are all`} background (0) only`,
-        hint: "name the classes to score with --labels (they are then reported as absent), or check the files",
-      });
-    }
+  return loaded;
+}
+
+/** without class names: the values present in any prediction or label (none at all is an error) */
+function presentClasses(loaded: LoadedPair[]): number[] {
+  const present = new Set<number>();
+  for (const { p, l } of loaded)
+    for (const arr of [p, l]) for (let i = 0; i < arr.length; i++) if (arr[i] > 0) present.add(arr[i]);
+  const classes = [...present].sort((a, b) => a - b);
+  if (!classes.length) {
+    throw new VoxelpipeError({
+      code: Codes.data,
+      message: `nothing to score: the ${loaded.length === 1 ? "prediction and label are" : `${loaded.length} predictions and labels are all`} background (0) only`,
+      hint: "name the classes to score with --labels (they are then reported as absent), or check the files",
+    });
   }
-  const numClasses = Math.max(0, ...classes) + 1;
-  const organs = classes.map((c) => o.names?.[String(c)] ?? String(c));
-  for (const { p, l, vol, pair } of loaded) {
-    const shape = [1, ...vol.shape, 1];
-    const pb: LabelBatch = { data: p, shape };
-    const lb: LabelBatch = { data: l, shape };
-    const spacing = spacingOf(vol.affine);
-    const row: EvaluationResult["cases"][number]["metrics"] = {};
-    for (const m of metrics) {
-      const mat =
-        m === "dice"
-          ? computeDice(pb, lb, { num_classes: numClasses, include_background: false })
-          : m === "nsd"
-            ? computeSurfaceDice(pb, lb, {
-                num_classes: numClasses,
-                include_background: false,
-                spacing,
-                class_thresholds: Array(numClasses - 1).fill(o.nsdTolerance ?? 2),
-              })
-            : computeHausdorffDistance(pb, lb, {
-                num_classes: numClasses,
-                include_background: false,
-                spacing,
-                percentile: m === "hd95" ? 95 : undefined,
-              });
-      const values: OrganValues = {};
-      classes.forEach((c, j) => {
-        const col = mat.classes.indexOf(c);
-        const v = col >= 0 ? mat.data[col] : Number.NaN;
-        values[organs[j]] = Number.isFinite(v) ? v : null;
-      });
-      row[m] = values;
-    }
-    cases.push({ pred: pair.pred, label: pair.label, metrics: row });
+  return classes;
+}
+
+/** one case's metrics, per organ (null where a metric is undefined, e.g. an organ absent from both) */
+function scoreCase(
+  p: Int32Array,
+  l: Int32Array,
+  vol: Pick<Volume, "shape" | "affine">,
+  metrics: EvaluationMetric[],
+  {
+    classes,
+    organs,
+    numClasses,
+    nsdTolerance,
+  }: { classes: number[]; organs: string[]; numClasses: number; nsdTolerance?: number },
+): EvaluationResult["cases"][number]["metrics"] {
+  const shape = [1, ...vol.shape, 1];
+  const pb: LabelBatch = { data: p, shape };
+  const lb: LabelBatch = { data: l, shape };
+  const spacing = spacingOf(vol.affine);
+  const row: EvaluationResult["cases"][number]["metrics"] = {};
+  for (const m of metrics) {
+    const mat =
+      m === "dice"
+        ? computeDice(pb, lb, { num_classes: numClasses, include_background: false })
+        : m === "nsd"
+          ? computeSurfaceDice(pb, lb, {
+              num_classes: numClasses,
+              include_background: false,
+              spacing,
+              class_thresholds: Array(numClasses - 1).fill(nsdTolerance ?? 2),
+            })
+          : computeHausdorffDistance(pb, lb, {
+              num_classes: numClasses,
+              include_background: false,
+              spacing,
+              percentile: m === "hd95" ? 95 : undefined,
+            });
+    const values: OrganValues = {};
+    classes.forEach((c, j) => {
+      const col = mat.classes.indexOf(c);
+      const v = col >= 0 ? mat.data[col] : Number.NaN;
+      values[organs[j]] = Number.isFinite(v) ? v : null;
+    });
+    row[m] = values;
   }
+  return row;
+}
+
+/** the mean over cases per organ, and over organs; `counted`: the organs with a value in some case */
+function meansOf(
+  cases: EvaluationResult["cases"],
+  organs: string[],
+  metrics: EvaluationMetric[],
+): Pick<EvaluationResult, "mean" | "counted"> {
   const mean: EvaluationResult["mean"] = {};
   const counted: EvaluationResult["counted"] = {};
   for (const m of metrics) {
@@ -213,5 +256,5 @@ export async function evaluateFiles(o: EvaluateOptions): Promise<EvaluationResul
     mean[m] = out;
     counted[m] = perOrgan.length;
   }
-  return { cases, mean, organs, classValues: classes, counted };
+  return { mean, counted };
 }
