@@ -1,6 +1,6 @@
 /**
  * What the CLI loads before it answers: commands that need no tensors must not load TensorFlow.js (`--version`)
- * or the plugins and stage engines (`--help`), and `validate` must not load the trainer or prediction. This
+ * or the plugins and stage engines (`--help`), and `validate` must not load the trainer, prediction, evaluation or the reports. This
  * checks STRUCTURE — which modules were resolved, recorded by a module-resolution hook — never time: the
  * figures are in docs/architecture.md ("Start-up"). ~4 s (three CLI processes).
  */
@@ -72,12 +72,15 @@ describe.skipIf(!built.ok)(built.title("CLI start-up loads only what the command
     ).toEqual([]);
   });
 
-  it("validate loads the stage definitions, not the trainer or prediction", () => {
+  it("validate loads the stage definitions, not the trainer, prediction, evaluation or reports", () => {
     const r = trace(["validate", "pipelines/demo.yaml", "--no-data-checks"]);
     expect(r.code).toBe(0);
     expect(matching(r.modules, /runner\/dist\/train\/train-stage\.js$/)).toHaveLength(1);
     expect(
-      matching(r.modules, /runner\/dist\/(train\/(train-run|loop|replicas\/)|infer\/infer-run|run\/executor)/),
+      matching(
+        r.modules,
+        /runner\/dist\/(train\/(train-run|loop|replicas\/)|infer\/infer-run|evaluate\/(evaluate-run|report)|report\/|run\/executor)|packages\/web\/dist\/|node_modules\/pngjs\//,
+      ),
     ).toEqual([]);
   });
 });
