@@ -105,13 +105,7 @@ export function planExecution(o: PlanInput): ExecutionPlan {
   const fitsBuffer = (m: number, mem: ModelMemory) =>
     limit.bufferBytes === undefined || m * mem.workspace <= HEADROOM * limit.bufferBytes;
 
-  if (o.coupled && typeof o.microBatch === "number" && o.microBatch < o.batch) {
-    throw new VoxelpipeError({
-      code: Codes.executionPlan,
-      message: `micro_batch ${o.microBatch} < batch ${o.batch}, but ${o.coupled}: split into micro-batches its gradient would not be the batch's`,
-      hint: `remove micro_batch (${o.where("micro_batch")}) or use a loss whose batch value is the mean of per-sample values (e.g. DiceLoss/DiceCELoss with batch: false and no class-weighted mean)`,
-    });
-  }
+  checkCoupled(o);
   const b = o.batch;
   const maxPerPass = o.coupled ? b : typeof o.microBatch === "number" ? Math.min(o.microBatch, b) : b;
   // auto: at least one pass per thread, so every core has work
@@ -159,18 +153,42 @@ export function planExecution(o: PlanInput): ExecutionPlan {
   }
   // the smallest pass there is: one sample, or the whole batch when the loss couples its samples
   const mem = est(canCheckpoint)!;
-  const m = o.coupled ? b : 1;
+  throw outOfMemory(o, limit, mem, o.coupled ? b : 1, params, canCheckpoint, heap);
+}
+
+/** a loss that couples a batch's samples cannot be split into micro-batches */
+function checkCoupled(o: PlanInput): void {
+  if (o.coupled && typeof o.microBatch === "number" && o.microBatch < o.batch) {
+    throw new VoxelpipeError({
+      code: Codes.executionPlan,
+      message: `micro_batch ${o.microBatch} < batch ${o.batch}, but ${o.coupled}: split into micro-batches its gradient would not be the batch's`,
+      hint: `remove micro_batch (${o.where("micro_batch")}) or use a loss whose batch value is the mean of per-sample values (e.g. DiceLoss/DiceCELoss with batch: false and no class-weighted mean)`,
+    });
+  }
+}
+
+/** no plan fits: what the smallest pass would need, against the backend's limit */
+function outOfMemory(
+  o: PlanInput,
+  limit: ReturnType<typeof backendLimit>,
+  mem: ModelMemory,
+  m: number,
+  params: number,
+  canCheckpoint: boolean,
+  heap: (m: number, mem: ModelMemory, passes: number, withOptimizer: boolean) => number,
+): VoxelpipeError {
+  const b = o.batch;
   const need = heap(m, mem, Math.ceil(b / m), false);
   if (limit.bytes === null) {
     // webgpu: only the per-buffer limit is known, and even one sample's largest tensor exceeds it
-    throw new VoxelpipeError({
+    return new VoxelpipeError({
       code: Codes.outOfMemory,
       message: `${m === 1 ? "one training sample" : `a pass of the whole batch (${m} samples)`} has tensors of up to an estimated ${gb(m * mem.workspace)}, more than one GPU buffer may hold (${limit.source}; ${gb(HEADROOM * (limit.bufferBytes ?? 0))} usable)`,
       got: `batch ${b}${o.coupled ? ` (not splittable: ${o.coupled})` : ""}`,
       hint: `make the model or its input smaller (roi / img_size, feature_size) in ${o.where("model")}, or use --backend wasm or cpu`,
     });
   }
-  throw new VoxelpipeError({
+  return new VoxelpipeError({
     code: Codes.outOfMemory,
     message: `${m === 1 ? "one training sample" : `a pass of the whole batch (${m} samples)`} needs an estimated ${gb(need)} (${gb(params)} weights and as much for gradients, ${gb(m * (mem.saved + mem.workspace))} of activations${canCheckpoint ? " with checkpointing" : ""}), more than the ${limit.source} allows (${gb(HEADROOM * limit.bytes)} usable of ${gb(limit.bytes)})`,
     got: `batch ${b}${o.coupled ? ` (not splittable: ${o.coupled})` : ""}, ${o.threads} thread(s)`,
