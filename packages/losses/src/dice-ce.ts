@@ -35,6 +35,8 @@ export interface DiceCEParts {
  * Softmax configurations use the analytic gradient of fused-softmax.ts (same values, far less memory).
  */
 export function diceCELossParts(input: tf.Tensor, target: tf.Tensor, opts: DiceCELossOptions = {}): DiceCEParts {
+  // Long by design: mirrors MONAI 1.4's DiceCELoss (its shape checks, the CE/BCE choice, Dice on the same
+  // inputs) in its order, for parity line against line.
   const name = "DiceCELoss";
   requireChannelLast(name, "input", input);
   requireChannelLast(name, "target", target);

@@ -49,6 +49,8 @@ export interface DiceLossOptions {
  * unreduced values `[B, 1, ..., 1, C]` (batch: `[1, ..., 1, C]`), the channel-last form of MONAI's `[B, C, 1, 1, 1]`.
  */
 export function diceLoss(input: tf.Tensor, target: tf.Tensor, opts: DiceLossOptions = {}): tf.Tensor {
+  // Long by design: mirrors MONAI 1.4's DiceLoss.forward in its order (activation, one-hot, include_background,
+  // sums, jaccard/squared_pred, weights, reduction) so parity can be checked line against line.
   const name = "DiceLoss";
   requireChannelLast(name, "input", input);
   requireChannelLast(name, "target", target);

@@ -65,6 +65,9 @@ export interface ParsedYaml {
 
 /** Parse YAML text keeping the position of every key and value. YAML tags that would build objects are refused. */
 export function parseYamlWithLocations(text: string, file: string, base: Path = []): ParsedYaml {
+  // Long by design: the checks run in order over one parsed document and stop at the first that fails (syntax,
+  // then depth and forbidden keys without recursion, then locations, tags and alias expansion); they share the
+  // line counter, the diagnostics and the early return.
   const lc = new LineCounter();
   const diagnostics: Diagnostic[] = [];
   const none = (): ParsedYaml => ({ file, text, value: null, locs: new LocationMap(), diagnostics });

@@ -76,6 +76,8 @@ export function issuesToDiagnostics(
   what = "argument",
   owner?: string,
 ): Diagnostic[] {
+  // Long by design: one case per zod issue code, each turning that code into a located diagnostic with its own
+  // expected/got/hint; a switch reads better whole than spread over helpers.
   const of = owner ? ` of ${owner}` : "";
   const out: Diagnostic[] = [];
   for (const issue of issues) {

@@ -1,3 +1,5 @@
+// Over 300 lines by design: one fused op: its derivation (below), the forward, the hand-written backward and
+// their hand-unrolled hot loops; split, the formulas and the code that implements them would be read apart.
 /**
  * Fused InstanceNorm3d (no affine, biased variance) + LeakyReLU with a hand-written gradient, for
  * MONAI's UnetResBlock / UnetBasicBlock (conv → norm → LReLU). Channel-last [B, D, H, W, C]:
@@ -54,6 +56,8 @@ export function channelSums(
   out1: Float64Array,
   out2: Float64Array | null,
 ): void {
+  // Long by design: a hot loop unrolled by hand (channels in groups of 8 held in locals, both modes, the
+  // remainder); the length is the unrolling, not logic.
   const om = 1 - alpha;
   let k0 = 0;
   for (; k0 + 8 <= c; k0 += 8) {

@@ -73,6 +73,8 @@ function gradients(
   dy?: tf.Tensor,
   allowNoGradients = false,
 ): { value: tf.Tensor; grads: (tf.Tensor | undefined)[] } {
+  // Long by design: mirrors tfjs 4.22's engine.gradients / backpropagateGradients statement by statement
+  // (results are bit-identical) with the early disposals added; the reading against tfjs's source is the check.
   if (xs.length === 0) throw new Error("gradients() received an empty list of xs.");
   if (dy != null && dy.dtype !== "float32") throw new Error(`dy must have 'float32' dtype, but has '${dy.dtype}'`);
   const y = this.scopedRun(

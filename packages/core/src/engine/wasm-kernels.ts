@@ -1,3 +1,5 @@
+// Over 300 lines by design: all wasm kernel fixes live in one file: the engine keeps one place per backend
+// (docs/engine.md), and the fixes share the heap helpers and one install/uninstall list.
 /**
  * User-land replacements for slow tfjs-backend-wasm 4.22 kernels (see docs/engine.md).
  *

@@ -1,3 +1,5 @@
+// Over 300 lines by design: one loader for the threaded wasm build: the Emscripten module config, the worker
+// bootstrap and the backend registration depend on each other (explained below).
 /**
  * Multi-threaded tfjs-backend-wasm in Node (XNNPACK's Conv2D, MatMul, … on several cores).
  *

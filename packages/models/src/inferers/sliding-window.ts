@@ -1,3 +1,5 @@
+// Over 300 lines by design: MONAI 1.4's sliding_window_inference and its helpers (scan intervals, importance
+// map, padding), mirrored for parity in one place as in MONAI's inferers/utils.py.
 import * as tf from "@tensorflow/tfjs-core";
 import { Codes, VoxelpipeError } from "@voxelpipe/core";
 
@@ -180,6 +182,9 @@ export async function slidingWindowInference(
   predictor: Predictor,
   opts: SlidingWindowOptions,
 ): Promise<tf.Tensor5D> {
+  // Long by design: mirrors MONAI 1.4's sliding_window_inference statement by statement (window scan,
+  // importance map, padding, blending, the size-changing predictor case) so parity can be checked line against
+  // line.
   if (x.rank !== 5) {
     fail(`input must be [B, S0, S1, S2, C] (channel-last)`, { got: `[${x.shape.join(", ")}]` });
   }

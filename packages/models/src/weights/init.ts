@@ -96,6 +96,8 @@ export async function applyInit(
   logger: Logger,
   opts: { baseDir?: string } = {},
 ): Promise<InitReport> {
+  // Long by design: one transaction: filter, rename, convert and check every shape before assigning anything,
+  // then assign and report; the steps share the tensor maps and the counts they log.
   const spec = initSchema.parse(init);
   const file = isAbsolute(spec.from) ? spec.from : resolve(opts.baseDir ?? process.cwd(), spec.from);
   const { tensors: raw, metadata } = await readSafetensors(file);

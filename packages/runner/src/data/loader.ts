@@ -1,3 +1,5 @@
+// Over 300 lines by design: one class: the loader's cache (CacheDataset semantics), disk cache, prefetch and
+// worker pool share its state and its close().
 /**
  * The data loader: a dataset split through a transform chain into batches, with MONAI CacheDataset
  * semantics (the deterministic prefix of the chain runs once per cached item; every epoch gets a

@@ -21,6 +21,8 @@ import { type Expr, ExprSyntaxError, evalExpr, exprNames, parseExpr } from "./ex
 export type StepNodeConfig = string | { call: string | Record<string, unknown>; in: string | string[] };
 
 export function stepGraphSchema(s: Slots, modelNames: () => string[] = () => ["model"]) {
+  // Long by design: the step graph's zod schema and its cross-node refinements, one place for the YAML it
+  // validates.
   const loss = s.component("loss");
   // a valid loss entry comes out as the loss slot parsed it (built later without parsing again)
   const parsed = new WeakMap<object, unknown>();
@@ -163,6 +165,8 @@ export class StepGraph {
     models: Record<string, Model>,
     opts: { training: boolean; until?: string; seed?: number },
   ): Map<string, tf.Tensor> {
+    // Long by design: the graph interpreter: one branch per node kind (model, loss, expression) sharing the
+    // tensor environment and the error guard; split, both would be passed everywhere.
     const env = new Map<string, tf.Tensor>(Object.entries(batch));
     const get = (k: string, node: string) => {
       const t = env.get(k);

@@ -4,6 +4,8 @@ import { stepGraphSchema } from "./step-graph.js";
 
 /** The `train` stage's configuration: this schema validates it, and its output type is what the stage reads. */
 export function trainConfigSchema(s: Slots) {
+  // Long by design: the train stage's zod schema: one field per YAML key with its default and description;
+  // splitting a schema scatters the YAML it documents.
   return (
     z
       .object({

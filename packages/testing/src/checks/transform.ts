@@ -15,6 +15,8 @@ const appliedOf = (v: Volume): AppliedOp[] => v.meta.applied ?? [];
  * `invert`, back to the input's grid (shape and affine).
  */
 export async function checkTransform(t: Transform, sample: () => Sample, spatial: boolean): Promise<void> {
+  // Long by design: the transform contract as one checklist run in order (determinism, untouched input,
+  // metadata, volumes, leaks, inversion); each check is a few lines and they share the samples produced.
   expectThat(typeof t.random === "boolean", () => `random is ${typeof t.random}, not a boolean`);
   const input = sample();
   const pristine = structuredClone(input);

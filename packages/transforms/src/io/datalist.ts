@@ -1,3 +1,5 @@
+// Over 300 lines by design: one concern, datalists (Decathlon JSON, globs, the all-at-once missing-file check
+// with JSON positions); ~300 lines.
 /**
  * Datalists: MONAI/Decathlon JSON files and glob patterns → records of absolute paths, plus a check that
  * reports every missing file at once (a 600-case list with 3 bad paths should fail in one go, not 3).

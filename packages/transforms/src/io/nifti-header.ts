@@ -1,3 +1,5 @@
+// Over 300 lines by design: the NIfTI-1/-2 header layouts and their parser, field by field in file order; the
+// offsets table and the checks that read it belong together.
 import { NIFTI1, NIFTI2 } from "nifti-reader-js";
 import { affineFromQform, affineFromSrow, baseAffine, quaternionW } from "./nifti-affine.js";
 import { type DtypeInfo, dtypeByCode, SUPPORTED_DTYPES, unsupportedDtypeName } from "./nifti-dtypes.js";
@@ -87,6 +89,8 @@ function fixed(x: number): string {
  * (which compares vox_offset + data size with the file size before allocating).
  */
 export function parseNiftiHeader(bytes: Uint8Array, source: string): ParsedNiftiHeader {
+  // Long by design: the NIfTI-1/-2 header is parsed field by field in file order, each check beside the field
+  // it guards; split into helpers, the byte offsets and their checks would be read apart.
   if (bytes.length < NIFTI1_HEADER_SIZE) {
     throw invalidFile(
       source,

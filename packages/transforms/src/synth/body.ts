@@ -18,6 +18,8 @@ function box(x0: number, x1: number, y0: number, y1: number, z0 = -Z_ALL, z1 = Z
 }
 
 export function bodyStructures(an: Anatomy): Structure[] {
+  // Long by design: a data table of the body structures (wall and fat, table, lungs, diaphragm, heart, spine,
+  // muscles, ribs) in drawing order; one seeded stream runs through it in this order.
   const { body, hu, rng } = an;
   const out: Structure[] = [];
   const A = an.halfWidth(-Z_ALL);

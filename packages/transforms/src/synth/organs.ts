@@ -39,6 +39,8 @@ function local(c: Vec3, R: Float64Array, l: Vec3): Vec3 {
 }
 
 export function organStructures(an: Anatomy): { structures: Structure[]; landmarks: Landmarks } {
+  // Long by design: a data table, one entry per organ (shape, HU, placement relative to landmarks) in
+  // anatomical order; it reads as a table, and every entry draws from the same seeded stream in this order.
   const { hu, rng } = an;
   const out: Structure[] = [];
   const NaN_ = Number.NaN;

@@ -43,6 +43,8 @@ function tubeStructure(
 }
 
 export function vesselStructures(an: Anatomy, lm: Landmarks): Structure[] {
+  // Long by design: a data table of the vessels (centre lines, radii, HU) in drawing order; one seeded stream
+  // runs through it in this order.
   const { hu, rng } = an;
   const yS = an.spineY;
   const ax = -12 + an.jitter(3);

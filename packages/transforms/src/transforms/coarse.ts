@@ -1,3 +1,5 @@
+// Over 300 lines by design: both SSL corruptions (RandCoarseDropout, RandCoarseShuffle) follow one MONAI draw
+// order, written once above; split, that contract would be kept in two files.
 /**
  * RandCoarseDropout (inner / outer cutout) and RandCoarseShuffle (local pixel shuffling), the SSL
  * corruptions, with MONAI's exact draw order so seeded runs reproduce MONAI bit for bit:

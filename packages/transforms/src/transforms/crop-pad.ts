@@ -44,6 +44,8 @@ export function foregroundBox(
     kDivisible?: number | number[];
   } = {},
 ): Box | null {
+  // Long by design: mirrors MONAI's generate_spatial_bounding_box + compute_bounding_box in their order (scan,
+  // margin, allow_smaller, k_divisible) for parity.
   const thr = opts.threshold ?? 0;
   const [n0, n1, n2] = v.shape;
   const C = v.channels;

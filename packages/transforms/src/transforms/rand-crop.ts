@@ -1,3 +1,5 @@
+// Over 300 lines by design: the two multi-sample crops share box drawing and cropSamples, and both follow
+// MONAI's draw order; ~300 lines.
 /**
  * Multi-sample random crops (each returns Sample[]): RandSpatialCropSamples (uniform patch
  * positions) and RandCropByPosNegLabel (centres on foreground / background voxels).

@@ -25,6 +25,8 @@ const SLICE = { axial: 0, coronal: 1, sagittal: 2, multiplanar: 3, render: 4 } a
  * position (moving one moves all), one view choice and one set of slice sliders for all.
  */
 export async function mountPanels(host: HTMLElement, o: PanelsOptions): Promise<PanelsHandle> {
+  // Long by design: the panels' DOM and the wiring that keeps their crosshairs, window and sliders in step;
+  // every handler closes over the same list of NiiVue instances.
   const doc = host.ownerDocument;
   injectStyles(doc);
   host.classList.add("vp-viewer");

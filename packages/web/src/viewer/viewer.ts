@@ -69,6 +69,8 @@ export async function loadVolume(src: VolumeSource): Promise<NVImage> {
  * state (`vpState`: loading / ready / error; `vpSlice`: "i,j,k") so headless browsers can test it.
  */
 export async function mountViewer(host: HTMLElement, o: ViewerOptions): Promise<ViewerHandle> {
+  // Long by design: the viewer's DOM and its NiiVue event wiring: every handler closes over the same NiiVue
+  // instance, layers and controls; split, that state would be threaded through each piece.
   const doc = host.ownerDocument;
   injectStyles(doc);
   host.classList.add("vp-viewer");
