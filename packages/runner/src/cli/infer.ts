@@ -118,38 +118,7 @@ export function registerInfer(
       intArg("--shards", 1, 10000),
     );
   addExecutorFlags(cmd, "--executor local: shards run at once in child processes (default 1)");
-  cmd.action(async (file: string, o: InferCliOptions) => {
-    // the readers, the registries, the stage executor and the shard runner load only when infer runs
-    const [{ setMaxImageBytes }, { builtinRegistries }, { runPipeline }, { shardedInfer }] = await Promise.all([
-      import("@voxelpipe/transforms"),
-      import("../registries.js"),
-      import("../run/executor.js"),
-      import("./infer-shards.js"),
-    ]);
-    if (o.maxImageBytes !== undefined) setMaxImageBytes(o.maxImageBytes);
-    // sharding is asked for by --shards, --jobs > 1 or a scheduler; flags an executor does not take are refused first
-    const sharded = o.shards !== undefined || (o.jobs ?? 1) > 1 || (o.executor ?? "local") !== "local";
-    const executor = sharded ? executorFrom(o, {}, (line) => io.err(line)) : undefined;
-    const registries = builtinRegistries();
-    const path = resolve(io.cwd, file);
-    const load = loadOptions(o, io.cwd);
-    const first = await compilePipeline(path, { overrides: o.set, registries: builtinRegistries(), ...load });
-    if (!first.pipeline) return report(path, o.set, o);
-    const { stage } = cliInferStage(first.pipeline.value, o, io.cwd);
-    const overrides = [...o.set, `stages.${CLI_INFER_STAGE}=${JSON.stringify(stage)}`];
-    const r = await compilePipeline(path, { overrides, registries, ...load });
-    if (!r.pipeline) return report(path, overrides, o);
-    if (executor) return shardedInfer({ pipeline: r.pipeline, file: path, o, io, executor });
-    const results = await runPipeline(r.pipeline, registries, {
-      stage: CLI_INFER_STAGE,
-      backend: o.backend,
-      // a shard run by an executor gets its share of the cores (VOXELPIPE_MAX_THREADS)
-      threads: o.threads ?? cappedThreads(r.pipeline.threads, availableParallelism()),
-      runsDir: resolve(io.cwd, o.runsDir),
-      logger: createLogger({ write: (_l, line) => io.err(line) }),
-    });
-    io.out(`predictions: ${results[0]?.outputs.predictions}`);
-  });
+  cmd.action((file: string, o: InferCliOptions) => inferCommand(file, o, io, report));
 
   // the step after every shard (hidden): were all cases written? lists the missing ones with their errors
   program
@@ -161,4 +130,43 @@ export function registerInfer(
       io.out(checkText(plan, check));
       if (check.missing.length) throw incompleteError(plan, check);
     });
+}
+
+/** `voxelpipe infer`: compile the pipeline with the infer stage added, then run it here or in shards */
+async function inferCommand(
+  file: string,
+  o: InferCliOptions,
+  io: CliIO,
+  report: (file: string, overrides: string[], flags: LoadFlags) => Promise<never>,
+): Promise<void> {
+  // the readers, the registries, the stage executor and the shard runner load only when infer runs
+  const [{ setMaxImageBytes }, { builtinRegistries }, { runPipeline }, { shardedInfer }] = await Promise.all([
+    import("@voxelpipe/transforms"),
+    import("../registries.js"),
+    import("../run/executor.js"),
+    import("./infer-shards.js"),
+  ]);
+  if (o.maxImageBytes !== undefined) setMaxImageBytes(o.maxImageBytes);
+  // sharding is asked for by --shards, --jobs > 1 or a scheduler; flags an executor does not take are refused first
+  const sharded = o.shards !== undefined || (o.jobs ?? 1) > 1 || (o.executor ?? "local") !== "local";
+  const executor = sharded ? executorFrom(o, {}, (line) => io.err(line)) : undefined;
+  const registries = builtinRegistries();
+  const path = resolve(io.cwd, file);
+  const load = loadOptions(o, io.cwd);
+  const first = await compilePipeline(path, { overrides: o.set, registries: builtinRegistries(), ...load });
+  if (!first.pipeline) return report(path, o.set, o);
+  const { stage } = cliInferStage(first.pipeline.value, o, io.cwd);
+  const overrides = [...o.set, `stages.${CLI_INFER_STAGE}=${JSON.stringify(stage)}`];
+  const r = await compilePipeline(path, { overrides, registries, ...load });
+  if (!r.pipeline) return report(path, overrides, o);
+  if (executor) return shardedInfer({ pipeline: r.pipeline, file: path, o, io, executor });
+  const results = await runPipeline(r.pipeline, registries, {
+    stage: CLI_INFER_STAGE,
+    backend: o.backend,
+    // a shard run by an executor gets its share of the cores (VOXELPIPE_MAX_THREADS)
+    threads: o.threads ?? cappedThreads(r.pipeline.threads, availableParallelism()),
+    runsDir: resolve(io.cwd, o.runsDir),
+    logger: createLogger({ write: (_l, line) => io.err(line) }),
+  });
+  io.out(`predictions: ${results[0]?.outputs.predictions}`);
 }
