@@ -14,6 +14,7 @@ import { type ExecutionPlan, planExecution } from "./memory-plan.js";
 import { objectiveReduction } from "./micro-batch.js";
 import { ModelReplicas, ReplicaStepRunner } from "./replicas/pool.js";
 import { buildReplica } from "./replicas/source.js";
+import type { StepGraph } from "./step-graph.js";
 import { LocalStepRunner, type StepRunner } from "./step-runner.js";
 
 /**
@@ -37,7 +38,7 @@ export interface StepSession {
   close(): Promise<void>;
 }
 
-export async function openStepSession(o: {
+export interface StepSessionOptions {
   pipeline: PipelineData;
   stage: string;
   backend: string;
@@ -48,7 +49,9 @@ export async function openStepSession(o: {
   checkpointing?: "auto" | boolean;
   logger?: Logger;
   registries?: Registries;
-}): Promise<StepSession> {
+}
+
+export async function openStepSession(o: StepSessionOptions): Promise<StepSession> {
   const logger = o.logger ?? createLogger({ level: "warn" });
   const objective = "loss";
   const { model, graph, resolver } = await buildReplica(
@@ -62,26 +65,7 @@ export async function openStepSession(o: {
     o.registries ?? componentRegistries(),
     logger,
   );
-  const split = objectiveReduction(graph!, objective);
-  const plan = planExecution({
-    model,
-    backend: o.backend,
-    batch: o.batch,
-    modelCalls: graph!.nodes.filter((n) => n.kind === "model").length,
-    threads: o.threads,
-    optimizerSlots: 2,
-    microBatch: o.microBatch ?? "auto",
-    checkpointing: o.checkpointing ?? "auto",
-    coupled: "coupled" in split ? split.coupled : undefined,
-    where: (p) => `stages.${o.stage}.${p}`,
-  });
-  model.setGradientCheckpointing?.(plan.checkpointing);
-  const spec = {
-    graph: graph!,
-    objective,
-    microBatch: plan.microBatch,
-    reduction: "reduction" in split ? split.reduction : ("mean" as const),
-  };
+  const { plan, spec } = planSession(o, model, graph!, objective);
   const oomHint = "lower micro_batch or turn checkpointing on";
   // prediction-only replicas when the step runs here: sliding windows still use every core
   const count = plan.replicas || o.threads;
@@ -129,4 +113,29 @@ export async function openStepSession(o: {
       model.dispose();
     },
   };
+}
+
+/** how a step executes (memory plan) and the step spec the runners take */
+function planSession(o: StepSessionOptions, model: Model, graph: StepGraph, objective: string) {
+  const split = objectiveReduction(graph, objective);
+  const plan = planExecution({
+    model,
+    backend: o.backend,
+    batch: o.batch,
+    modelCalls: graph.nodes.filter((n) => n.kind === "model").length,
+    threads: o.threads,
+    optimizerSlots: 2,
+    microBatch: o.microBatch ?? "auto",
+    checkpointing: o.checkpointing ?? "auto",
+    coupled: "coupled" in split ? split.coupled : undefined,
+    where: (p) => `stages.${o.stage}.${p}`,
+  });
+  model.setGradientCheckpointing?.(plan.checkpointing);
+  const spec = {
+    graph: graph,
+    objective,
+    microBatch: plan.microBatch,
+    reduction: "reduction" in split ? split.reduction : ("mean" as const),
+  };
+  return { plan, spec };
 }
