@@ -82,40 +82,11 @@ export async function shardedInfer(a: {
   executor: Executor;
 }): Promise<void> {
   const { pipeline: p, o, io, executor } = a;
-  const stage = (p.value.stages as Record<string, Record<string, unknown>>)[CLI_STAGE] ?? {};
-  const imageKey = typeof stage.image_key === "string" ? stage.image_key : "image";
-  const postfix = typeof stage.output_postfix === "string" ? stage.output_postfix : "seg";
-  const output = resolve(io.cwd, o.output);
-  const input = resolve(io.cwd, o.input);
-  const records = await inputRecords(input, o.split, imageKey);
-  const identity = {
-    pipeline: a.file,
-    checkpoint: resolve(io.cwd, o.checkpoint),
-    input,
-    split: o.split,
-    output,
-    sets: o.set,
-    stage: o.stage,
-  };
-  const dir = shardsDir(resolve(io.cwd, o.runsDir), p.name, identity);
-  const plan: ShardPlan = {
-    dir,
-    output,
-    postfix,
-    imageKey,
-    cases: records.map((record) => ({ name: caseName(record, imageKey), record })),
-  };
+  const plan = await planShards(a);
+  const { dir, output } = plan;
   writeShardPlan(plan);
   const log = (line: string) => io.err(line);
-  const active = new Map<string, string>();
-  for (const ex of allExecutors()) {
-    try {
-      for (const [k, v] of await ex.active(dir)) active.set(k, `${v.job} ${v.state}`);
-    } catch (e) {
-      if (ex.name === executor.name) throw e;
-      log(`warning: cannot ask ${ex.name} which shards it still holds: ${(e as Error).message.split("\n")[0]}`);
-    }
-  }
+  const active = await activeShards(dir, executor, log);
   if (active.size) {
     io.out(
       `${[...active].map(([k, v]) => `${k}: ${v}`).join("\n")}\n\n${active.size} shard tasks of an earlier run are still queued or running; nothing new submitted (shards: ${dir})`,
@@ -161,4 +132,55 @@ export async function shardedInfer(a: {
   const check = checkCases(plan);
   io.out(`${checkText(plan, check)}\npredictions: ${output}`);
   if (check.missing.length) throw incompleteError(plan, check);
+}
+
+/** the shard plan: every case of the input, in the shards folder this command's identity names */
+async function planShards(a: {
+  pipeline: CompiledPipeline;
+  file: string;
+  o: InferCliOptions;
+  io: CliIO;
+}): Promise<ShardPlan> {
+  const { pipeline: p, o, io } = a;
+  const stage = (p.value.stages as Record<string, Record<string, unknown>>)[CLI_STAGE] ?? {};
+  const imageKey = typeof stage.image_key === "string" ? stage.image_key : "image";
+  const postfix = typeof stage.output_postfix === "string" ? stage.output_postfix : "seg";
+  const output = resolve(io.cwd, o.output);
+  const input = resolve(io.cwd, o.input);
+  const records = await inputRecords(input, o.split, imageKey);
+  const identity = {
+    pipeline: a.file,
+    checkpoint: resolve(io.cwd, o.checkpoint),
+    input,
+    split: o.split,
+    output,
+    sets: o.set,
+    stage: o.stage,
+  };
+  const dir = shardsDir(resolve(io.cwd, o.runsDir), p.name, identity);
+  return {
+    dir,
+    output,
+    postfix,
+    imageKey,
+    cases: records.map((record) => ({ name: caseName(record, imageKey), record })),
+  };
+}
+
+/** shard tasks of an earlier run still queued or running, on any executor (the chosen one must answer) */
+async function activeShards(
+  dir: string,
+  executor: Executor,
+  log: (line: string) => void,
+): Promise<Map<string, string>> {
+  const active = new Map<string, string>();
+  for (const ex of allExecutors()) {
+    try {
+      for (const [k, v] of await ex.active(dir)) active.set(k, `${v.job} ${v.state}`);
+    } catch (e) {
+      if (ex.name === executor.name) throw e;
+      log(`warning: cannot ask ${ex.name} which shards it still holds: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
+  return active;
 }
