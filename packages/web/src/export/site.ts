@@ -143,29 +143,7 @@ export async function exportWebSite(
     ...(spec.inferer ? [{ kind: "inferer" as const, entry: spec.inferer, path: "inferer" }] : []),
   ]);
 
-  const net = await resolver.build<Model>("model", ["model"]);
-  let weights: Uint8Array;
-  let parameters: number;
-  try {
-    const r = await applyInit(net, { from: spec.checkpoint, format: spec.checkpointFormat }, o.logger, {
-      baseDir: o.baseDir,
-    });
-    if (r.missing.length) {
-      throw new VoxelpipeError({
-        code: Codes.invalidValue,
-        message: `checkpoint ${spec.checkpoint} lacks ${r.missing.length} of the model's parameters (${r.missing.slice(0, 3).join(", ")}${r.missing.length > 3 ? ", ..." : ""})`,
-        hint: "is it a checkpoint of this model with these arguments? (a MONAI state dict needs --checkpoint-format monai)",
-      });
-    }
-    parameters = countParams(net.params);
-    // the parameters alone, in voxelpipe's layouts: a training checkpoint's optimizer state stays behind
-    weights = encodeSafetensors(await modelTensors(net.params), {
-      format: CHECKPOINT_FORMAT,
-      voxelpipe: JSON.stringify({ component: model.type, args: model, versions: defaultVersions() }),
-    });
-  } finally {
-    net.dispose();
-  }
+  const { weights, parameters } = await modelWeights(await resolver.build<Model>("model", ["model"]), spec, model, o);
 
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
@@ -193,4 +171,36 @@ export async function exportWebSite(
   await writeFileAtomic(join(out, WEIGHTS_FILE), weights);
   await writeFileAtomic(join(out, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return { out, manifest, bytes: { total: folderBytes(out), weights: weights.length, app } };
+}
+
+/** the model's parameters from the checkpoint (every one must be there), as a weights-only safetensors file */
+async function modelWeights(
+  net: Model,
+  spec: WebExportSpec,
+  model: Record<string, unknown> & { type: string },
+  o: { logger: Logger; baseDir: string },
+): Promise<{ weights: Uint8Array; parameters: number }> {
+  let weights: Uint8Array;
+  let parameters: number;
+  try {
+    const r = await applyInit(net, { from: spec.checkpoint, format: spec.checkpointFormat }, o.logger, {
+      baseDir: o.baseDir,
+    });
+    if (r.missing.length) {
+      throw new VoxelpipeError({
+        code: Codes.invalidValue,
+        message: `checkpoint ${spec.checkpoint} lacks ${r.missing.length} of the model's parameters (${r.missing.slice(0, 3).join(", ")}${r.missing.length > 3 ? ", ..." : ""})`,
+        hint: "is it a checkpoint of this model with these arguments? (a MONAI state dict needs --checkpoint-format monai)",
+      });
+    }
+    parameters = countParams(net.params);
+    // the parameters alone, in voxelpipe's layouts: a training checkpoint's optimizer state stays behind
+    weights = encodeSafetensors(await modelTensors(net.params), {
+      format: CHECKPOINT_FORMAT,
+      voxelpipe: JSON.stringify({ component: model.type, args: model, versions: defaultVersions() }),
+    });
+  } finally {
+    net.dispose();
+  }
+  return { weights, parameters };
 }
