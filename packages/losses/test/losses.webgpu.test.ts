@@ -5,11 +5,12 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
-import { engine, selectBackend } from "@voxelpipe/core";
+import { engine } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
 import { logParity, relDiff as rel, relErr } from "../../../test-utils/compare.js";
 import { loadFixture, toChannelLast } from "../../../test-utils/fixtures.js";
-import { isCI, sharedOrSkip } from "../../../test-utils/gates.js";
+import { sharedOrSkip } from "../../../test-utils/gates.js";
+import { webgpuOrSkip } from "../../../test-utils/webgpu.js";
 import { contrastiveLoss } from "../src/contrastive.js";
 import { diceLoss } from "../src/dice.js";
 import { diceCELoss } from "../src/dice-ce.js";
@@ -19,14 +20,7 @@ const need = sharedOrSkip(
   "reference/fixtures/losses_metrics.safetensors",
   "reference/fixtures/vitautoenc_ssl.safetensors",
 );
-let why = "";
-try {
-  await selectBackend("webgpu");
-  engine.prepareBackend("webgpu");
-} catch (e) {
-  if (isCI()) throw e;
-  why = ` [skipped: ${(e as Error).message}]`;
-}
+const gpu = await webgpuOrSkip();
 
 /** relative error bounds on webgpu (SwiftShader): ~10× the measured error */
 const BOUND: Record<string, number> = {
@@ -41,7 +35,7 @@ const BOUND: Record<string, number> = {
 
 const value = async (t: tf.Tensor) => (await t.data())[0];
 
-describe.skipIf(!need.ok || why !== "")(need.title(`MONAI 1.4 loss fixtures on webgpu${why}`), () => {
+describe.skipIf(!need.ok || !gpu.ok)(need.title(gpu.title(`MONAI 1.4 loss fixtures on webgpu`)), () => {
   it("DiceCE / Dice configurations, the SSL losses, and the DiceCE gradient (vs wasm)", async () => {
     const st = loadFixture("losses_metrics");
     const lg = toChannelLast(st.get("io.logits"));

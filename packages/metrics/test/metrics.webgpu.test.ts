@@ -5,29 +5,23 @@
  * adapter or ../shared fails under CI).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type ComponentDefinition, engine, selectBackend } from "@voxelpipe/core";
+import { type ComponentDefinition, engine } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
 import { logParity, maxErrNaNAware } from "../../../test-utils/compare.js";
 import { loadFixture, toChannelLast } from "../../../test-utils/fixtures.js";
-import { isCI, sharedOrSkip } from "../../../test-utils/gates.js";
+import { sharedOrSkip } from "../../../test-utils/gates.js";
+import { webgpuOrSkip } from "../../../test-utils/webgpu.js";
 import { plugin } from "../src/index.js";
 import type { BufferedClassMetric } from "../src/streaming.js";
 
 const need = sharedOrSkip("reference/fixtures/losses_metrics.safetensors");
-let why = "";
-try {
-  await selectBackend("webgpu");
-  engine.prepareBackend("webgpu");
-} catch (e) {
-  if (isCI()) throw e;
-  why = ` [skipped: ${(e as Error).message}]`;
-}
+const gpu = await webgpuOrSkip();
 
 // the metrics compute in float64 on the host: the bounds of fixtures.test.ts (Dice 5e-7 relative, HD95 4e-6 mm)
 const DICE_REL = 5e-7;
 const HD95_MM = 4e-6;
 
-describe.skipIf(!need.ok || why !== "")(need.title(`MONAI 1.4 metric fixtures from webgpu tensors${why}`), () => {
+describe.skipIf(!need.ok || !gpu.ok)(need.title(gpu.title(`MONAI 1.4 metric fixtures from webgpu tensors`)), () => {
   it("Dice and HD95 per case and class from a GPU argmax", async () => {
     const st = loadFixture("losses_metrics");
     const logits = toChannelLast(st.get("io.logits"));

@@ -5,23 +5,17 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
-import { createMemoryLogger, engine, RandomState, selectBackend } from "@voxelpipe/core";
+import { createMemoryLogger, engine, RandomState } from "@voxelpipe/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { logParity, relDiff, relErr } from "../../../test-utils/compare.js";
 import { loadFixture } from "../../../test-utils/fixtures.js";
-import { FIXTURES, isCI, sharedOrSkip } from "../../../test-utils/gates.js";
+import { FIXTURES, sharedOrSkip } from "../../../test-utils/gates.js";
+import { webgpuOrSkip } from "../../../test-utils/webgpu.js";
 import { applyInit, UNETR, ViTAutoEnc } from "../src/index.js";
 import { channelLast } from "./helpers.js";
 
 const need = sharedOrSkip("reference/fixtures/unetr.safetensors", "reference/fixtures/vitautoenc_ssl.safetensors");
-let why = "";
-try {
-  await selectBackend("webgpu");
-  engine.prepareBackend("webgpu");
-} catch (e) {
-  if (isCI()) throw e;
-  why = ` [skipped: ${(e as Error).message}]`;
-}
+const gpu = await webgpuOrSkip();
 
 /** relative error bounds, ~10× the measured error (webgpu on SwiftShader, tfjs 4.22) */
 const BOUND = {
@@ -35,8 +29,8 @@ const BOUND = {
   l1: 1e-6, // measured 7.4e-8
 };
 
-describe.skipIf(!need.ok || why !== "")(
-  need.title(`UNETR and ViTAutoEnc parity with MONAI 1.4 on webgpu${why}`),
+describe.skipIf(!need.ok || !gpu.ok)(
+  need.title(gpu.title(`UNETR and ViTAutoEnc parity with MONAI 1.4 on webgpu`)),
   () => {
     let unetr: UNETR;
     let vae: ViTAutoEnc;
@@ -116,7 +110,7 @@ describe.skipIf(!need.ok || why !== "")(
   },
 );
 
-describe.skipIf(why !== "")(`UNETR gradients on webgpu = wasm${why}`, () => {
+describe.skipIf(!gpu.ok)(gpu.title(`UNETR gradients on webgpu = wasm`), () => {
   it("every parameter's gradient of a tiny UNETR (the CLI test's network) matches wasm", async () => {
     const cfg = {
       in_channels: 1,

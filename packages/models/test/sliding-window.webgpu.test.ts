@@ -7,19 +7,13 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
-import { engine, selectBackend } from "@voxelpipe/core";
+import { engine } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
 import { logParity, relErr } from "../../../test-utils/compare.js";
-import { isCI } from "../../../test-utils/gates.js";
+import { webgpuOrSkip } from "../../../test-utils/webgpu.js";
 import { SlidingWindow } from "../src/index.js";
 
-let why = "";
-try {
-  await selectBackend("webgpu");
-} catch (e) {
-  if (isCI()) throw e;
-  why = ` [skipped: ${(e as Error).message}]`;
-}
+const gpu = await webgpuOrSkip({ prepare: false });
 
 function seeded(n: number, seed: number): Float32Array {
   let s = seed;
@@ -54,7 +48,7 @@ async function runAll(backend: string): Promise<Record<string, Float32Array>> {
   return out;
 }
 
-describe.skipIf(why !== "")(`sliding window on webgpu = wasm${why}`, () => {
+describe.skipIf(!gpu.ok)(gpu.title(`sliding window on webgpu = wasm`), () => {
   it("blending modes and padding modes give wasm's output (rel err ≤ 1e-6; measured ~1e-7)", async () => {
     const gpu = await runAll("webgpu");
     expect(engine.takeWebgpuErrors()).toEqual([]);

@@ -8,20 +8,14 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { engine, selectBackend } from "@voxelpipe/core";
+import { engine } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
-import { isCI } from "../../../test-utils/gates.js";
+import { webgpuOrSkip } from "../../../test-utils/webgpu.js";
 import { cli, FIXTURES, tmp } from "./helpers.js";
 
 const TINY = join(FIXTURES, "pipelines", "tiny-infer.yaml");
 
-let why = "";
-try {
-  await selectBackend("webgpu");
-} catch (e) {
-  if (isCI()) throw e;
-  why = ` [skipped: ${(e as Error).message}]`;
-}
+const gpu = await webgpuOrSkip({ prepare: false });
 
 const latest = (runs: string, stage: string) => {
   const root = join(runs, "tiny-infer", stage);
@@ -33,7 +27,7 @@ const lines = (dir: string) =>
     .split("\n")
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-describe.skipIf(why !== "")(`voxelpipe run / infer --backend webgpu = wasm${why}`, () => {
+describe.skipIf(!gpu.ok)(gpu.title(`voxelpipe run / infer --backend webgpu = wasm`), () => {
   it("trains tiny-infer.yaml to the same loss and validation Dice, and predicts the same labels", async () => {
     const runs: Record<string, string> = {};
     for (const backend of ["wasm", "webgpu"]) {

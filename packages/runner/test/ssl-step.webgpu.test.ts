@@ -12,14 +12,14 @@ import {
   type Model,
   runContainer,
   Services,
-  selectBackend,
   stageContainer,
   tf,
 } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
 import { logParity, relDiff } from "../../../test-utils/compare.js";
 import { loadFixture, toChannelLast } from "../../../test-utils/fixtures.js";
-import { isCI, sharedOrSkip, sharedPath } from "../../../test-utils/gates.js";
+import { sharedOrSkip, sharedPath } from "../../../test-utils/gates.js";
+import { webgpuOrSkip } from "../../../test-utils/webgpu.js";
 import { builtinRegistries } from "../src/registries.js";
 import { StepGraph } from "../src/train/step-graph.js";
 import { REPO } from "./helpers.js";
@@ -34,17 +34,10 @@ const BOUND = {
   loss: 1e-5, // measured 7.3e-7 to 1.0e-6
 };
 
-let why = "";
-try {
-  await selectBackend("webgpu");
-  engine.prepareBackend("webgpu");
-} catch (e) {
-  if (isCI()) throw e;
-  why = ` [skipped: ${(e as Error).message}]`;
-}
+const gpu = await webgpuOrSkip();
 
-describe.skipIf(!need.ok || why !== "")(
-  need.title(`the SSL step of ssl-vit-pretrain.yaml on MONAI's fixture, webgpu${why}`),
+describe.skipIf(!need.ok || !gpu.ok)(
+  need.title(gpu.title(`the SSL step of ssl-vit-pretrain.yaml on MONAI's fixture, webgpu`)),
   () => {
     it("reproduces the fixture's L1, contrastive and total loss through the YAML step graph", async () => {
       const registries = builtinRegistries();
