@@ -8,8 +8,8 @@ import {
   tf,
   type Volume,
 } from "@voxelpipe/core";
+import { applyChain } from "@voxelpipe/transforms";
 import { beforeAll, describe, expect, it } from "vitest";
-import { applyChain } from "../src/data/chain.js";
 import type { ChainSource } from "../src/data/chain-source.js";
 import { DataLoader, loadBatches } from "../src/data/loader.js";
 import { cachedCount, loaderSchema } from "../src/data/loader-config.js";

@@ -6,7 +6,7 @@ export {
   deterministicPrefix,
   runRange,
   subjectOf,
-} from "./chain.js";
+} from "@voxelpipe/transforms";
 export { buildChain, type ChainSource, chainEntries, chainPath, resolveEntryRefs } from "./chain-source.js";
 export * from "./collate.js";
 export { DiskCache } from "./disk-cache.js";
@@ -20,5 +20,5 @@ export {
 } from "./loader.js";
 export { cachedCount, type LoaderConfig, loaderDefaults, loaderSchema } from "./loader-config.js";
 export { WorkerPool, WorkerTaskError, workerFile } from "./pool.js";
-export { type PreprocessConfig, preprocessLoaderSchema, PreprocessDef } from "./preprocess-stage.js";
+export { type PreprocessConfig, PreprocessDef, preprocessLoaderSchema } from "./preprocess-stage.js";
 export { cloneSamples, decodeSamples, encodeSamples, transferables } from "./sample-codec.js";

@@ -15,8 +15,7 @@ import {
   type tf,
   VoxelpipeError,
 } from "@voxelpipe/core";
-import { keepsInputs } from "@voxelpipe/transforms";
-import { type ChainItem, deterministicPrefix, runRange, subjectOf } from "./chain.js";
+import { type ChainItem, deterministicPrefix, keepsInputs, runRange, subjectOf } from "@voxelpipe/transforms";
 import { type ChainSource, chainEntries, chainPath, resolveEntryRefs } from "./chain-source.js";
 import { collate } from "./collate.js";
 import { DiskCache } from "./disk-cache.js";

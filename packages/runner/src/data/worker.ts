@@ -6,8 +6,8 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { createLogger, RngStreams, type Transform } from "@voxelpipe/core";
+import { ChainError, runRange } from "@voxelpipe/transforms";
 import { componentRegistries } from "../builtins/components.js";
-import { ChainError, runRange } from "./chain.js";
 import { buildChain, type ChainSource, chainPath } from "./chain-source.js";
 import { type FromWorker, type Task, toDiagnostics } from "./protocol.js";
 import { cloneSamples, transferables } from "./sample-codec.js";

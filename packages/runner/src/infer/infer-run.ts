@@ -13,8 +13,7 @@ import {
   VoxelpipeError,
 } from "@voxelpipe/core";
 import { applyInit } from "@voxelpipe/models";
-import { invertSpatial, writeNifti } from "@voxelpipe/transforms";
-import { applyChain } from "../data/chain.js";
+import { applyChain, invertSpatial, writeNifti } from "@voxelpipe/transforms";
 import { chainMismatch, expectedGeometry, geometryWarnings, trainedGeometry } from "../data/geometry.js";
 import { allowMissingKeys, datasetRecords, inputRecords } from "../data/records.js";
 import { niftiStem } from "../evaluate/pairing.js";
