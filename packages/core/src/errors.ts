@@ -62,6 +62,16 @@ export const Codes = {
   plugin: "VP150",
   /** a plugin outside the pipeline's project tree, not allowed by a flag */
   untrustedPlugin: "VP151",
+  /** a plugin built for another voxelpipe core plugin API (or declaring none) */
+  pluginApi: "VP152",
+  /** a plugin defined by a second copy of @voxelpipe/core (not a peer dependency): two TensorFlow.js engines */
+  coreCopies: "VP153",
+  /** a `plugins:` package name that is not installed where the pipeline is */
+  pluginNotInstalled: "VP154",
+  /** a plugin package that is installed but has no entry Node's ESM resolution can load */
+  pluginEntry: "VP155",
+  /** a module that loads but exports no plugin */
+  notAPlugin: "VP156",
   override: "VP160",
   stepGraph: "VP170",
   backend: "VP180",
@@ -74,16 +84,8 @@ export const Codes = {
   runtime: "VP200",
   /** an error thrown inside a component (construction or call), with its name and config path */
   componentFailed: "VP201",
-  /** a plugin built for another voxelpipe core plugin API (or declaring none) */
-  pluginApi: "VP152",
-  /** a plugin defined by a second copy of @voxelpipe/core (not a peer dependency): two TensorFlow.js engines */
-  coreCopies: "VP153",
-  /** a `plugins:` package name that is not installed where the pipeline is */
-  pluginNotInstalled: "VP154",
-  /** a plugin package that is installed but has no entry Node's ESM resolution can load */
-  pluginEntry: "VP155",
-  /** a module that loads but exports no plugin */
-  notAPlugin: "VP156",
+  /** a component's `create` returned something that is not its kind's contract (e.g. a transform without apply) */
+  componentContract: "VP202",
   data: "VP210",
   nonFinite: "VP220",
   /** some variants of a sweep failed (each is in the summary with its diagnostic) */
@@ -94,8 +96,6 @@ export const Codes = {
   slurmUnavailable: "VP272",
   /** sbatch refused a submission (its message is quoted) */
   slurmSubmit: "VP273",
-  /** a component's `create` returned something that is not its kind's contract (e.g. a transform without apply) */
-  componentContract: "VP202",
   /** the runs folder is not what every task sees (not writable, or not the same path on the compute node) */
   sharedFilesystem: "VP274",
   /** `sweep status`: the target is neither a sweep folder nor a pipeline with a sweep */
@@ -114,6 +114,8 @@ export const Codes = {
   outOfMemory: "VP260",
   /** a train stage's execution plan is impossible (e.g. micro-batches asked of a loss that couples samples) */
   executionPlan: "VP261",
+  /** report.html: the viewer bundle of @voxelpipe/web is not built (run `npm run build`) */
+  reportAssets: "VP290",
   /** export web: a component of the inference chain that the browser app does not bundle (a plugin's) */
   webUnsupported: "VP295",
   /** export web: the browser app of @voxelpipe/web is not built, or the output folder is unusable */
@@ -124,8 +126,6 @@ export const Codes = {
   webInput: "VP298",
   /** voxelpipe serve: the folder is not a site, or the port cannot be bound */
   serve: "VP299",
-  /** report.html: the viewer bundle of @voxelpipe/web is not built (run `npm run build`) */
-  reportAssets: "VP290",
 } as const;
 
 export class VoxelpipeError extends Error {

@@ -156,10 +156,4 @@ export const DiceCELossDef = defineLoss({
   },
 });
 
-export const lossComponents = [
-  L1LossDef,
-  MSELossDef,
-  ContrastiveLossDef,
-  DiceLossDef,
-  DiceCELossDef,
-] as const;
+export const lossComponents = [L1LossDef, MSELossDef, ContrastiveLossDef, DiceLossDef, DiceCELossDef] as const;

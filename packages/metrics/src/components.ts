@@ -126,8 +126,4 @@ export const SurfaceDiceMetricDef = defineMetric({
     ),
 });
 
-export const metricComponents = [
-  DiceMetricDef,
-  HausdorffDistanceMetricDef,
-  SurfaceDiceMetricDef,
-] as const;
+export const metricComponents = [DiceMetricDef, HausdorffDistanceMetricDef, SurfaceDiceMetricDef] as const;

@@ -2,12 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { type ComponentDefinition, type Metric, Registries } from "@voxelpipe/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  DiceMetricDef,
-  HausdorffDistanceMetricDef,
-  plugin,
-  SurfaceDiceMetricDef,
-} from "../src/index.js";
+import { DiceMetricDef, HausdorffDistanceMetricDef, plugin, SurfaceDiceMetricDef } from "../src/index.js";
 import type { BufferedClassMetric } from "../src/streaming.js";
 
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { definePlugin, packageVersion } from "@voxelpipe/core";
 import { SlidingWindowDef } from "./components/inferers.js";
 import { UNETRDef, ViTAutoEncDef, ViTDef } from "./components/models.js";
 
-export { SlidingWindow, slidingWindowArgs, SlidingWindowDef } from "./components/inferers.js";
+export { SlidingWindow, SlidingWindowDef, slidingWindowArgs } from "./components/inferers.js";
 export { UNETRDef, ViTAutoEncDef, ViTDef } from "./components/models.js";
 export {
   labelVolume,
