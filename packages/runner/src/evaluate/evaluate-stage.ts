@@ -8,8 +8,8 @@ function evaluateSchema(s: Slots) {
       pred: z.string().describe("folder of predictions, e.g. @stages.predict.outputs.predictions"),
       label: z.string().optional().describe("ground-truth file or folder (paired by case name)"),
       data: s.component("dataset").optional().describe("or: a dataset whose split lists the ground truth"),
-      split: z.string().default("validation"),
-      label_key: z.string().default("label"),
+      split: z.string().default("validation").describe("with `data`: the split listing the ground truth"),
+      label_key: z.string().default("label").describe("with `data`: the record key of the label file"),
       class_names: z
         .record(z.string(), z.string())
         .optional()
@@ -23,7 +23,10 @@ function evaluateSchema(s: Slots) {
         .record(z.string(), z.number().int())
         .optional()
         .describe("remap the labels' values only (instead of `map`); unlisted → 0"),
-      metrics: z.array(z.enum(evaluationMetrics)).default(["dice", "hd95"]),
+      metrics: z
+        .array(z.enum(evaluationMetrics))
+        .default(["dice", "hd95"])
+        .describe("per case × organ: dice, hd95, hd, nsd (surface Dice)"),
       nsd_tolerance: z.number().positive().default(2).describe("surface Dice tolerance (mm)"),
     })
     .superRefine((c, ctx) => {

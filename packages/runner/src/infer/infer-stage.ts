@@ -3,7 +3,7 @@ import { defineStage, type Slots, type StageConfig, z } from "@voxelpipe/core";
 /** The `infer` stage's configuration: `run` receives this schema's output. */
 function inferSchema(s: Slots) {
   return z.object({
-    model: s.component("model"),
+    model: s.component("model").describe("the network (weights from `checkpoint` or its own init)"),
     checkpoint: z.string().optional().describe("weights to load (a .safetensors path or @stages.<train>.outputs.best)"),
     checkpoint_format: z.enum(["voxelpipe", "monai"]).default("voxelpipe").describe("layout of the checkpoint"),
     input: z.string().optional().describe("a NIfTI file, a folder of them, or a Decathlon datalist (.json)"),
@@ -14,7 +14,7 @@ function inferSchema(s: Slots) {
       .default([])
       .describe("deterministic preprocessing (e.g. @stages.finetune.transforms.val); random transforms are dropped"),
     inferer: s.component("inferer").optional().describe("e.g. SlidingWindow; default: the whole volume at once"),
-    image_key: z.string().default("image"),
+    image_key: z.string().default("image").describe("sample key holding the image to segment"),
     output_dir: z.string().optional().describe("where label maps go (default: <run dir>/predictions)"),
     output_postfix: z.string().default("seg").describe("files are <case>_<postfix>.nii.gz"),
     save_probabilities: z

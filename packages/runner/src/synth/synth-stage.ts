@@ -24,7 +24,7 @@ export const SynthDef = defineStage({
       size: z
         .union([z.number().int().min(16), z.tuple([z.number().int(), z.number().int(), z.number().int()])])
         .describe("grid size"),
-      val_fraction: z.number().min(0).max(0.9).default(0.25),
+      val_fraction: z.number().min(0).max(0.9).default(0.25).describe("share of the cases in the validation split"),
       seed: z.number().int().min(0).default(0).describe("dataset seed"),
       out: z.string().optional().describe("folder (default: <run dir>/data); relative to the pipeline file"),
     }),

@@ -16,7 +16,8 @@ export function trainConfigSchema(s: Slots) {
             val: z.array(s.component("transform")).default([]).describe("applied to each validation sample"),
           })
           .strict()
-          .default({ train: [], val: [] }),
+          .default({ train: [], val: [] })
+          .describe("transform chains: train (random augmentation allowed) and val"),
         splits: z
           .object({
             train: z.string().default("training"),
@@ -25,14 +26,19 @@ export function trainConfigSchema(s: Slots) {
           .strict()
           .default({ train: "training", val: "validation" })
           .describe("dataset split names"),
-        batch_size: z.number().int().positive().default(1),
+        batch_size: z
+          .number()
+          .int()
+          .positive()
+          .default(1)
+          .describe("items per optimizer step (a transform drawing several crops per item multiplies the samples)"),
         epochs: z.number().int().positive().optional().describe("passes over the training split"),
         iterations: z.number().int().positive().optional().describe("optimizer steps (instead of epochs)"),
-        model: s.component("model"),
+        model: s.component("model").describe("the network to train"),
         step: stepGraphSchema(s),
         objective: z.string().default("loss").describe("the step node the optimizer minimises"),
-        optimizer: s.component("optimizer"),
-        scheduler: s.component("scheduler").optional(),
+        optimizer: s.component("optimizer").describe("updates the model's parameters from the objective's gradients"),
+        scheduler: s.component("scheduler").optional().describe("learning rate per step (default: the optimizer's lr)"),
         clip_grad_norm: z.number().positive().optional().describe("clip gradients to this global L2 norm"),
         micro_batch: z
           .union([z.literal("auto"), z.number().int().positive()])
@@ -70,7 +76,8 @@ export function trainConfigSchema(s: Slots) {
             early_stopping: z.object({ patience: z.number().int().positive() }).strict().optional(),
           })
           .strict()
-          .optional(),
+          .optional()
+          .describe("validation cadence, metrics and best-checkpoint selection (none: best = last)"),
         log_every: z.number().int().positive().default(1).describe("write a metrics.jsonl line every N steps"),
         loader: loaderSchema
           .optional()
