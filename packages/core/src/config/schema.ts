@@ -50,11 +50,52 @@ export function pipelineSchema(stage: z.ZodType) {
         .union([z.string(), z.array(z.string())])
         .optional()
         .describe("files to deep-merge under this one"),
-      sweep: z.unknown().optional().describe("parameter grid for `voxelpipe sweep`"),
+      sweep: sweepSchema.optional().describe("parameter grid and executor for `voxelpipe sweep`"),
       stages: z.record(z.string().regex(IDENT), stage).describe("the stage graph"),
     })
     .strict();
 }
+
+/**
+ * The `sweep:` block's shape, checked by `validate` like the rest of the file (and completed by editors); what the
+ * values mean — grid paths, seed ranges, metric paths, executor options — the runner's sweep checks when it plans.
+ */
+const sweepSchema = z
+  .object({
+    grid: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        "config path → list of values (a single value is a list of one; `none` is null); every combination runs",
+      ),
+    seeds: z
+      .union([z.string(), z.number().int().min(0), z.array(z.number().int().min(0))])
+      .optional()
+      .describe('seeds per grid point: "0..2", "0,3" or a list'),
+    metrics: z
+      .union([z.string(), z.array(z.string())])
+      .optional()
+      .describe("<stage>.<path> into what each variant's stages publish, e.g. score.mean.dice.mean"),
+    executor: z.string().optional().describe("where variants run: local (default) or slurm"),
+    jobs: z.number().int().min(1).max(1024).optional().describe("local executor: variants at once"),
+    slurm: z
+      .object({
+        partition: z.string().optional(),
+        time: z.string().optional().describe("per array task, e.g. 04:00:00"),
+        cpus_per_task: z.number().int().min(1).optional(),
+        mem: z.string().optional().describe("e.g. 16G"),
+        gpus: z
+          .union([z.string(), z.number().int().min(1)])
+          .optional()
+          .describe("per task, e.g. 1 or a100:1"),
+        max_parallel: z.number().int().min(1).optional().describe("array tasks running at once (%N)"),
+        sbatch_args: z.array(z.string()).optional().describe("extra sbatch arguments"),
+      })
+      .strict()
+      .optional()
+      .describe("slurm executor: resources of each array task"),
+  })
+  .strict();
 
 /** For validation: stages are checked one by one against their kind's schema. */
 export const looseStage = z.object(stageCommon).loose();

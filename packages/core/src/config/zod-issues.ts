@@ -93,7 +93,8 @@ export function issuesToDiagnostics(
         for (const k of issue.keys) {
           out.push({
             code: Codes.unknownArgument,
-            message: `unknown ${what} "${k}"${of}`,
+            // a key under a top-level block (sweep.job) is that block's key, not a top-level one
+            message: `unknown ${what === "top-level key" && path.length ? `key of ${formatPath(path)}` : what} "${k}"${of}`,
             path: formatPath([...path, k]),
             loc: at([...path, k], true),
             expected: known.length ? `one of: ${known.join(", ")}` : "no further keys here",
