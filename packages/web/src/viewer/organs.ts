@@ -9,24 +9,10 @@
  * adrenals on opposite hues. The error view uses Okabe–Ito blue (missed, false negative) and orange (extra, false
  * positive), the pair that stays distinct under every common colour-vision deficiency.
  */
+import { BTCV_CLASS_NAMES as BTCV_LABELS } from "@voxelpipe/transforms/labels";
 
-/** BTCV's 13 organs with background at 0 (MONAI's BTCV tutorial order; the synthetic demo uses the same). */
-export const BTCV_CLASS_NAMES: readonly string[] = [
-  "background",
-  "spleen",
-  "right kidney",
-  "left kidney",
-  "gallbladder",
-  "esophagus",
-  "liver",
-  "stomach",
-  "aorta",
-  "inferior vena cava",
-  "portal and splenic vein",
-  "pancreas",
-  "right adrenal gland",
-  "left adrenal gland",
-];
+/** BTCV's 13 organs with background at 0: the one list, @voxelpipe/transforms' (its tensor-free subpath) */
+export const BTCV_CLASS_NAMES: readonly string[] = BTCV_LABELS;
 
 /** RGB per class index; index 0 (background) is never drawn. */
 export const ORGAN_COLORS: readonly (readonly [number, number, number])[] = [
