@@ -35,7 +35,7 @@ describe("the sweep: block in validate and the JSON Schema", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/sweep/);
     expect(r.stderr).toMatch(/job/);
-    expect(r.stderr).toMatch(/unknown key of sweep "job"[^]*bad\.yaml:7:3[^]*did you mean "jobs"/);
+    expect(r.stderr).toMatch(/unknown key of sweep "job".*bad\.yaml:7:3.*did you mean "jobs"/s);
     expect(r.stderr).toMatch(/sweep\.slurm\.gpus/);
   });
 
