@@ -1,6 +1,6 @@
 import { isVoxelpipeError, type Model, type ModelMemory, type tf } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
-import { planExecution, WASM_HEAP_MAX } from "../src/train/memory-plan.js";
+import { backendLimit, planExecution, WASM_HEAP_MAX } from "../src/train/memory-plan.js";
 
 const GB = 2 ** 30;
 
@@ -85,5 +85,41 @@ describe("execution plan from the memory estimate", () => {
       "one training sample needs an estimated 5.20 GB (0.40 GB weights and as much for gradients, 4.00 GB of activations with checkpointing), more than the wasm32 heap maximum (per thread) allows (3.60 GB usable of 4.00 GB)",
     );
     expect(d.hint).toMatch(/stages\.fit\.model/);
+  });
+});
+
+/**
+ * On webgpu: no heap limit (WebGPU does not expose the GPU's memory), but one tensor must fit one GPU buffer (the
+ * adapter's maxStorageBufferBindingSize), so the micro-batch shrinks until a pass's largest tensor does, or the run
+ * stops with VP260 before training. Pure planning (the adapter limit is given), no GPU needed.
+ */
+const gpu = { ...base, backend: "webgpu", threads: 1 };
+describe("execution plan on webgpu (adapter buffer limit)", () => {
+  it("a 1 GiB buffer (SwiftShader's limit) takes 3 of the 4 crops per pass, without checkpointing", () => {
+    const p = planExecution({ ...gpu, model: btcv, batch: 4, bufferLimit: GB });
+    expect(p).toMatchObject({ microBatch: 3, checkpointing: false, replicas: 0 });
+    expect(p.memory.buffer_limit_bytes).toBe(GB);
+    expect(p.memory.limit_bytes).toBeNull();
+  });
+
+  it("a 4 GiB buffer runs the whole batch in one pass", () => {
+    expect(planExecution({ ...gpu, model: btcv, batch: 4, bufferLimit: 4 * GB })).toMatchObject({ microBatch: 4 });
+  });
+
+  it("a sample whose tensors exceed one buffer is VP260 before training, naming the limit", () => {
+    const huge = fakeModel(0.01 * GB, () => ({ saved: 8 * GB, workspace: 2 * GB }));
+    let err: unknown;
+    try {
+      planExecution({ ...gpu, model: huge, batch: 2, checkpointing: false, bufferLimit: GB });
+    } catch (e) {
+      err = e;
+    }
+    expect(isVoxelpipeError(err)).toBe(true);
+    expect((err as Error).message).toMatch(/more than one GPU buffer may hold/);
+    expect(JSON.stringify(err)).toContain("VP260");
+  });
+
+  it("without a selected adapter the limit says so (no buffer bound)", () => {
+    expect(backendLimit("webgpu")).toEqual({ bytes: null, source: "WebGPU: total GPU memory unknown" });
   });
 });
