@@ -1,7 +1,7 @@
 import { Niivue, type NVImage } from "@niivue/niivue";
 import { injectStyles } from "./styles.js";
 import { buildToolbar, el, type Layout } from "./toolbar.js";
-import { loadVolume, type VolumeSource } from "./viewer.js";
+import { loadVolume, NIIVUE_BASE, type VolumeSource } from "./viewer.js";
 
 export interface PanelsOptions {
   title?: string;
@@ -69,20 +69,7 @@ export async function mountPanels(host: HTMLElement, o: PanelsOptions): Promise<
   };
   try {
     for (const [i, p] of o.panels.entries()) {
-      const nv = new Niivue({
-        backColor: [0, 0, 0, 1],
-        crosshairColor: [1, 0.85, 0.2, 0.7],
-        crosshairWidthUnit: "percent",
-        crosshairWidth: 0.4,
-        crosshairGap: 12,
-        isRadiologicalConvention: true,
-        isOrientationTextVisible: true,
-        fontColor: [1, 1, 1, 1],
-        isNearestInterpolation: true,
-        dragAndDropEnabled: false,
-        logLevel: "error",
-        loadingText: "loading",
-      });
+      const nv = new Niivue({ ...NIIVUE_BASE });
       await nv.attachToCanvas(canvases[i]);
       const vol: NVImage = await loadVolume(p.source);
       if (o.window) {

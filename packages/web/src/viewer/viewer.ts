@@ -5,6 +5,25 @@ import { organColor } from "./organs.js";
 import { injectStyles } from "./styles.js";
 import { buildToolbar, el, type Layer, type Layout, type Toolbar } from "./toolbar.js";
 
+/** NiiVue settings every view shares (the report's viewer and the SSL side-by-side panels) */
+export const NIIVUE_BASE: ConstructorParameters<typeof Niivue>[0] = {
+  backColor: [0, 0, 0, 1],
+  crosshairColor: [1, 0.85, 0.2, 0.7],
+  // thin lines (0.4 % of the field of view) with a gap around the centre, so the voxel under the crosshair stays
+  // visible (NiiVue's default is one voxel wide, which hides it)
+  crosshairWidthUnit: "percent",
+  crosshairWidth: 0.4,
+  crosshairGap: 12,
+  isRadiologicalConvention: true,
+  isOrientationTextVisible: true,
+  // orientation letters readable on CT: white (NiiVue's default is mid-grey)
+  fontColor: [1, 1, 1, 1],
+  isNearestInterpolation: true,
+  dragAndDropEnabled: false,
+  logLevel: "error",
+  loadingText: "loading",
+};
+
 /** a NIfTI volume for the viewer: bytes (gzip or not) or a URL (data:, blob: or http) */
 export interface VolumeSource {
   name: string;
@@ -101,27 +120,14 @@ export async function mountViewer(host: HTMLElement, o: ViewerOptions): Promise<
   );
 
   const nv = new Niivue({
-    backColor: [0, 0, 0, 1],
-    crosshairColor: [1, 0.85, 0.2, 0.7],
-    // thin lines (0.4 % of the field of view) with a gap around the centre, so the voxel under the crosshair stays
-    // visible (NiiVue's default is one voxel wide, which hides it)
-    crosshairWidthUnit: "percent",
-    crosshairWidth: 0.4,
-    crosshairGap: 12,
-    isRadiologicalConvention: true,
-    isOrientationTextVisible: true,
-    // orientation letters readable on CT: white and at least 16 px (NiiVue's default is mid-grey, 13 px)
-    fontColor: [1, 1, 1, 1],
+    ...NIIVUE_BASE,
+    // orientation letters at least 16 px (NiiVue's default is 13 px)
     fontMinPx: 16,
     showAllOrientationMarkers: true,
     isOrientCube: true,
     multiplanarShowRender: SHOW_RENDER_ALWAYS,
     multiplanarLayout: MULTIPLANAR_GRID,
-    isNearestInterpolation: true,
     show3Dcrosshair: true,
-    dragAndDropEnabled: false,
-    logLevel: "error",
-    loadingText: "loading",
   });
   const layers = new Map<Layer, NVImage>();
   let selected: number | null = null;
