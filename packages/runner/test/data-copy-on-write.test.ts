@@ -1,21 +1,11 @@
 import { type Dataset, isVolume, RngStreams, type Sample, type Transform, type Volume } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
+import { randomVolume } from "../../../test-utils/random.js";
 import { buildChain, type ChainSource } from "../src/data/chain-source.js";
 import { DataLoader } from "../src/data/loader.js";
 import { builtinRegistries } from "../src/registries.js";
 
-const EYE = Float64Array.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
-
-function vol(n: number, seed: number): Volume {
-  const r = new RngStreams(seed).stream("vol");
-  return {
-    data: Float32Array.from({ length: n ** 3 }, () => r.uniform(-20, 120)),
-    shape: [n, n, n],
-    channels: 1,
-    affine: EYE.slice(),
-    meta: {},
-  };
-}
+const vol = randomVolume;
 
 const cutout = (key: string) => ({
   type: "OneOf",

@@ -5,6 +5,7 @@ import { type Dataset, isVoxelpipeError, RngStreams, type Sample, type Volume } 
 import { writeNifti } from "@voxelpipe/transforms";
 import { describe, expect, it } from "vitest";
 import { builtOrSkip } from "../../../test-utils/gates.js";
+import { randomVolume } from "../../../test-utils/random.js";
 import { buildChain, type ChainSource } from "../src/data/chain-source.js";
 import { DataLoader } from "../src/data/loader.js";
 import { workerFile } from "../src/data/pool.js";
@@ -15,18 +16,7 @@ import { tmp } from "./helpers.js";
 const built = builtOrSkip(workerFile());
 const CORE = pathToFileURL(fileURLToPath(new URL("../../core/dist/index.js", import.meta.url))).href;
 
-const EYE = Float64Array.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
-
-function vol(n: number, seed: number): Volume {
-  const r = new RngStreams(seed).stream("vol");
-  return {
-    data: Float32Array.from({ length: n ** 3 }, () => r.uniform(-20, 120)),
-    shape: [n, n, n],
-    channels: 1,
-    affine: EYE.slice(),
-    meta: {},
-  };
-}
+const vol = randomVolume;
 
 function memoryDataset(n: number, size = 16): Dataset {
   const items = Array.from({ length: n }, (_, i) => ({ image: vol(size, i), id: `case${i}` }));
