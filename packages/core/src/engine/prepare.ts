@@ -13,8 +13,8 @@ export interface BackendPreparation {
   backend: string;
   /** kernels voxelpipe replaced for it (empty when none) */
   kernelFixes: string[];
-  /** tfjs-core gradients registered (once per process; see gradients.ts) */
-  gradients: GradientRegistration;
+  /** tfjs-core gradients registered (once per process; see gradients.ts); absent for inference only */
+  gradients?: GradientRegistration;
   /** wasm: the build and XNNPACK threads it runs with (see configureWasmThreads), when known */
   wasmThreads?: WasmThreadsStatus;
   /** backpropagation frees gradients and saved tensors as it goes (lean-tape.ts) */
@@ -23,33 +23,23 @@ export interface BackendPreparation {
 
 /**
  * Prepare a selected backend (default: the active one) for training/inference with voxelpipe's
- * engine: registers tfjs-core's gradients (throws a VoxelpipeError if they cannot be loaded); on
- * "wasm" installs the user-land kernel fixes (Slice/SplitV/Unpack heap-view slicing,
+ * engine: on "wasm" installs the user-land kernel fixes (Slice/SplitV/Unpack heap-view slicing,
  * XNNPACK BatchMatMul for transposed and batched products, rank ≥ 5 Transpose as rank-4 steps); on
  * "webgpu" the rank-5 fixes of webgpu-kernels.ts (broadcasting binary ops, Select, Tile, Pad,
- * MirrorPad, Reverse).
- * Idempotent; nothing to do on cpu and the tfjs-node backends.
+ * MirrorPad, Reverse); then, unless `inferenceOnly`, registers tfjs-core's gradients (throws a
+ * VoxelpipeError if they cannot be loaded) and the lean backprop. A browser bundle, which never
+ * trains and carries no gradient configs, prepares with `{ inferenceOnly: true }`.
+ * Idempotent; nothing to do on cpu and the tfjs-node backends but the gradients.
  */
-export function prepareBackend(name: string = tf.getBackend()): BackendPreparation {
-  // the webgpu fixes first: inference needs them even where gradients cannot be registered (a browser
-  // bundle without tfjs' gradient configs throws below)
+export function prepareBackend(
+  name: string = tf.getBackend(),
+  opts: { inferenceOnly?: boolean } = {},
+): BackendPreparation {
+  const kernelFixes = name === "wasm" ? [...wasmKernelFixNames] : name === "webgpu" ? [...webgpuKernelFixNames] : [];
+  if (name === "wasm") installWasmKernelFixes();
   if (name === "webgpu") installWebgpuKernelFixes();
-  const gradients = registerGradients();
-  const leanBackprop = installLeanBackprop();
-  if (name === "wasm") {
-    installWasmKernelFixes();
-    const wasmThreads = wasmThreadsStatus();
-    return {
-      backend: name,
-      kernelFixes: [...wasmKernelFixNames],
-      gradients,
-      leanBackprop,
-      ...(wasmThreads ? { wasmThreads } : {}),
-    };
-  }
-  if (name === "webgpu") {
-    installWebgpuKernelFixes();
-    return { backend: name, kernelFixes: [...webgpuKernelFixNames], gradients, leanBackprop };
-  }
-  return { backend: name, kernelFixes: [], gradients, leanBackprop };
+  const wasmThreads = name === "wasm" ? wasmThreadsStatus() : undefined;
+  const base = { backend: name, kernelFixes, ...(wasmThreads ? { wasmThreads } : {}) };
+  if (opts.inferenceOnly) return { ...base, leanBackprop: false };
+  return { ...base, gradients: registerGradients(), leanBackprop: installLeanBackprop() };
 }

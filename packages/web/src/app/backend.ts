@@ -24,8 +24,8 @@ export async function startBackend(choice: BackendChoice, logger: Logger): Promi
   // the .wasm binaries ship in the site's wasm/ folder (vite.app.config.ts copies them)
   setWasmPaths(new URL("wasm/", document.baseURI).href);
   const sel = await selectBackend(choice, logger);
-  if (sel.tfBackend === "wasm") engine.installWasmKernelFixes();
-  // without them tfjs-webgpu's rank-5 shaders do not compile and leave outputs unwritten (wrong labels)
-  if (sel.tfBackend === "webgpu") engine.installWebgpuKernelFixes();
+  // the engine's kernel fixes, as in Node (without them tfjs-webgpu's rank-5 shaders do not compile and leave
+  // outputs unwritten); no gradients: the page never trains and does not bundle them
+  engine.prepareBackend(sel.tfBackend, { inferenceOnly: true });
   return sel;
 }
