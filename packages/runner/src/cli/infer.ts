@@ -149,7 +149,9 @@ async function inferCommand(
   if (o.maxImageBytes !== undefined) setMaxImageBytes(o.maxImageBytes);
   // sharding is asked for by --shards, --jobs > 1 or a scheduler; flags an executor does not take are refused first
   const sharded = o.shards !== undefined || (o.jobs ?? 1) > 1 || (o.executor ?? "local") !== "local";
-  const executor = sharded ? executorFrom(o, {}, (line) => io.err(line)) : undefined;
+  // checked even when not sharding: a slurm flag without --executor slurm is refused as in `sweep`, not ignored
+  const chosen = executorFrom(o, {}, (line) => io.err(line));
+  const executor = sharded ? chosen : undefined;
   const registries = builtinRegistries();
   const path = resolve(io.cwd, file);
   const load = loadOptions(o, io.cwd);

@@ -82,7 +82,8 @@ function asDiagnostic(e: unknown): unknown {
   const err = e as NodeJS.ErrnoException;
   if (!(e instanceof Error) || typeof err.code !== "string" || typeof err.syscall !== "string") return e;
   const path = typeof err.path === "string" ? err.path : undefined;
-  if (["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM"].includes(err.code)) {
+  // EEXIST/ENOTDIR: a folder path runs through a file (e.g. --output naming an existing file)
+  if (["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EEXIST", "ENOTDIR"].includes(err.code)) {
     return writeError(
       path ?? "(unknown path)",
       err,

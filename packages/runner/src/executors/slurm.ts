@@ -224,7 +224,7 @@ export class SlurmExecutor implements Executor {
     const out = new Map<string, ActiveTask>();
     if (!index.size) return out;
     // -r: one line per array task, pending ones included (1234_5)
-    const r = slurm("squeue", ["-h", "-r", "-u", userInfo().username, "-o", "%i|%T|%R"]);
+    const r = slurm("squeue", ["-h", "-r", "-u", currentUser(), "-o", "%i|%T|%R"]);
     if (!r.ok) throw unreachable("squeue", r.err);
     for (const line of r.out.split("\n")) {
       const [job, state, detail] = line.trim().split("|");
@@ -248,5 +248,15 @@ export class SlurmExecutor implements Executor {
       if (task) out.set(task, `${state} (exit ${exit})`);
     }
     return out;
+  }
+}
+
+/** the user whose jobs to list: $USER, else the passwd entry (absent in some containers, where userInfo throws) */
+function currentUser(): string {
+  if (process.env.USER) return process.env.USER;
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? "");
   }
 }

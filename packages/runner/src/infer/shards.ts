@@ -64,7 +64,15 @@ export function readShardPlan(dir: string): ShardPlan {
   if (!existsSync(f)) {
     throw new VoxelpipeError({ code: Codes.fileNotFound, message: `${dir} is not a shards folder (no plan.json)` });
   }
-  return JSON.parse(readFileSync(f, "utf8")) as ShardPlan;
+  try {
+    return JSON.parse(readFileSync(f, "utf8")) as ShardPlan;
+  } catch (e) {
+    throw new VoxelpipeError({
+      code: Codes.invalidValue,
+      message: `${f} is not a readable shard plan (${(e as Error).message.split("\n")[0]})`,
+      hint: "remove the output folder's plan.json and run the same `voxelpipe infer` command again",
+    });
+  }
 }
 
 export function missingCases(p: ShardPlan): ShardPlan["cases"] {
