@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { engine } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
+import { switchBackend } from "../../../test-utils/backend.js";
 import { logParity, relDiff as rel, relErr } from "../../../test-utils/compare.js";
 import { loadFixture, toChannelLast } from "../../../test-utils/fixtures.js";
 import { sharedOrSkip } from "../../../test-utils/gates.js";
@@ -73,13 +74,12 @@ describe.skipIf(!need.ok || !gpu.ok)(need.title(gpu.title(`MONAI 1.4 loss fixtur
     expect(engine.takeWebgpuErrors()).toEqual([]);
 
     // the same gradient on wasm (its own parity is covered by gradients.test.ts)
-    await tf.setBackend("wasm");
-    engine.prepareBackend("wasm");
+    await switchBackend("wasm");
     const [lw, yw] = [tf.tensor(lg.data, lg.shape), tf.tensor(lb.data, lb.shape)];
     const gw = grad(lw, yw);
     errs.dice_ce_grad = relErr(gWebgpu, await gw.data());
     tf.dispose([lw, yw, gw]);
-    await tf.setBackend("webgpu");
+    await switchBackend("webgpu");
 
     expect(ref("io.dice_ce")).toBeCloseTo(4.002274, 5);
     logParity("webgpu losses", errs);

@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { createMemoryLogger, engine, RandomState } from "@voxelpipe/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { switchBackend } from "../../../test-utils/backend.js";
 import { logParity, relDiff, relErr } from "../../../test-utils/compare.js";
 import { loadFixture } from "../../../test-utils/fixtures.js";
 import { FIXTURES, sharedOrSkip } from "../../../test-utils/gates.js";
@@ -123,8 +124,7 @@ describe.skipIf(!gpu.ok)(gpu.title(`UNETR gradients on webgpu = wasm`), () => {
     };
     const grads: Record<string, Float32Array[]> = {};
     for (const backend of ["webgpu", "wasm"]) {
-      await tf.setBackend(backend);
-      engine.prepareBackend(backend);
+      await switchBackend(backend);
       const net = new UNETR(cfg, new RandomState(3));
       const x = tf.tensor(
         Float32Array.from({ length: 16 ** 3 }, (_, i) => Math.sin(i * 0.37)),
@@ -145,7 +145,7 @@ describe.skipIf(!gpu.ok)(gpu.title(`UNETR gradients on webgpu = wasm`), () => {
       tf.dispose([value, x, target, ...Object.values(g)]);
       net.dispose();
     }
-    await tf.setBackend("webgpu");
+    await switchBackend("webgpu");
     expect(grads.webgpu.length).toBe(grads.wasm.length);
     expect(grads.wasm.length).toBeGreaterThan(50);
     // ‖Δ‖/‖g‖ over all gradients together, and the worst single parameter (a near-cancelling gradient, such as

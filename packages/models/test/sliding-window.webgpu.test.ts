@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { engine } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
+import { switchBackend } from "../../../test-utils/backend.js";
 import { logParity, relErr } from "../../../test-utils/compare.js";
 import { webgpuOrSkip } from "../../../test-utils/webgpu.js";
 import { SlidingWindow } from "../src/index.js";
@@ -31,8 +32,7 @@ const cases = [
 ] as const;
 
 async function runAll(backend: string): Promise<Record<string, Float32Array>> {
-  await tf.setBackend(backend);
-  engine.prepareBackend(backend);
+  await switchBackend(backend);
   const x = tf.tensor(seeded(1 * 20 * 13 * 18 * 2, 1), [1, 20, 13, 18, 2]) as tf.Tensor5D;
   const w = tf.tensor(seeded(27 * 2 * 3, 2), [3, 3, 3, 2, 3]) as tf.Tensor5D;
   const predictor = (b: tf.Tensor) => tf.tidy(() => tf.relu(engine.conv3d(b as tf.Tensor5D, w)));

@@ -16,6 +16,7 @@ import {
 } from "@voxelpipe/core";
 import "@tensorflow/tfjs-backend-cpu";
 import { describe, expect, it } from "vitest";
+import { switchBackend } from "../../../test-utils/backend.js";
 import { logParity, relDiff } from "../../../test-utils/compare.js";
 import { loadFixture, toChannelLast } from "../../../test-utils/fixtures.js";
 import { sharedOrSkip, sharedPath } from "../../../test-utils/gates.js";
@@ -50,8 +51,7 @@ for (const backend of ["cpu", "webgpu"] as const) {
   const title = `the SSL step of pipelines/ssl-vit-pretrain.yaml on MONAI's fixture, ${backend}`;
   describe.skipIf(skip)(need.title(backend === "webgpu" ? gpu.title(title) : title), () => {
     it("reproduces the fixture's L1, contrastive and total loss through the YAML step graph", async () => {
-      await tf.setBackend(backend);
-      engine.prepareBackend(backend);
+      await switchBackend(backend);
       const registries = builtinRegistries();
       const model = `{type: ViTAutoEnc, in_channels: 1, img_size: [32, 32, 32], patch_size: [16, 16, 16], hidden_size: 48, mlp_dim: 96, num_heads: 4, init: {from: "${FIX}", format: monai, exclude: ["io.*"], strict: true}}`;
       const r = await compilePipeline(join(REPO, "pipelines", "ssl-vit-pretrain.yaml"), {
