@@ -37,16 +37,21 @@ describe.skipIf(!gpu.ok)(gpu.title(`voxelpipe run / infer --backend webgpu = was
     }
     const [w, g] = ["wasm", "webgpu"].map((b) => lines(latest(runs[b], "fit")));
     expect(g.length).toBe(w.length);
+    // measured: loss 1.8e-7 relative, validation Dice identical; bounds ~10× that (Dice: one float32 tick)
+    const bound: Record<string, number> = { loss: 2e-6, val_dice: 1.2e-7 };
+    const compared = { loss: 0, val_dice: 0 };
     for (const [i, want] of w.entries()) {
-      for (const k of ["loss", "val_dice"]) {
-        if (typeof want[k] !== "number") continue;
+      for (const k of ["loss", "val_dice"] as const) {
+        if (typeof want[k] !== "number") continue; // a step line has no val_dice, a validation line no loss
         const got = g[i][k] as number;
-        // measured: loss 1.8e-7 relative, validation Dice identical
+        compared[k]++;
         expect(Math.abs(got - (want[k] as number)) / Math.max(1e-12, Math.abs(want[k] as number)), k).toBeLessThan(
-          1e-5,
+          bound[k],
         );
       }
     }
+    expect(compared.loss).toBeGreaterThan(0);
+    expect(compared.val_dice).toBeGreaterThan(0);
     const env = JSON.parse(readFileSync(join(latest(runs.webgpu, "fit"), "env.json"), "utf8"));
     expect(env.backend.name).toBe("webgpu");
     expect(env.backend.adapter.limits.maxBufferSize).toBeGreaterThan(0);
