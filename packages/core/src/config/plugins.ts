@@ -1,7 +1,7 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Codes, type Diagnostic, isVoxelpipeError } from "../errors.js";
+import { Codes, type Diagnostic, isVoxelpipeError, VoxelpipeError } from "../errors.js";
 import { isPluginDefinition, type PluginDefinition } from "../sdk/define.js";
 import type { Registries } from "../sdk/registry.js";
 import { PluginResolveError, type PluginResolveFailure, packageEntry, resolvePackageImport } from "./plugin-resolve.js";
@@ -91,15 +91,9 @@ export function pluginRefusal(
   };
 }
 
-/** A `plugins:` entry that cannot be loaded, with what the user should do about it. */
-class PluginLoadError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
+/** A `plugins:` entry that cannot be loaded, with what the user should do about it (loadPlugins adds where). */
+function loadError(code: string, from: string, message: string, hint: string): VoxelpipeError {
+  return new VoxelpipeError({ code, message, got: JSON.stringify(from), hint });
 }
 
 /**
@@ -121,16 +115,18 @@ export function resolvePluginModule(from: string, baseDir: string): string {
 }
 
 /** what a failed resolution means for the user: not installed, or installed without a usable entry */
-function resolveFailure(from: string, baseDir: string, f: PluginResolveFailure): PluginLoadError {
+function resolveFailure(from: string, baseDir: string, f: PluginResolveFailure): VoxelpipeError {
   if (f.kind === "not-installed") {
-    return new PluginLoadError(
+    return loadError(
       Codes.pluginNotInstalled,
+      from,
       `plugin package "${f.name}" is not installed where this pipeline is (searched node_modules from ${baseDir} up)`,
       `install it in the pipeline's project: cd ${projectRoot(baseDir)} && npm install ${f.name} (or write a path: ./..., ../...)`,
     );
   }
-  return new PluginLoadError(
+  return loadError(
     Codes.pluginEntry,
+    from,
     `plugin package "${from}" is installed (${f.dir}) but has no entry an ES module import can load: ${f.reason}`,
     `a plugin package needs "exports": { ".": { "types": ..., "import": "./dist/index.js" } } (or "default"/"main") pointing at a built file; if it is yours, build it (npm run build)`,
   );
@@ -148,16 +144,18 @@ export async function importPlugin(from: string, baseDir: string): Promise<Plugi
   try {
     mod = await import(pathToFileURL(file).href);
   } catch (e) {
-    throw new PluginLoadError(
+    throw loadError(
       Codes.plugin,
+      from,
       `plugin "${from}" failed to load (${file}): ${String((e as Error)?.message ?? e).split("\n")[0]}`,
       "the plugin's module threw while loading: are its own dependencies installed, and is it built for this Node version?",
     );
   }
   const def = [mod.default, mod.plugin].find(isPluginDefinition);
   if (!def) {
-    throw new PluginLoadError(
+    throw loadError(
       Codes.notAPlugin,
+      from,
       `"${from}" loads (${file}) but is not a voxelpipe plugin: it exports ${Object.keys(mod).length ? Object.keys(mod).join(", ") : "nothing"}`,
       'a plugin\'s module default-exports definePlugin({ meta, components }) from @voxelpipe/core (or exports it as "plugin")',
     );
@@ -214,8 +212,6 @@ export async function loadPlugins(
       const path = `plugins[${i}]`;
       if (isVoxelpipeError(err)) {
         out.push(...err.diagnostics.map((d) => ({ ...d, path, loc })));
-      } else if (err instanceof PluginLoadError) {
-        out.push({ code: err.code, message: err.message, path, loc, got: JSON.stringify(spec.from), hint: err.hint });
       } else {
         out.push({
           code: Codes.plugin,
