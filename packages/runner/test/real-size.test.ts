@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cli, REPO, tmp } from "./helpers.js";
@@ -58,5 +58,9 @@ describe("BTCV UNETR at the seed's size", () => {
     expect(lines[0].loss).toBeGreaterThan(2.5);
     expect(lines[0].loss).toBeLessThan(4.5);
     expect(r.stderr).toMatch(/2 samples per batch in passes of 1, activations recomputed .* 2 model replica/);
+    // the checkpoint the title promises: written atomically, at least the weights' size
+    const last = join(dir, "checkpoints", "last.safetensors");
+    expect(existsSync(last)).toBe(true);
+    expect(readFileSync(last).length).toBeGreaterThan(92_784_046 * 4);
   }, 900_000);
 });
