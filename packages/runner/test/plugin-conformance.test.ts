@@ -9,8 +9,8 @@ import { runnerPlugin } from "../src/registries.js";
 describeConformance(runnerPlugin, {
   plugins: [transforms, models, losses, metrics],
   components: {
-    Datalist: { skip: "reads a datalist file (covered by data-datasets.test.ts)" },
-    ImageFolder: { skip: "reads a folder of images (covered by data-datasets.test.ts)" },
+    Datalist: { args: { datalist: "dataset.json" }, skip: "reads a datalist file (covered by data-datasets.test.ts)" },
+    ImageFolder: { args: { images: "imagesTr" }, skip: "reads a folder of images (covered by data-datasets.test.ts)" },
     SyntheticRegression: { args: { features: 3, train: 8, val: 4 } },
     SGD: { args: { lr: 0.1, momentum: 0.9 } },
     StepLR: { args: { step_size: 10 } },
