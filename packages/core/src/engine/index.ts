@@ -51,6 +51,5 @@ export {
   collapseTile,
   installWebgpuKernelFixes,
   uninstallWebgpuKernelFixes,
-  webgpuKernelFixesInstalled,
   webgpuKernelFixNames,
 } from "./webgpu-kernels.js";

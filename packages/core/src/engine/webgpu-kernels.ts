@@ -322,5 +322,3 @@ export function uninstallWebgpuKernelFixes(): void {
   originals.clear();
   installed = false;
 }
-
-export const webgpuKernelFixesInstalled = (): boolean => installed;

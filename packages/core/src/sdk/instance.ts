@@ -44,8 +44,3 @@ g[KEY].push(coreInstance);
 export function loadedCores(): readonly CoreInstance[] {
   return g[KEY] ?? [];
 }
-
-/** copies of core loaded from another folder than this one (a test runner re-evaluating the same files is not a second copy) */
-export function otherCores(): CoreInstance[] {
-  return loadedCores().filter((c) => c.location !== coreInstance.location);
-}

@@ -2,7 +2,7 @@ import { Codes, type Optimizer, type Scheduler, type StageRuntime, tf, Voxelpipe
 import type { DataLoader } from "../data/loader.js";
 import { Progress } from "../run/progress.js";
 import type { Checkpointer } from "./checkpoint.js";
-import { clipByGlobalNormAsync } from "./clip.js";
+import { clipByGlobalNorm } from "./clip.js";
 import type { LoopState, Selection } from "./selection.js";
 import { mixSeed } from "./step-graph.js";
 import type { StepRunner } from "./step-runner.js";
@@ -67,7 +67,7 @@ export async function trainLoop(p: LoopParts, state: LoopState): Promise<void> {
           hint: `the last good checkpoints are kept in ${rt.artifacts.dir}/checkpoints; lower the learning rate or check the inputs (${rt.where("step")})`,
         });
       }
-      if (c.clip_grad_norm) await clipByGlobalNormAsync(grads, c.clip_grad_norm);
+      if (c.clip_grad_norm) await clipByGlobalNorm(grads, c.clip_grad_norm);
       optimizer.apply(p.params, grads);
       runner.weightsChanged();
       tf.dispose(Object.values(grads));
