@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isCI } from "../../../test-utils/gates.js";
 import { cli, tmp } from "./helpers.js";
 import {
   folderBytes,
@@ -21,7 +22,7 @@ import {
 // Measured on the loaded 2-core dev machine: ~2.5 min for the file (sweep ~35 s, failure ~30 s,
 // scancel ~45 s, shards ~40 s); most of it is node + tfjs start-up per array task.
 const installed = slurmInstalled();
-if (!installed && process.env.CI) {
+if (!installed && isCI()) {
   describe("Slurm executor", () => {
     it("needs Debian's slurm-wlm and munge (apt-get install slurm-wlm munge)", () => {
       expect.fail("sbatch/munged/slurmctld/slurmd not found, and CI is set: install slurm-wlm and munge");

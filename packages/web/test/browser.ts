@@ -2,6 +2,7 @@
  * Headless Debian Chromium for browser tests, driven by playwright-core (which never downloads a browser), and a
  * static file server on 127.0.0.1. Under CI a missing /usr/bin/chromium is a failure (`.ci/run` installs it).
  */
+
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -9,10 +10,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, resolve } from "node:path";
 import { type Browser, chromium } from "playwright-core";
+import { isCI } from "../../../test-utils/gates.js";
 
 export const CHROMIUM = process.env.VOXELPIPE_CHROMIUM ?? "/usr/bin/chromium";
 export const hasChromium = existsSync(CHROMIUM);
-if (process.env.CI && !hasChromium) throw new Error(`CI: ${CHROMIUM} is missing (.ci/run installs Debian's chromium)`);
+if (isCI() && !hasChromium) throw new Error(`CI: ${CHROMIUM} is missing (.ci/run installs Debian's chromium)`);
 
 export interface HeadlessBrowser {
   browser: Browser;
