@@ -169,8 +169,10 @@ export async function exportWebSite(
   cpSync(APP_DIR, out, { recursive: true });
   const app = folderBytes(out);
   await writeFileAtomic(join(out, WEIGHTS_FILE), weights);
-  await writeFileAtomic(join(out, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-  return { out, manifest, bytes: { total: folderBytes(out), weights: weights.length, app } };
+  const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+  await writeFileAtomic(join(out, MANIFEST_FILE), manifestText);
+  const total = app + weights.length + Buffer.byteLength(manifestText);
+  return { out, manifest, bytes: { total, weights: weights.length, app } };
 }
 
 /** the model's parameters from the checkpoint (every one must be there), as a weights-only safetensors file */
