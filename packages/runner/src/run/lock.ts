@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { linkSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { Codes, VoxelpipeError } from "@voxelpipe/core";
@@ -37,10 +37,60 @@ function readLock(file: string): { text: string; info: LockInfo | undefined } | 
 }
 
 /**
- * An exclusive lock on a run directory: `run.lock` created with O_EXCL holding `{ pid, host, started }`.
- * A lock whose process is gone (same host, pid not alive; or an unreadable file) is stale and
- * broken: renamed aside (atomic, so two processes cannot both break it), then re-taken with
- * O_EXCL. A live lock is a VP231 diagnostic. Released on `release()` and at process exit.
+ * Create `file` holding `text`, or return false if it exists. The text is written to a private file
+ * first and hard-linked into place (link fails if the name exists), so a lock is never seen empty or
+ * half-written: a reader that took a half-written lock for a torn one would break a live lock.
+ * Where the file system has no hard links, O_EXCL create-and-write is the fallback.
+ */
+function createWith(file: string, text: string): boolean {
+  const own = `${file}.${process.pid}.tmp`;
+  writeFileSync(own, text);
+  try {
+    linkSync(own, file);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS") throw e;
+  } finally {
+    rmSync(own, { force: true });
+  }
+  try {
+    writeFileSync(file, text, { flag: "wx" });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  }
+}
+
+/**
+ * Break the stale lock whose text was `staleText`: move it aside (atomic, so of several breakers
+ * only one moves it), and if what was moved is not that lock (a live one, taken meanwhile), link it
+ * back, which never overwrites a lock taken in the meantime. (Only a third process taking the lock
+ * in the microseconds between the move and the link-back can still leave that owner without its file.)
+ */
+function breakStale(file: string, staleText: string): void {
+  const aside = `${file}.stale-${process.pid}`;
+  try {
+    renameSync(file, aside);
+  } catch {
+    return; // someone else broke it first
+  }
+  const moved = readLock(aside);
+  if (moved && moved.text !== staleText) {
+    try {
+      linkSync(aside, file);
+    } catch {}
+  }
+  rmSync(aside, { force: true });
+}
+
+/**
+ * An exclusive lock on a run directory: `run.lock` holding `{ pid, host, started }`, created
+ * atomically (see createWith). A lock whose process is gone (same host, pid not alive; or an
+ * unreadable file) is stale and broken (see breakStale), then re-taken. A live lock is a VP231
+ * diagnostic. Released on `release()` and at process exit.
  */
 export class RunLock {
   private released = false;
@@ -52,18 +102,9 @@ export class RunLock {
 
   static acquire(dir: string): RunLock {
     const file = join(dir, LOCK_FILE);
+    const mine = JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() });
     for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        const fd = openSync(file, "wx");
-        try {
-          writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() }));
-        } finally {
-          closeSync(fd);
-        }
-        return new RunLock(file);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      }
+      if (createWith(file, mine)) return new RunLock(file);
       const held = readLock(file);
       if (!held) continue; // released meanwhile: try again
       const { info } = held;
@@ -78,24 +119,7 @@ export class RunLock {
               : `if no process on ${info.host} is writing this run any more, delete ${file}`,
         });
       }
-      // break the stale lock: move it aside atomically; only one process wins the rename
-      const aside = `${file}.stale-${process.pid}`;
-      try {
-        renameSync(file, aside);
-      } catch {
-        continue; // someone else broke it first
-      }
-      const moved = readLock(aside);
-      if (moved && moved.text !== held.text) {
-        // we moved a lock taken after we read the stale one: put it back, it is live
-        try {
-          renameSync(aside, file);
-        } catch {}
-        continue;
-      }
-      try {
-        unlinkSync(aside);
-      } catch {}
+      breakStale(file, held.text);
     }
     throw new VoxelpipeError({
       code: Codes.runLocked,
