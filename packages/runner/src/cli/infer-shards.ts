@@ -98,8 +98,7 @@ export async function shardedInfer(a: {
     io.out(`${checkText(plan, checkCases(plan))}\npredictions: ${output}`);
     return;
   }
-  const jobs = executor.name === "local" ? ((executor as { jobs?: number }).jobs ?? 1) : 16;
-  const shards = splitShards(todo, o.shards ?? jobs);
+  const shards = splitShards(todo, o.shards ?? executor.parallel);
   const { files, n } = writeShardInputs(plan, shards);
   log(
     `${todo.length} of ${plan.cases.length} cases to predict in ${shards.length} shard${shards.length === 1 ? "" : "s"} (${executor.name}); shards folder ${dir}`,

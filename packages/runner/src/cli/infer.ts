@@ -114,7 +114,7 @@ export function registerInfer(
     )
     .option(
       "--shards <n>",
-      "split the cases into n shards, one task each (default: --jobs locally, else min(cases, 16))",
+      "split the cases into n shards, one task each (default: --jobs locally, else --max-parallel or 16; at most one per case)",
       intArg("--shards", 1, 10000),
     );
   addExecutorFlags(cmd, "--executor local: shards run at once in child processes (default 1)");

@@ -14,14 +14,15 @@ import type { ActiveTask, Batch, Executor, ExecutorOptions, LaunchResult, Task }
 export class LocalExecutor implements Executor {
   readonly name = "local";
   readonly detached = false;
-  readonly jobs: number;
+  /** --jobs: one runs each task in this process, more run child processes */
+  readonly parallel: number;
 
   constructor(private readonly o: ExecutorOptions = {}) {
-    this.jobs = Math.max(1, o.jobs ?? 1);
+    this.parallel = Math.max(1, o.jobs ?? 1);
   }
 
   async launch(batch: Batch, log: Logger): Promise<LaunchResult> {
-    const jobs = Math.min(this.jobs, Math.max(1, batch.tasks.length));
+    const jobs = Math.min(this.parallel, Math.max(1, batch.tasks.length));
     const share = Math.max(1, Math.floor(availableParallelism() / jobs));
     if (jobs === 1) {
       for (const t of batch.tasks) await this.runOne(t, batch.cwd, log, undefined);

@@ -1,17 +1,10 @@
 import { Codes, type Diagnostic, isPlainObject, VoxelpipeError, z } from "@voxelpipe/core";
 import { makeExecutor } from "./index.js";
-import type { Executor, ExecutorOptions } from "./types.js";
+import type { Executor, ExecutorOptions, ExecutorSettings } from "./types.js";
 
 /** the executor flags `sweep` and `infer` share */
-export interface ExecutorFlags {
+export interface ExecutorFlags extends ExecutorSettings {
   executor?: string;
-  jobs?: number;
-  partition?: string;
-  time?: string;
-  cpusPerTask?: number;
-  mem?: string;
-  gpus?: string;
-  maxParallel?: number;
   sbatchArg: string[];
 }
 

@@ -25,6 +25,15 @@ interface Submission {
   submitted: string;
 }
 
+/**
+ * How many tasks at once a Slurm batch is planned for without --max-parallel. Slurm does not say
+ * how many array tasks the cluster will run together (free nodes, partition and per-user limits
+ * decide, and change while the tasks wait), so sharded work is split for 16: enough shards to fill
+ * a small partition, few enough that each one's start-up (a node, Node.js, the model) stays small
+ * next to its share of the cases.
+ */
+export const SLURM_DEFAULT_PARALLEL = 16;
+
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** run a Slurm client; a missing binary is VP272 (Slurm not installed), a non-zero exit is returned */
@@ -70,8 +79,12 @@ function unreachable(cmd: string, err: string): VoxelpipeError {
 export class SlurmExecutor implements Executor {
   readonly name = "slurm";
   readonly detached = true;
+  /** --max-parallel (the array's %N), else SLURM_DEFAULT_PARALLEL */
+  readonly parallel: number;
 
-  constructor(private readonly o: ExecutorOptions = {}) {}
+  constructor(private readonly o: ExecutorOptions = {}) {
+    this.parallel = o.maxParallel ?? SLURM_DEFAULT_PARALLEL;
+  }
 
   private folder(dir: string): string {
     return join(dir, "slurm");

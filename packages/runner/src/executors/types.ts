@@ -53,6 +53,11 @@ export interface Executor {
   readonly name: string;
   /** launch returns once the tasks are queued, before they ran (a scheduler): the batch's finalize task matters */
   readonly detached: boolean;
+  /**
+   * how many tasks of a batch may run at once: what a sharded command splits its work into (one
+   * shard each), and whether a sweep runs its variants one after the other (1)
+   */
+  readonly parallel: number;
   /** run (local) or submit (scheduler) the batch's tasks, then its finalize task after them */
   launch(batch: Batch, log: Logger): Promise<LaunchResult>;
   /** tasks of batches launched into `dir` that the scheduler still holds (queued or running), by task id */
@@ -61,11 +66,11 @@ export interface Executor {
   ended(dir: string): Promise<Map<string, string>>;
 }
 
-/** options every executor may take; each reads the ones it understands */
-export interface ExecutorOptions {
+/** the settings the flags and a pipeline's `sweep:` block give by name; each executor reads the ones it understands */
+export interface ExecutorSettings {
   /** local: how many tasks run at once */
   jobs?: number;
-  /** slurm: resources and extra sbatch arguments per task */
+  /** slurm: resources per task */
   partition?: string;
   time?: string;
   cpusPerTask?: number;
@@ -73,6 +78,11 @@ export interface ExecutorOptions {
   gpus?: string;
   /** at most this many array tasks at once (`--array=...%N`) */
   maxParallel?: number;
+}
+
+/** options every executor may take */
+export interface ExecutorOptions extends ExecutorSettings {
+  /** slurm: extra sbatch arguments per task */
   sbatchArgs?: string[];
   /** where log lines of child processes go */
   sink?: (line: string) => void;

@@ -165,7 +165,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       })),
       finalize: executor.detached ? { id: "summary", argv: summaryArgv(plan.dir) } : undefined,
     };
-    if (executor.name !== "local" || (executor as { jobs?: number }).jobs !== 1)
+    // one at a time on this machine, each variant's line is logged as it starts (inProcess above)
+    if (executor.name !== "local" || executor.parallel !== 1)
       for (const v of todo)
         o.logger.info(
           `[${index(v.id)}/${n}] ${v.id}: ${describeAssignment(v.assignment)} seed ${v.seed} → ${executor.name}`,
