@@ -1,8 +1,8 @@
 import { defineMetric, z } from "@voxelpipe/core";
 import { computeDice } from "./dice.js";
 import { computeHausdorffDistance } from "./hausdorff.js";
-import { metricReductions } from "./reduction.js";
-import { BufferedClassMetric } from "./streaming.js";
+import { type MetricReduction, metricReductions } from "./reduction.js";
+import { type BatchCompute, BufferedClassMetric } from "./streaming.js";
 import { computeSurfaceDice } from "./surface-dice.js";
 
 const common = {
@@ -26,6 +26,15 @@ const common = {
     .describe("names for the per-class breakdown, indexed by class (incl. background); default: the class index"),
   name: z.string().optional().describe("name under which the metric is reported"),
 };
+
+/** The buffered [cases, classes] metric of every definition here, with `common`'s reduction, argmax and names. */
+function buffered(
+  name: string,
+  compute: BatchCompute,
+  a: { reduction: MetricReduction; argmax: boolean; class_names?: string[] },
+): BufferedClassMetric {
+  return new BufferedClassMetric(name, compute, a.reduction, { argmax: a.argmax, classNames: a.class_names });
+}
 
 const distanceMetric = z
   .literal("euclidean")
@@ -52,7 +61,7 @@ export const DiceMetricDef = defineMetric({
       ),
   }),
   create: (a) =>
-    new BufferedClassMetric(
+    buffered(
       a.name ?? "dice",
       (p, g) =>
         computeDice(p, g, {
@@ -60,8 +69,7 @@ export const DiceMetricDef = defineMetric({
           include_background: a.include_background,
           ignore_empty: a.ignore_empty,
         }),
-      a.reduction,
-      { argmax: a.argmax, classNames: a.class_names },
+      a,
     ),
 });
 
@@ -78,7 +86,7 @@ export const HausdorffDistanceMetricDef = defineMetric({
     spacing: spacingArg,
   }),
   create: (a) =>
-    new BufferedClassMetric(
+    buffered(
       a.name ?? (a.percentile ? `hd${a.percentile}` : "hausdorff"),
       (p, g, info) =>
         computeHausdorffDistance(p, g, {
@@ -88,8 +96,7 @@ export const HausdorffDistanceMetricDef = defineMetric({
           directed: a.directed,
           spacing: info.spacing ?? a.spacing,
         }),
-      a.reduction,
-      { argmax: a.argmax, classNames: a.class_names },
+      a,
     ),
 });
 
@@ -112,7 +119,7 @@ export const SurfaceDiceMetricDef = defineMetric({
     spacing: spacingArg,
   }),
   create: (a) =>
-    new BufferedClassMetric(
+    buffered(
       a.name ?? "surface_dice",
       (p, g, info) =>
         computeSurfaceDice(p, g, {
@@ -121,8 +128,7 @@ export const SurfaceDiceMetricDef = defineMetric({
           include_background: a.include_background,
           spacing: info.spacing ?? a.spacing,
         }),
-      a.reduction,
-      { argmax: a.argmax, classNames: a.class_names },
+      a,
     ),
 });
 

@@ -2,7 +2,7 @@ import type { ClassMatrix } from "./dice.js";
 import type { Shape3, Spacing3 } from "./edt.js";
 import { type LabelBatch, metricError, pairGeometry, resolveClasses, spacing3 } from "./layout.js";
 import { torchQuantile } from "./quantile.js";
-import { classSurfaceDistances, edgeSurfaceDistances, pairBoxes } from "./surface.js";
+import { classSurfaceMatrix, edgeSurfaceDistances } from "./surface.js";
 
 export interface HausdorffOptions {
   num_classes?: number;
@@ -70,14 +70,7 @@ export function computeHausdorffDistance(pred: LabelBatch, gt: LabelBatch, opts:
   const geo = pairGeometry(metric, pred, gt);
   const classes = resolveClasses(metric, pred, gt, opts.num_classes, opts.include_background ?? false, false);
   const spacing = spacing3(metric, opts.spacing, geo.spatialRank);
-  const cols = classes.length;
-  const out = new Float64Array(geo.batch * cols);
-  for (let b = 0; b < geo.batch; b++) {
-    const boxes = pairBoxes(pred, gt, geo, b, classes);
-    classes.forEach((c, j) => {
-      const r = classSurfaceDistances(pred, gt, geo, b, c, boxes, spacing, !opts.directed);
-      out[b * cols + j] = maxOf(r.distances.map((d) => percentileDistance(d, opts.percentile)));
-    });
-  }
-  return { data: out, rows: geo.batch, cols, classes };
+  return classSurfaceMatrix(pred, gt, geo, classes, spacing, !opts.directed, (r) =>
+    maxOf(r.distances.map((d) => percentileDistance(d, opts.percentile))),
+  );
 }

@@ -1,6 +1,6 @@
 import type { ClassMatrix } from "./dice.js";
 import { type LabelBatch, metricError, pairGeometry, resolveClasses, spacing3 } from "./layout.js";
-import { classSurfaceDistances, pairBoxes } from "./surface.js";
+import { classSurfaceMatrix } from "./surface.js";
 
 export interface SurfaceDiceOptions {
   /** tolerance τ per reported class (mm), in class order */
@@ -33,21 +33,14 @@ export function computeSurfaceDice(pred: LabelBatch, gt: LabelBatch, opts: Surfa
     metricError(metric, "class_thresholds must be finite and >= 0", ">= 0", `[${th.join(", ")}]`);
   }
   const spacing = spacing3(metric, opts.spacing, geo.spatialRank);
-  const cols = classes.length;
-  const out = new Float64Array(geo.batch * cols);
-  for (let b = 0; b < geo.batch; b++) {
-    const boxes = pairBoxes(pred, gt, geo, b, classes);
-    classes.forEach((c, j) => {
-      const { distances } = classSurfaceDistances(pred, gt, geo, b, c, boxes, spacing, true);
-      const tau = Math.fround(th[j]);
-      let complete = 0;
-      let correct = 0;
-      for (const d of distances) {
-        complete += d.length;
-        for (let i = 0; i < d.length; i++) if (d[i] <= tau) correct++;
-      }
-      out[b * cols + j] = complete === 0 ? Number.NaN : correct / complete;
-    });
-  }
-  return { data: out, rows: geo.batch, cols, classes };
+  return classSurfaceMatrix(pred, gt, geo, classes, spacing, true, ({ distances }, j) => {
+    const tau = Math.fround(th[j]);
+    let complete = 0;
+    let correct = 0;
+    for (const d of distances) {
+      complete += d.length;
+      for (let i = 0; i < d.length; i++) if (d[i] <= tau) correct++;
+    }
+    return complete === 0 ? Number.NaN : correct / complete;
+  });
 }

@@ -1,3 +1,4 @@
+import type { ClassMatrix } from "./dice.js";
 import { distanceToFeatures, type Shape3, type Spacing3 } from "./edt.js";
 import { type BatchGeometry, type Box, classBoxes, extractMask, type LabelBatch } from "./layout.js";
 
@@ -126,4 +127,28 @@ export function pairBoxes(
   classes: readonly number[],
 ): { pred: Map<number, Box>; gt: Map<number, Box> } {
   return { pred: classBoxes(pred, geo, b, classes), gt: classBoxes(gt, geo, b, classes) };
+}
+
+/**
+ * The `[B, classes]` matrix of a surface-distance metric: per item and class, `score` of the class's cropped surface
+ * distances (classSurfaceDistances; j is the column, the index of the class in `classes`).
+ */
+export function classSurfaceMatrix(
+  pred: LabelBatch,
+  gt: LabelBatch,
+  geo: BatchGeometry,
+  classes: number[],
+  spacing: Spacing3,
+  symmetric: boolean,
+  score: (r: EdgeSurfaceDistances, j: number) => number,
+): ClassMatrix {
+  const cols = classes.length;
+  const out = new Float64Array(geo.batch * cols);
+  for (let b = 0; b < geo.batch; b++) {
+    const boxes = pairBoxes(pred, gt, geo, b, classes);
+    classes.forEach((c, j) => {
+      out[b * cols + j] = score(classSurfaceDistances(pred, gt, geo, b, c, boxes, spacing, symmetric), j);
+    });
+  }
+  return { data: out, rows: geo.batch, cols, classes };
 }
