@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
 import { type BackendChoice, type CompiledPipeline, createLogger } from "@voxelpipe/core";
 import { inputRecords } from "../data/records.js";
-import { allExecutors, type Executor } from "../executors/index.js";
+import { type Executor, queuedTasks } from "../executors/index.js";
 import type { ExecutorFlags } from "../executors/options.js";
 import {
   caseName,
@@ -86,10 +86,15 @@ export async function shardedInfer(a: {
   const { dir, output } = plan;
   writeShardPlan(plan);
   const log = (line: string) => io.err(line);
-  const active = await activeShards(dir, executor, log);
+  // shard tasks of an earlier run still queued or running, on any executor (the chosen one must answer)
+  const { active } = await queuedTasks(dir, {
+    current: executor.name,
+    what: "shards",
+    warn: (m) => log(`warning: ${m}`),
+  });
   if (active.size) {
     io.out(
-      `${[...active].map(([k, v]) => `${k}: ${v}`).join("\n")}\n\n${active.size} shard tasks of an earlier run are still queued or running; nothing new submitted (shards: ${dir})`,
+      `${[...active].map(([k, v]) => `${k}: ${v.job} ${v.state}`).join("\n")}\n\n${active.size} shard tasks of an earlier run are still queued or running; nothing new submitted (shards: ${dir})`,
     );
     return;
   }
@@ -164,22 +169,4 @@ async function planShards(a: {
     imageKey,
     cases: records.map((record) => ({ name: caseName(record, imageKey), record })),
   };
-}
-
-/** shard tasks of an earlier run still queued or running, on any executor (the chosen one must answer) */
-async function activeShards(
-  dir: string,
-  executor: Executor,
-  log: (line: string) => void,
-): Promise<Map<string, string>> {
-  const active = new Map<string, string>();
-  for (const ex of allExecutors()) {
-    try {
-      for (const [k, v] of await ex.active(dir)) active.set(k, `${v.job} ${v.state}`);
-    } catch (e) {
-      if (ex.name === executor.name) throw e;
-      log(`warning: cannot ask ${ex.name} which shards it still holds: ${(e as Error).message.split("\n")[0]}`);
-    }
-  }
-  return active;
 }

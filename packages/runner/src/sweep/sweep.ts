@@ -1,14 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { BackendChoice, Logger } from "@voxelpipe/core";
-import {
-  type ActiveTask,
-  allExecutors,
-  type Batch,
-  type Executor,
-  type LaunchResult,
-  makeExecutor,
-} from "../executors/index.js";
+import { type Batch, type Executor, type LaunchResult, makeExecutor, queuedTasks } from "../executors/index.js";
 import { allReusable } from "../run/reuse.js";
 import { describeAssignment, type SweepSpec } from "./grid.js";
 import { type CompiledVariant, compileVariant, type LoadOptions, prepareSweep, type SweepPlan } from "./plan.js";
@@ -62,19 +55,12 @@ export async function sweepStatuses(
   current?: string,
   warn?: (message: string) => void,
 ): Promise<VariantStatus[]> {
-  const active = new Map<string, ActiveTask>();
-  const accounting = new Map<string, string>();
-  for (const ex of allExecutors()) {
-    try {
-      for (const [k, v] of await ex.active(plan.dir)) active.set(k, v);
-      for (const [k, v] of await ex.ended(plan.dir)) accounting.set(k, v);
-    } catch (e) {
-      // a scheduler that cannot be asked (e.g. the cluster is down, the sweep goes on locally): its
-      // variants count as not queued; with `current` (the executor this command uses) it is an error
-      if (ex.name === current) throw e;
-      warn?.(`cannot ask ${ex.name} which variants it still holds: ${(e as Error).message.split("\n")[0]}`);
-    }
-  }
+  const { active, ended: accounting } = await queuedTasks(plan.dir, {
+    current,
+    what: "variants",
+    warn,
+    accounting: true,
+  });
   const out: VariantStatus[] = [];
   for (const v of plan.variants) {
     const vdir = join(plan.dir, v.id);
