@@ -64,8 +64,10 @@ export async function sweepStatuses(
   const out: VariantStatus[] = [];
   for (const v of plan.variants) {
     const vdir = join(plan.dir, v.id);
-    let c = compiled?.get(v.id);
-    if (!c && existsSync(vdir)) {
+    const queued = active.get(v.id);
+    // what a scheduler still holds is queued or running whatever its run folders say: not compiled
+    let c = queued ? undefined : compiled?.get(v.id);
+    if (!queued && !c && existsSync(vdir)) {
       const { r, registries } = await compileVariant(plan, v);
       if (r.pipeline) c = { pipeline: r.pipeline, registries };
     }
@@ -74,7 +76,7 @@ export async function sweepStatuses(
       variantState(v.id, {
         finished,
         record: readRecord(plan.dir, v.id),
-        active: active.get(v.id),
+        active: queued,
         accounting: accounting.get(v.id),
         started: existsSync(vdir),
       }),
