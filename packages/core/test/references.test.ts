@@ -10,6 +10,9 @@ import {
   parseReference,
   substituteOutputs,
 } from "../src/config/references.js";
+import { resolveArgReferences } from "../src/config/slots.js";
+import { LocationMap } from "../src/config/source.js";
+import { VoxelpipeError } from "../src/errors.js";
 
 describe("@ references: one parser", () => {
   it("tells output references from config references, with brackets or dotted indices", () => {
@@ -63,6 +66,48 @@ describe("@ references: one parser", () => {
     expect(r).toEqual({ keep: { n: 1 }, list: ["/runs/s/best", 2] });
     expect(r.keep).toBe(v.keep); // unchanged branches are shared
     expect(copies).toEqual([v.list, v]);
+  });
+
+  it("resolves argument references: copies by default, entries kept; options copy entries and drop the unresolved", () => {
+    const root = {
+      vars: { size: [8, 8], alias: "@vars.size", net: { type: "UNet", ch: "@vars.size" } },
+      stages: { s: { crop: "@vars.alias", model: "@vars.net", from: "@stages.t.outputs.best", gone: "@vars.nope" } },
+    };
+    const stage = root.stages.s;
+    expect(resolveArgReferences(stage, root)).toEqual({
+      crop: [8, 8],
+      model: "@vars.net",
+      from: "@stages.t.outputs.best",
+      gone: "@vars.nope",
+    });
+    const all = resolveArgReferences(stage, root, { copyEntries: true, unresolved: () => undefined }) as {
+      crop: number[];
+    };
+    expect(all).toEqual({ crop: [8, 8], model: { type: "UNet", ch: [8, 8] } });
+    expect(all.crop).not.toBe(root.vars.size); // copies, never the config's own objects
+    // a reference inside its own target: kept by default (compile's reference pass owns cycles) ...
+    const cyclic = { vars: { a: { b: ["@vars.a"] } }, stages: { s: { x: "@vars.a" } } };
+    expect(resolveArgReferences(cyclic.stages.s, cyclic)).toEqual({ x: { b: ["@vars.a"] } });
+    // ... a located VP121 when strict
+    const locs = new LocationMap();
+    locs.set(["vars", "a", "b", 0], { value: { file: "p.yaml", line: 3, col: 9 } });
+    let err: unknown;
+    try {
+      resolveArgReferences(cyclic.stages.s, cyclic, { strict: true, at: ["stages", "s"], locs });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(VoxelpipeError);
+    expect((err as VoxelpipeError).diagnostics[0]).toMatchObject({
+      code: "VP121",
+      message: expect.stringContaining("stages.s.x -> vars.a -> vars.a"),
+      path: "vars.a.b[0]",
+      loc: { file: "p.yaml", line: 3, col: 9 },
+      hint: expect.any(String),
+    });
+    // a chain of references to plain values is no cycle, even when one target is copied twice
+    const twice = { vars: { v: [1], w: ["@vars.v", "@vars.v"] } };
+    expect(resolveArgReferences("@vars.w", twice, { strict: true })).toEqual([[1], [1]]);
   });
 
   it("no other source file parses references by hand (the grep the issue asked for)", () => {

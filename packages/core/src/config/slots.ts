@@ -1,11 +1,19 @@
 import { z } from "zod";
-import { Codes } from "../errors.js";
+import { Codes, VoxelpipeError } from "../errors.js";
 import type { ComponentDefinition } from "../sdk/define.js";
 import type { ComponentKind } from "../sdk/kinds.js";
 import type { Registries } from "../sdk/registry.js";
 import type { Slots } from "../sdk/stage.js";
-import { getAt, isPlainObject, parsePath } from "./paths.js";
-import { configReference, followReferences, isReference, parseReference, referenceSchema } from "./references.js";
+import { ConfigLimits, limitDiagnostic } from "./limits.js";
+import { formatPath, getAt, isPlainObject, type Path, parsePath } from "./paths.js";
+import {
+  configReference,
+  followReferences,
+  isReference,
+  parseReference,
+  type Reference,
+  referenceSchema,
+} from "./references.js";
 import { LocationMap } from "./source.js";
 import { describeValue, issuesToDiagnostics, type VpIssueParams } from "./zod-issues.js";
 
@@ -33,26 +41,85 @@ export function entryWithout(entry: Record<string, unknown>, ...keys: string[]):
   return out;
 }
 
+/** How {@link resolveArgReferences} treats what it cannot or need not copy. */
+export interface ArgReferenceOptions {
+  /**
+   * Copy references to component entries too (default: they stay references, which the resolver
+   * builds once per path). A value that leaves the run, such as a web site's manifest, wants the copies.
+   */
+  copyEntries?: boolean;
+  /**
+   * What a reference that has nothing to copy becomes: an output reference (known only at run
+   * time) or a config reference whose target is missing. Default: the reference itself (the
+   * reference pass reports missing targets). A mapping key whose value becomes undefined is dropped.
+   */
+  unresolved?: (ref: Reference) => unknown;
+  /**
+   * Throw on a cycle (a reference inside a copy of its own target) and on a copy nested deeper than
+   * `ConfigLimits.maxDepth`, as located diagnostics (VP121, VP013), instead of leaving the reference:
+   * for values the reference pass did not check.
+   */
+  strict?: boolean;
+  /** where `v` sits in `root` (default: the top): the path diagnostics name */
+  at?: Path;
+  /** the source locations of `root` (a compiled pipeline's `locs`), to locate diagnostics */
+  locs?: Pick<LocationMap, "nearest">;
+}
+
 /**
  * Config references inside component arguments, resolved as the component will see them: a
  * reference to a component entry stays (the component builds it through ctx.build, one instance
  * per path), a reference to any other value becomes a copy of it, an output reference stays until
  * run time (string for string). Missing targets and cycles stay as they are (the reference pass
- * reports them); `depth` bounds a cycle.
+ * reports them). `options` change each of these (see {@link ArgReferenceOptions}).
  */
-export function resolveArgReferences(v: unknown, root: unknown, depth = 0): unknown {
-  if (depth > 64) return v;
-  const target = configReference(v);
-  if (target) {
-    const r = getAt(root, target);
-    if (!r.found) return v;
-    if (isPlainObject(r.value) && typeof r.value.type === "string") return v;
-    return resolveArgReferences(structuredClone(r.value), root, depth + 1);
-  }
-  if (Array.isArray(v)) return v.map((x) => resolveArgReferences(x, root, depth + 1));
-  if (isPlainObject(v))
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveArgReferences(x, root, depth + 1)]));
-  return v;
+export function resolveArgReferences(v: unknown, root: unknown, options: ArgReferenceOptions = {}): unknown {
+  const { copyEntries = false, unresolved = (ref: Reference) => ref.text, strict = false, locs } = options;
+  const where = (here: Path) => ({ path: formatPath(here), loc: locs?.nearest(here)?.value });
+  // `here`: where the value sits in root (inside a copy, where its original is); `chain`: the targets being copied
+  const walk = (v: unknown, here: Path, chain: string[], depth: number): unknown => {
+    if (depth > ConfigLimits.maxDepth) {
+      if (!strict) return v;
+      throw new VoxelpipeError(
+        limitDiagnostic(
+          "maxDepth",
+          `references resolve to a value nested deeper than ${ConfigLimits.maxDepth} levels`,
+          {
+            ...where(here),
+          },
+        ),
+      );
+    }
+    const ref = parseReference(v);
+    if (ref) {
+      const r = ref.kind === "config" ? getAt(root, ref.path) : { found: false };
+      if (!r.found) return unresolved(ref);
+      if (!copyEntries && isPlainObject(r.value) && typeof r.value.type === "string") return v;
+      const key = formatPath(ref.path);
+      if (chain.includes(key)) {
+        if (!strict) return v;
+        throw new VoxelpipeError({
+          code: Codes.referenceCycle,
+          message: `reference cycle: ${[...chain, key].join(" -> ")} (${ref.text} is inside its own target)`,
+          ...where(here),
+          hint: "a reference cannot (indirectly) contain itself; point it at a value outside its own target",
+        });
+      }
+      const next = chain.length === 0 ? [formatPath(here) || "(top)", key] : [...chain, key];
+      return walk(structuredClone(r.value), ref.path, next, depth + 1);
+    }
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...here, i], chain, depth + 1));
+    if (isPlainObject(v)) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        const y = walk(x, [...here, k], chain, depth + 1);
+        if (y !== undefined || x === undefined) out[k] = y;
+      }
+      return out;
+    }
+    return v;
+  };
+  return walk(v, options.at ?? [], [], 0);
 }
 
 /** what a slot holds after compilation: a parsed entry, or a reference to one */

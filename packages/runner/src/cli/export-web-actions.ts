@@ -74,6 +74,10 @@ export async function exportWeb(o: ExportWebOptions, io: CliIO, compile: Compile
   const resolved = resolveReferences(
     (p.value as { stages: Record<string, unknown> }).stages[CLI_INFER_STAGE],
     p.value,
+    {
+      at: ["stages", CLI_INFER_STAGE],
+      locs: p.locs,
+    },
   ) as {
     model: ComponentEntry;
     transforms?: ComponentEntry[];

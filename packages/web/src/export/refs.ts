@@ -1,27 +1,17 @@
-import { getAt, isPlainObject, parseReference } from "@voxelpipe/core";
+import { type ArgReferenceOptions, resolveArgReferences } from "@voxelpipe/core";
 
 /**
  * A pipeline value with every `@path` reference to config replaced by a copy of its target,
- * recursively (the site's manifest is self-contained). References to stage outputs
- * (`@stages.x.outputs.y`) have no value outside a run: they become undefined, so callers drop them
- * (a model's `init.from` is one; the exported weights already hold what it loaded).
+ * recursively (the site's manifest is self-contained): core's `resolveArgReferences`, copying
+ * component entries too. References to stage outputs (`@stages.x.outputs.y`) have no value outside
+ * a run, nor have references to missing paths: they become undefined, so callers drop them (a
+ * model's `init.from` is one; the exported weights already hold what it loaded). A cycle is a
+ * VP121 diagnostic, located when `where` says where `value` sits in `root` and gives its locations.
  */
-export function resolveReferences(value: unknown, root: unknown, depth = 0): unknown {
-  if (depth > 100) throw new Error("reference chain longer than 100 (a cycle?)");
-  const ref = parseReference(value);
-  if (ref) {
-    if (ref.kind === "output") return undefined;
-    const r = getAt(root, ref.path);
-    return r.found ? resolveReferences(structuredClone(r.value), root, depth + 1) : undefined;
-  }
-  if (Array.isArray(value)) return value.map((v) => resolveReferences(v, root, depth + 1));
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const r = resolveReferences(v, root, depth + 1);
-      if (r !== undefined) out[k] = r;
-    }
-    return out;
-  }
-  return value;
+export function resolveReferences(
+  value: unknown,
+  root: unknown,
+  where: Pick<ArgReferenceOptions, "at" | "locs"> = {},
+): unknown {
+  return resolveArgReferences(value, root, { ...where, copyEntries: true, unresolved: () => undefined, strict: true });
 }
