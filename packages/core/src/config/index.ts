@@ -1,3 +1,4 @@
+export * from "./byte-size.js";
 export * from "./compile.js";
 export * from "./format.js";
 export * from "./interpolate.js";

@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { backendNames } from "../backend.js";
+import { Codes } from "../errors.js";
 import type { Slots } from "../sdk/stage.js";
+import { BYTE_SIZE_EXPECTED, BYTE_SIZE_PATTERN, parseByteSize } from "./byte-size.js";
+import { describeValue, type VpIssueParams } from "./zod-issues.js";
 
 export const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
@@ -44,6 +47,11 @@ export function pipelineSchema(stage: z.ZodType) {
         .union([z.literal("auto"), z.number().int().positive()])
         .default("auto")
         .describe("CPU threads a run may use (model replicas, wasm threads); auto = every core"),
+      max_image_bytes: byteSizeSchema
+        .optional()
+        .describe(
+          "refuse image files declaring more voxel data than this (bytes, or 512MiB, 8GiB, 4e9); --max-image-bytes overrides it; default VOXELPIPE_MAX_IMAGE_BYTES, else 1/16 of memory",
+        ),
       vars: z.record(z.string(), z.unknown()).optional().describe("values to reuse through ${vars.x}"),
       plugins: z.array(pluginEntrySchema).optional().describe("extra plugins to load"),
       extends: z
@@ -55,6 +63,34 @@ export function pipelineSchema(stage: z.ZodType) {
     })
     .strict();
 }
+
+/**
+ * A size in bytes: a number or a string with a unit (parseByteSize, the parser `--max-image-bytes` uses), parsed to
+ * a whole number of bytes. Anything else is one VP111 at the value, whatever its type.
+ */
+const byteSizeSchema = z
+  .unknown()
+  .transform((v, ctx) => {
+    const bytes = typeof v === "number" || typeof v === "string" ? parseByteSize(v) : undefined;
+    if (bytes !== undefined) return bytes;
+    const params: VpIssueParams = {
+      vp: {
+        code: Codes.invalidValue,
+        message: `not a size in bytes: ${describeValue(v)}`,
+        expected: BYTE_SIZE_EXPECTED,
+        got: describeValue(v),
+        hint: "write the limit as bytes or with a unit, e.g. max_image_bytes: 8GiB",
+      },
+    };
+    ctx.addIssue({ code: "custom", input: v, params });
+    return z.NEVER;
+  })
+  .meta({
+    anyOf: [
+      { type: "number", minimum: 1 },
+      { type: "string", pattern: BYTE_SIZE_PATTERN },
+    ],
+  });
 
 /**
  * The `sweep:` block's shape, checked by `validate` like the rest of the file (and completed by editors); what the
