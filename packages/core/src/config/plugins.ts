@@ -132,13 +132,18 @@ function resolveFailure(from: string, baseDir: string, f: PluginResolveFailure):
   );
 }
 
-export async function importPlugin(from: string, baseDir: string): Promise<PluginDefinition> {
-  let file: string;
-  try {
-    file = resolvePluginModule(from, baseDir);
-  } catch (e) {
-    if (e instanceof PluginResolveError) throw resolveFailure(from, baseDir, e.failure);
-    throw e;
+/**
+ * Import a plugin entry's module and return its definition. `file` is where the entry resolved to,
+ * when the caller resolved it already (loadPlugins, to check its trust); else it is resolved here.
+ */
+export async function importPlugin(from: string, baseDir: string, file?: string): Promise<PluginDefinition> {
+  if (file === undefined) {
+    try {
+      file = resolvePluginModule(from, baseDir);
+    } catch (e) {
+      if (e instanceof PluginResolveError) throw resolveFailure(from, baseDir, e.failure);
+      throw e;
+    }
   }
   let mod: Record<string, unknown>;
   try {
@@ -190,9 +195,11 @@ export async function loadPlugins(
       }
     }
     try {
+      // resolved once: the module checked is the module imported
+      let file: string | undefined;
       if (trust && isPathSpec(spec.from) && !trust.anywhere) {
         // a package folder inside the tree whose entry points outside it is refused too
-        const file = resolvePluginModule(spec.from, baseDir);
+        file = resolvePluginModule(spec.from, baseDir);
         const refused = pluginRefusal(file, baseDir, trust);
         if (refused) {
           out.push({
@@ -204,7 +211,7 @@ export async function loadPlugins(
           continue;
         }
       }
-      const def = await importPlugin(spec.from, baseDir);
+      const def = await importPlugin(spec.from, baseDir, file);
       registries.use(def, { as: spec.as, source: spec.from });
     } catch (err0) {
       const err = err0 instanceof PluginResolveError ? resolveFailure(spec.from, baseDir, err0.failure) : err0;
