@@ -13,10 +13,12 @@ export {
   defaultMaxImageBytes,
   formatBytes,
   MAX_IMAGE_BYTES_ENV,
+  MAX_IMAGE_BYTES_FROM_ENV,
   maxImageBytes,
   parseByteSize,
   setMaxImageBytes,
   setNiftiWarningHandler,
+  withMaxImageBytes,
 } from "./nifti-limits.js";
 export { parseNifti, type ReadNiftiOptions, readNifti, readNiftiSync } from "./nifti-read.js";
 export { encodeNifti, type WriteNiftiOptions, writeNifti, writeNiftiSync } from "./nifti-write.js";

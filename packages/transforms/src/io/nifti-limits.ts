@@ -1,5 +1,5 @@
 import { totalmem } from "node:os";
-import { Codes, VoxelpipeError } from "@voxelpipe/core";
+import { BYTE_SIZE_EXPECTED, Codes, parseByteSize, VoxelpipeError } from "@voxelpipe/core";
 
 /**
  * Memory bounds for image files, checked from the header before anything large is allocated or
@@ -7,38 +7,18 @@ import { Codes, VoxelpipeError } from "@voxelpipe/core";
  * `VOXELPIPE_MAX_IMAGE_BYTES` (bytes, or with a unit: 512MiB, 2GiB, 1.5GB), else 1/16 of the
  * machine's memory, at least 256 MiB: reading, converting and transforming a volume (or scoring a
  * prediction against a label) holds several copies of it at once.
- * `voxelpipe evaluate|infer --max-image-bytes` set the variable for the process (worker threads
- * inherit it).
+ * A pipeline's `max_image_bytes:` (`voxelpipe run|infer`) and `voxelpipe run|infer|evaluate --max-image-bytes`
+ * set the variable for the process (setMaxImageBytes): worker threads and child processes started after
+ * inherit it. Precedence: the flag, then the pipeline file, then the variable as the shell set it, then
+ * the default.
  */
 export const MAX_IMAGE_BYTES_ENV = "VOXELPIPE_MAX_IMAGE_BYTES";
+/** where the value in MAX_IMAGE_BYTES_ENV came from, when setMaxImageBytes put it there: "<bytes> <origin>" */
+export const MAX_IMAGE_BYTES_FROM_ENV = "VOXELPIPE_MAX_IMAGE_BYTES_FROM";
 const MIN_DEFAULT = 256 * 2 ** 20;
 
-const UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1e3,
-  kb: 1e3,
-  kib: 2 ** 10,
-  m: 1e6,
-  mb: 1e6,
-  mib: 2 ** 20,
-  g: 1e9,
-  gb: 1e9,
-  gib: 2 ** 30,
-  t: 1e12,
-  tb: 1e12,
-  tib: 2 ** 40,
-};
-
-/** "2GiB" → 2147483648; undefined when not a size */
-export function parseByteSize(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-  if (!m) return undefined;
-  const unit = UNITS[m[2].toLowerCase()];
-  if (unit === undefined) return undefined;
-  const n = Math.floor(Number(m[1]) * unit);
-  return Number.isFinite(n) && n > 0 ? n : undefined;
-}
+/** the one byte-size parser (core's): "2GiB" → 2147483648; undefined when not a size */
+export { parseByteSize };
 
 export function formatBytes(n: number): string {
   if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
@@ -65,11 +45,15 @@ export function maxImageBytes(): { bytes: number; from: string } {
       throw new VoxelpipeError({
         code: Codes.invalidValue,
         message: `${MAX_IMAGE_BYTES_ENV}=${JSON.stringify(env)} is not a size`,
-        expected: "a positive number of bytes, optionally with a unit: 800MiB, 2GiB, 4e9",
+        expected: BYTE_SIZE_EXPECTED,
         got: env,
       });
     }
-    return { bytes, from: MAX_IMAGE_BYTES_ENV };
+    // the origin setMaxImageBytes recorded, while the variable still holds the value it set
+    const from = process.env[MAX_IMAGE_BYTES_FROM_ENV] ?? "";
+    const space = from.indexOf(" ");
+    const origin = space > 0 && from.slice(0, space) === String(bytes) ? from.slice(space + 1) : "";
+    return { bytes, from: origin || MAX_IMAGE_BYTES_ENV };
   }
   return {
     bytes: defaultMaxImageBytes(),
@@ -77,18 +61,47 @@ export function maxImageBytes(): { bytes: number; from: string } {
   };
 }
 
-/** set the limit for this process and the worker threads it starts (a CLI flag's value) */
-export function setMaxImageBytes(text: string | number): void {
-  const bytes = typeof text === "number" ? text : parseByteSize(text);
-  if (bytes === undefined || !(bytes > 0)) {
+/**
+ * Set the limit for this process and the worker threads and child processes it starts: a CLI flag's value
+ * (`from` "--max-image-bytes", the default) or a pipeline's `max_image_bytes:` (`from` names the file).
+ */
+export function setMaxImageBytes(text: string | number, from = "--max-image-bytes"): void {
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) {
     throw new VoxelpipeError({
       code: Codes.invalidValue,
-      message: `--max-image-bytes ${JSON.stringify(text)} is not a size`,
-      expected: "a positive number of bytes, optionally with a unit: 800MiB, 2GiB, 4e9",
+      message: `${from} ${JSON.stringify(text)} is not a size`,
+      expected: BYTE_SIZE_EXPECTED,
       got: String(text),
     });
   }
   process.env[MAX_IMAGE_BYTES_ENV] = String(bytes);
+  process.env[MAX_IMAGE_BYTES_FROM_ENV] = `${bytes} ${from}`;
+}
+
+/**
+ * Run `fn` with the limit set (setMaxImageBytes) and put the variables back as they were afterwards, so a
+ * program running several pipelines in one process (tests, sweeps) does not carry one's limit into the next.
+ */
+export async function withMaxImageBytes<T>(
+  text: string | number | undefined,
+  from: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  if (text === undefined) return fn();
+  const saved = [process.env[MAX_IMAGE_BYTES_ENV], process.env[MAX_IMAGE_BYTES_FROM_ENV]];
+  setMaxImageBytes(text, from);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of [
+      [MAX_IMAGE_BYTES_ENV, saved[0]],
+      [MAX_IMAGE_BYTES_FROM_ENV, saved[1]],
+    ] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }
 
 /** throw VP240 when a file declares more voxel data than the limit allows */
@@ -101,7 +114,7 @@ export function checkDeclaredBytes(source: string, declared: number, what: strin
     loc: { file: source, line: 1, col: 1 },
     expected: `≤ ${limit.bytes} bytes (${limit.from})`,
     got: `${declared} bytes`,
-    hint: `nothing was allocated; if the volume is real, raise the limit: ${MAX_IMAGE_BYTES_ENV}=<bytes, e.g. 8GiB> (or --max-image-bytes), else the header is wrong`,
+    hint: `nothing was allocated; if the volume is real, raise the limit: max_image_bytes: 8GiB in the pipeline file, --max-image-bytes 8GiB or ${MAX_IMAGE_BYTES_ENV}=8GiB; else the header is wrong`,
   });
 }
 
