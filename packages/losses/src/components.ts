@@ -36,31 +36,37 @@ const regressionReduction = z
   .default("mean")
   .describe('"mean" or "sum" over all elements; "none" is accepted for MONAI configs and trains on the mean');
 
-export const L1LossDef = defineLoss({
-  name: "L1Loss",
-  description: "Mean absolute error (torch L1Loss); inputs [prediction, target] of equal shape.",
-  args: z.object({ reduction: regressionReduction }),
-  create: (args): Loss => ({
-    batchReduction: args.reduction === "sum" ? "sum" : "mean",
-    compute: (inputs) => {
-      const [a, b] = twoInputs("L1Loss", inputs);
-      return l1Loss(a, b, args.reduction === "sum" ? "sum" : "mean") as tf.Scalar;
-    },
-  }),
-});
+/** L1Loss and MSELoss: one definition shape, "sum" or (for "mean" and "none") the mean, per batch and per loss. */
+function regressionLossDef(
+  name: "L1Loss" | "MSELoss",
+  description: string,
+  loss: (a: tf.Tensor, b: tf.Tensor, reduction: "mean" | "sum") => tf.Tensor,
+) {
+  return defineLoss({
+    name,
+    description,
+    args: z.object({ reduction: regressionReduction }),
+    create: (args): Loss => ({
+      batchReduction: args.reduction === "sum" ? "sum" : "mean",
+      compute: (inputs) => {
+        const [a, b] = twoInputs(name, inputs);
+        return loss(a, b, args.reduction === "sum" ? "sum" : "mean") as tf.Scalar;
+      },
+    }),
+  });
+}
 
-export const MSELossDef = defineLoss({
-  name: "MSELoss",
-  description: "Mean squared error (torch MSELoss); inputs [prediction, target] of equal shape.",
-  args: z.object({ reduction: regressionReduction }),
-  create: (args): Loss => ({
-    batchReduction: args.reduction === "sum" ? "sum" : "mean",
-    compute: (inputs) => {
-      const [a, b] = twoInputs("MSELoss", inputs);
-      return mseLoss(a, b, args.reduction === "sum" ? "sum" : "mean") as tf.Scalar;
-    },
-  }),
-});
+export const L1LossDef = regressionLossDef(
+  "L1Loss",
+  "Mean absolute error (torch L1Loss); inputs [prediction, target] of equal shape.",
+  l1Loss,
+);
+
+export const MSELossDef = regressionLossDef(
+  "MSELoss",
+  "Mean squared error (torch MSELoss); inputs [prediction, target] of equal shape.",
+  mseLoss,
+);
 
 export const ContrastiveLossDef = defineLoss({
   name: "ContrastiveLoss",
