@@ -31,6 +31,28 @@ function accumulate<T extends tf.Tensor>(acc: T | null, y: T): T {
   return s;
 }
 
+/** conv2d padding [[0, 0], H, W, [0, 0]] (the "conv2d" forms pad H and W through conv2d itself). */
+type HwPad = [[number, number], [number, number], [number, number], [number, number]];
+
+/**
+ * For the "conv2d" forms: x zero-padded in depth only (x itself when that pad is zero) and the H/W pads
+ * that conv2d applies. Call inside a tidy.
+ */
+function padDepth(x: tf.Tensor5D, pads: Pads3): { xp: tf.Tensor5D; hwPad: HwPad } {
+  const [[p0b, p0a], p1, p2] = pads;
+  const xp =
+    p0b || p0a
+      ? tf.pad(x, [
+          [0, 0],
+          [p0b, p0a],
+          [0, 0],
+          [0, 0],
+          [0, 0],
+        ])
+      : x;
+  return { xp, hwPad: [[0, 0], p1, p2, [0, 0]] };
+}
+
 /** Stride-1 correlation of zero-padded x, no gradient of its own (wrap in conv3dStride1). */
 export function forwardStride1(x: tf.Tensor5D, w: tf.Tensor5D, pads: Pads3, form: Stride1Form): tf.Tensor5D {
   return form === "conv2d" ? forwardConv2d(x, w, pads) : forwardTaps(x, w, pads);
@@ -41,19 +63,7 @@ function forwardConv2d(x: tf.Tensor5D, w: tf.Tensor5D, pads: Pads3): tf.Tensor5D
     const [b, , h, wd, ci] = x.shape;
     const [k0, k1, k2, , co] = w.shape;
     const [o0, o1, o2] = outSize(x, w, pads);
-    const [[p0b, p0a], p1, p2] = pads;
-    // only depth is padded explicitly; conv2d pads H and W itself
-    const xp =
-      p0b || p0a
-        ? tf.pad(x, [
-            [0, 0],
-            [p0b, p0a],
-            [0, 0],
-            [0, 0],
-            [0, 0],
-          ])
-        : x;
-    const hwPad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], p1, p2, [0, 0]];
+    const { xp, hwPad } = padDepth(x, pads);
     let acc: tf.Tensor4D | null = null;
     for (let kd = 0; kd < k0; kd++) {
       const y = tf.tidy(() => {
@@ -135,17 +145,7 @@ function filterGradConv2dOne(
     const [, , h, wd, ci] = x.shape;
     const [, o0, o1, o2, co] = dy.shape;
     const [k0, k1, k2] = kernel;
-    const [[p0b, p0a], p1, p2] = pads;
-    const xp =
-      p0b || p0a
-        ? tf.pad(x, [
-            [0, 0],
-            [p0b, p0a],
-            [0, 0],
-            [0, 0],
-            [0, 0],
-          ])
-        : x;
+    const { xp, hwPad } = padDepth(x, pads);
     // (transposes written at rank ≤ 3: see patch-conv.ts on wasm's slow generic rank-5+ transpose)
     const dp = xp.shape[1];
     const xT = tf.reshape(tf.transpose(tf.reshape(xp, [dp, h * wd, ci]), [2, 1, 0]), [ci, h, wd, dp]); // [Ci, S1, S2, Dp]
@@ -155,7 +155,6 @@ function filterGradConv2dOne(
       o0,
       co,
     ]) as tf.Tensor4D;
-    const hwPad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], p1, p2, [0, 0]];
     const parts: tf.Tensor4D[] = [];
     for (let kd = 0; kd < k0; kd++) {
       parts.push(
