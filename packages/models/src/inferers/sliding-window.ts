@@ -86,6 +86,34 @@ export function windowGrid(
   return out;
 }
 
+/** The window grid of a sliding-window pass: what {@link slidingWindowGrid} computes. */
+export interface SlidingWindowGrid {
+  /** the window size (non-positive roi entries fall back to the image size) */
+  roi: Triple;
+  /** the spatial size scanned: the image, padded up to the roi where smaller */
+  imageSize: Triple;
+  interval: Triple;
+  /** window starts in the scanned image, MONAI order; `windows.length` windows run per batch item */
+  windows: Triple[];
+}
+
+/**
+ * The windows `slidingWindowInference` runs over one batch item of spatial size `spatial`
+ * ([S0, S1, S2]): the one grid computation, also what a progress bar counts. A bad overlap is a
+ * diagnostic.
+ */
+export function slidingWindowGrid(
+  spatial: readonly number[],
+  opts: Pick<SlidingWindowOptions, "roiSize" | "overlap">,
+): SlidingWindowGrid {
+  const roi = fallBackRoi(opts.roiSize, spatial);
+  const overlap = rep3(opts.overlap ?? 0.25);
+  for (const o of overlap) if (!(o >= 0 && o < 1)) fail(`overlap must be in [0, 1)`, { got: `${o}` });
+  const imageSize = [0, 1, 2].map((i) => Math.max(spatial[i], roi[i])) as Triple;
+  const interval = scanIntervals(imageSize, roi, overlap);
+  return { roi, imageSize, interval, windows: windowGrid(imageSize, roi, interval) };
+}
+
 /**
  * MONAI compute_importance_map: ones ("constant"), or the separable Gaussian
  * exp(−x²/(2σ²)), x = −(n−1)/2 … (n−1)/2, σ = sigma_scale·n, in float32, clamped below at
@@ -191,9 +219,7 @@ export async function slidingWindowInference(
   const [batch, ...rest] = x.shape;
   const inSpatial: Triple = [rest[0], rest[1], rest[2]];
   const cIn = rest[3];
-  const roi = fallBackRoi(opts.roiSize, inSpatial);
-  const overlap = rep3(opts.overlap ?? 0.25);
-  for (const o of overlap) if (!(o >= 0 && o < 1)) fail(`overlap must be in [0, 1)`, { got: `${o}` });
+  const { roi, imageSize, windows } = slidingWindowGrid(inSpatial, opts);
   const swBatch = opts.swBatchSize ?? 1;
   if (!(Number.isInteger(swBatch) && swBatch >= 1))
     fail("sw_batch_size must be a positive integer", { got: `${swBatch}` });
@@ -204,12 +230,9 @@ export async function slidingWindowInference(
     const diff = Math.max(roi[i] - s, 0);
     return [Math.floor(diff / 2), diff - Math.floor(diff / 2)] as [number, number];
   });
-  const imageSize = inSpatial.map((s, i) => Math.max(s, roi[i])) as Triple;
   const padded = padSpatial(x as tf.Tensor5D, pads, opts.paddingMode ?? "constant", opts.cval ?? 0);
 
-  // 2. window grid and weights
-  const interval = scanIntervals(imageSize, roi, overlap);
-  const windows = windowGrid(imageSize, roi, interval);
+  // 2. window grid (above) and weights
   const nWin = windows.length;
   const total = batch * nWin;
   const baseMap = importanceMap(roi, mode, opts.sigmaScale ?? 0.125);

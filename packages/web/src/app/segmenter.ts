@@ -21,14 +21,7 @@ import {
   type Volume,
   VoxelpipeError,
 } from "@voxelpipe/core";
-import {
-  assignVariable,
-  fallBackRoi,
-  labelVolumeAsync,
-  predictLogits,
-  scanIntervals,
-  windowGrid,
-} from "@voxelpipe/models";
+import { assignVariable, labelVolumeAsync, predictLogits, SlidingWindow, slidingWindowGrid } from "@voxelpipe/models";
 import { applyChain, invertSpatial } from "@voxelpipe/transforms";
 import type { Manifest } from "../export/manifest.js";
 import { webRegistries } from "../export/registries.js";
@@ -95,15 +88,11 @@ export class Segmenter {
     }
   }
 
-  /** total windows of the sliding-window inferer for a preprocessed image (0 when unknown), by its own grid code */
+  /** windows the sliding-window inferer runs for a preprocessed image (0 when unknown): its own grid */
   private windows(image: Volume): number {
-    const a = this.manifest.inferer;
-    if (!a || !/(^|\/)SlidingWindow$/.test(a.type)) return 0;
-    const roi = fallBackRoi(a.roi_size as number | number[], image.shape);
-    const size = image.shape.map((s, i) => Math.max(s, roi[i]));
-    const o = (a.overlap as number | number[] | undefined) ?? 0.25;
-    const overlap = [0, 1, 2].map((i) => (Array.isArray(o) ? o[i] : o));
-    return windowGrid(size, roi, scanIntervals(size, roi, overlap)).length;
+    return this.inferer instanceof SlidingWindow
+      ? slidingWindowGrid(image.shape, this.inferer.options).windows.length
+      : 0;
   }
 
   /** segment one image (a decoded NIfTI as `parseNifti` returns it) */
