@@ -105,7 +105,7 @@ export function registerInfer(
     .option("--runs-dir <dir>", "where the run directory goes", "runs")
     .option(
       "--max-image-bytes <size>",
-      "refuse inputs declaring more voxel data than this (e.g. 2GiB; default VOXELPIPE_MAX_IMAGE_BYTES, else 1/16 of memory)",
+      "refuse inputs declaring more voxel data than this (e.g. 2GiB; default: the pipeline's max_image_bytes:, else VOXELPIPE_MAX_IMAGE_BYTES, else 1/16 of memory)",
     )
     .option(
       "--threads <n>",
@@ -167,6 +167,8 @@ async function inferCommand(
     backend: o.backend,
     // a shard run by an executor gets its share of the cores (VOXELPIPE_MAX_THREADS)
     threads: o.threads ?? cappedThreads(r.pipeline.threads, availableParallelism()),
+    // the flag over the pipeline's max_image_bytes: (runPipeline applies whichever is set)
+    maxImageBytes: o.maxImageBytes,
     runsDir: resolve(io.cwd, o.runsDir),
     logger: createLogger({ write: (_l, line) => io.err(line) }),
   });

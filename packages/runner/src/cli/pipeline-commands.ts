@@ -28,6 +28,10 @@ export function registerRun(program: Command, io: CliIO): void {
     .option("--set <path=value>", "override a config value (YAML value); repeatable", collect, [])
     .addOption(new Option("--backend <backend>", "tensor backend").choices(["auto", ...backendNames]))
     .option("--threads <n>", "CPU threads to use: a number or auto (every core); overrides the pipeline's threads:")
+    .option(
+      "--max-image-bytes <size>",
+      "refuse images declaring more voxel data than this (e.g. 8GiB); overrides the pipeline's max_image_bytes:",
+    )
     .option("--runs-dir <dir>", "where run directories go", "runs")
     .option("--resume", "continue the latest interrupted run of each stage", false)
     .option("--new-on-change", "with --resume: start a new run for a stage whose configuration changed", false)
@@ -39,6 +43,7 @@ export function registerRun(program: Command, io: CliIO): void {
           set: string[];
           backend?: BackendChoice;
           threads?: string;
+          maxImageBytes?: string;
           runsDir: string;
           resume: boolean;
           newOnChange: boolean;
@@ -51,6 +56,7 @@ export function registerRun(program: Command, io: CliIO): void {
           stage: o.stage,
           backend: o.backend,
           threads: o.threads === undefined || o.threads === "auto" ? o.threads : intArg("--threads", 1)(o.threads),
+          maxImageBytes: o.maxImageBytes,
           runsDir: resolve(io.cwd, o.runsDir),
           resume: o.resume,
           onChange: o.newOnChange ? "new" : "refuse",

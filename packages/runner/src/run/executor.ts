@@ -20,6 +20,7 @@ import {
   VoxelpipeError,
   writeFileAtomicSync,
 } from "@voxelpipe/core";
+import { withMaxImageBytes } from "@voxelpipe/transforms";
 import { stringify } from "yaml";
 import { environment } from "./env.js";
 import { type Fingerprint, mismatchError, readFingerprint, stageFingerprint, writeFingerprint } from "./fingerprint.js";
@@ -36,6 +37,11 @@ export interface RunOptions {
   backend?: BackendChoice;
   /** CPU threads (overrides the pipeline's `threads:`) */
   threads?: number | "auto";
+  /**
+   * the image size limit (`--max-image-bytes`: bytes or a size like "8GiB"); overrides the pipeline's
+   * `max_image_bytes:`, which overrides VOXELPIPE_MAX_IMAGE_BYTES
+   */
+  maxImageBytes?: string | number;
   runsDir?: string;
   resume?: boolean;
   /**
@@ -77,6 +83,17 @@ export async function runPipeline(
   registries: Registries,
   opts: RunOptions = {},
 ): Promise<StageResult[]> {
+  // the limit goes into the environment for the run (data worker threads and child processes inherit it),
+  // then back as it was
+  const at = p.locs.get(["max_image_bytes"])?.value;
+  const [limit, from] =
+    opts.maxImageBytes !== undefined
+      ? [opts.maxImageBytes, "--max-image-bytes"]
+      : [p.settings.max_image_bytes, `max_image_bytes: at ${at ? `${at.file}:${at.line}` : p.file}`];
+  return withMaxImageBytes(limit, from, () => runStages(p, registries, opts));
+}
+
+async function runStages(p: CompiledPipeline, registries: Registries, opts: RunOptions): Promise<StageResult[]> {
   const logger = opts.logger ?? createLogger();
   const runsDir = resolve(opts.runsDir ?? process.env.VOXELPIPE_RUNS_DIR ?? "runs");
   const wanted = opts.threads ?? p.threads;
