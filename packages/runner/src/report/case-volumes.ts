@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { encodeNifti } from "@voxelpipe/transforms";
+import { encodeNifti, minMax } from "@voxelpipe/transforms";
 import type { ViewerCasePayload } from "@voxelpipe/web";
 import type { OverlayVolumes } from "./overlay.js";
 
@@ -87,13 +87,7 @@ function sample<T extends Float32Array | Uint8Array>(
 
 /** the 0.5 % and 99.5 % quantiles (histogram of 4096 bins; exact enough for a display window) */
 export function robustRange(a: ArrayLike<number>): [number, number] {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-  }
+  const [lo, hi] = minMax(a);
   if (!(hi > lo)) return [lo, lo + 1];
   const bins = new Uint32Array(4096);
   const f = (bins.length - 1) / (hi - lo);

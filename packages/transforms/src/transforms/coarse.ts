@@ -21,7 +21,10 @@ import {
 } from "./base.js";
 import { own, writableInPlace } from "./owned.js";
 import { randomPatchStart } from "./rand-crop.js";
-import { allocLike, argError, derive, presentKeys, type Shape3, volumeAt } from "./sample.js";
+import { allocLike, argError, derive, minMax, presentKeys, type Shape3, volumeAt } from "./sample.js";
+
+/** minMax lives with the other volume helpers (sample.ts); exported here too, where it always was */
+export { minMax };
 
 /** the registered names: in the definition, op records and messages */
 const RAND_COARSE_DROPOUT = "RandCoarseDropout";
@@ -57,70 +60,6 @@ export function sampleHoles(rng: RandomState, dims: ArrayLike<number>, spec: Hol
     out.push({ size: [...size] as Shape3, start: randomPatchStart(rng, dims, extent), extent });
   }
   return out;
-}
-
-/**
- * min and max of the image exactly as the plain compare loop gives them (`if (x < lo) lo = x`, likewise
- * hi, from ±Infinity): NaNs ignored and, when an end is zero, the first zero of the image (its sign kept).
- * Fast path: Math.min/Math.max in four independent lanes (no branches, no loop-carried dependency through
- * one accumulator). The min/max of a set does not depend on the order, except for the sign of a zero end,
- * which is then taken from the first zero of the image, as the plain loop does (every other value is ≥ 0,
- * resp. ≤ 0, so the first zero is the element it keeps). A NaN poisons Math.min/max: then the plain loop.
- */
-export function minMax(a: ArrayLike<number>): [number, number] {
-  const n = a.length;
-  const [l, h] = laneMinMax(a);
-  let lo = l;
-  let hi = h;
-  for (let i = n & ~3; i < n; i++) {
-    lo = Math.min(lo, a[i]);
-    hi = Math.max(hi, a[i]);
-  }
-  if (Number.isNaN(lo) || Number.isNaN(hi)) {
-    lo = Number.POSITIVE_INFINITY;
-    hi = Number.NEGATIVE_INFINITY;
-    for (let k = 0; k < n; k++) {
-      const x = a[k];
-      if (x < lo) lo = x;
-      if (x > hi) hi = x;
-    }
-    return [lo, hi];
-  }
-  if (lo === 0 || hi === 0) {
-    let z = 0;
-    while (a[z] !== 0) z++;
-    if (lo === 0) lo = a[z];
-    if (hi === 0) hi = a[z];
-  }
-  return [lo, hi];
-}
-
-/** Math.min / Math.max of a[0 .. 4·⌊n/4⌋) in four lanes (kept apart from minMax: V8 compiles it better alone). */
-function laneMinMax(a: ArrayLike<number>): [number, number] {
-  const n = a.length;
-  let lo0 = Number.POSITIVE_INFINITY;
-  let lo1 = lo0;
-  let lo2 = lo0;
-  let lo3 = lo0;
-  let hi0 = Number.NEGATIVE_INFINITY;
-  let hi1 = hi0;
-  let hi2 = hi0;
-  let hi3 = hi0;
-  for (let i = 0; i + 3 < n; i += 4) {
-    const x0 = a[i];
-    const x1 = a[i + 1];
-    const x2 = a[i + 2];
-    const x3 = a[i + 3];
-    lo0 = Math.min(lo0, x0);
-    hi0 = Math.max(hi0, x0);
-    lo1 = Math.min(lo1, x1);
-    hi1 = Math.max(hi1, x1);
-    lo2 = Math.min(lo2, x2);
-    hi2 = Math.max(hi2, x2);
-    lo3 = Math.min(lo3, x3);
-    hi3 = Math.max(hi3, x3);
-  }
-  return [Math.min(lo0, lo1, lo2, lo3), Math.max(hi0, hi1, hi2, hi3)];
 }
 
 /** fill_value: null → uniform in [min, max) of the whole image; number → constant; [a, b] → uniform. */
@@ -163,8 +102,11 @@ export function coarseDropout(
     }
     return derive(v, { data });
   }
-  const n0 = v.shape[0];
-  if (inPlace) return outerCutoutInPlace(v, holes, range, fill as number, rng);
+  if (inPlace) {
+    // the boxes keep their values: only the rest is written
+    outerCutoutRows(src, null, v, holes, range, fill as number, rng);
+    return derive(v, { data: src });
+  }
   // outer cutout: every voxel is overwritten, so a fresh array (no copy of the input)
   const data = own(allocLike(src, src.length));
   if (!range) {
@@ -183,44 +125,26 @@ export function coarseDropout(
     return derive(v, { data });
   }
   // MONAI draws uniform noise for the whole image (channel-major, C order), then copies the boxes'
-  // original values back. Per image row, the union of the boxes crossing it is a few merged
-  // [from, to) runs: their voxels take the original values and their draws are skipped (the stream
-  // advances exactly as if drawn); the rest of the row is filled with the draws in order.
-  const [lo, hi] = range;
-  const runs = new Int32Array(2 * holes.length + 2);
-  for (let c = 0; c < C; c++) {
-    for (let i = 0; i < n0; i++) {
-      for (let j = 0; j < n1; j++) {
-        const nr = rowRuns(holes, i, j, runs);
-        const p0 = (i * n1 + j) * n2 * C + c;
-        let k = 0;
-        for (let r = 0; r < nr; r += 2) {
-          const from = runs[r];
-          const to = runs[r + 1];
-          if (from > k) rng.fillUniform(data, lo, hi, p0 + k * C, from - k, C);
-          rng.skipDoubles(to - from);
-          for (let q = p0 + from * C; q < p0 + to * C; q += C) data[q] = src[q];
-          k = to;
-        }
-        if (k < n2) rng.fillUniform(data, lo, hi, p0 + k * C, n2 - k, C);
-      }
-    }
-  }
+  // original values back: the in-place walk, with the boxes' values taken from src
+  outerCutoutRows(data, src, v, holes, range, 0, rng);
   return derive(v, { data });
 }
 
 /**
- * The outer cutout written into v.data: outside the boxes the fill (uniform draws in MONAI's order, or the
- * constant); the boxes keep their values and their draws are skipped (the stream advances as if drawn).
+ * The outer cutout into `data` (v's grid), row by row in MONAI's order (channel-major, C order). Per image row,
+ * the union of the boxes crossing it is a few merged [from, to) runs: their voxels keep data's values (or, with
+ * `src`, take src's), and their draws are skipped (the stream advances exactly as if drawn); the rest of the row
+ * is filled with the draws in order (or, without a range, the constant).
  */
-function outerCutoutInPlace(
+function outerCutoutRows(
+  data: VoxelArray,
+  src: VoxelArray | null,
   v: Volume,
   holes: Hole[],
   range: [number, number] | null,
   fill: number,
   rng: RandomState,
-): Volume {
-  const data = v.data;
+): void {
   const C = v.channels;
   const [n0, n1, n2] = v.shape;
   const runs = new Int32Array(2 * holes.length + 2);
@@ -239,12 +163,12 @@ function outerCutoutInPlace(
           if (r === nr) break;
           const to = runs[r + 1];
           if (range) rng.skipDoubles(to - from);
+          if (src) for (let q = p0 + from * C; q < p0 + to * C; q += C) data[q] = src[q];
           k = to;
         }
       }
     }
   }
-  return derive(v, { data });
 }
 
 /**

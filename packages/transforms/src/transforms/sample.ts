@@ -96,15 +96,68 @@ export function cloneVolume(v: Volume): Volume {
   return derive(v, { data: v.data.slice() as VoxelArray });
 }
 
-function range(a: VoxelArray): [number, number] {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
+/**
+ * min and max of an image exactly as the plain compare loop gives them (`if (x < lo) lo = x`, likewise
+ * hi, from ±Infinity): NaNs ignored and, when an end is zero, the first zero of the image (its sign kept).
+ * Fast path: Math.min/Math.max in four independent lanes (no branches, no loop-carried dependency through
+ * one accumulator). The min/max of a set does not depend on the order, except for the sign of a zero end,
+ * which is then taken from the first zero of the image, as the plain loop does (every other value is ≥ 0,
+ * resp. ≤ 0, so the first zero is the element it keeps). A NaN poisons Math.min/max: then the plain loop.
+ */
+export function minMax(a: ArrayLike<number>): [number, number] {
+  const n = a.length;
+  const [l, h] = laneMinMax(a);
+  let lo = l;
+  let hi = h;
+  for (let i = n & ~3; i < n; i++) {
+    lo = Math.min(lo, a[i]);
+    hi = Math.max(hi, a[i]);
+  }
+  if (Number.isNaN(lo) || Number.isNaN(hi)) {
+    lo = Number.POSITIVE_INFINITY;
+    hi = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k < n; k++) {
+      const x = a[k];
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    return [lo, hi];
+  }
+  if (lo === 0 || hi === 0) {
+    let z = 0;
+    while (a[z] !== 0) z++;
+    if (lo === 0) lo = a[z];
+    if (hi === 0) hi = a[z];
   }
   return [lo, hi];
+}
+
+/** Math.min / Math.max of a[0 .. 4·⌊n/4⌋) in four lanes (kept apart from minMax: V8 compiles it better alone). */
+function laneMinMax(a: ArrayLike<number>): [number, number] {
+  const n = a.length;
+  let lo0 = Number.POSITIVE_INFINITY;
+  let lo1 = lo0;
+  let lo2 = lo0;
+  let lo3 = lo0;
+  let hi0 = Number.NEGATIVE_INFINITY;
+  let hi1 = hi0;
+  let hi2 = hi0;
+  let hi3 = hi0;
+  for (let i = 0; i + 3 < n; i += 4) {
+    const x0 = a[i];
+    const x1 = a[i + 1];
+    const x2 = a[i + 2];
+    const x3 = a[i + 3];
+    lo0 = Math.min(lo0, x0);
+    hi0 = Math.max(hi0, x0);
+    lo1 = Math.min(lo1, x1);
+    hi1 = Math.max(hi1, x1);
+    lo2 = Math.min(lo2, x2);
+    hi2 = Math.max(hi2, x2);
+    lo3 = Math.min(lo3, x3);
+    hi3 = Math.max(hi3, x3);
+  }
+  return [Math.min(lo0, lo1, lo2, lo3), Math.max(hi0, hi1, hi2, hi3)];
 }
 
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toPrecision(6));
@@ -115,7 +168,7 @@ export function describeSample(sample: Sample | Sample[]): string {
   const lines: string[] = [];
   for (const [k, v] of Object.entries(sample)) {
     if (isVolume(v)) {
-      const [lo, hi] = v.data.length ? range(v.data) : [Number.NaN, Number.NaN];
+      const [lo, hi] = v.data.length ? minMax(v.data) : [Number.NaN, Number.NaN];
       lines.push(
         `  ${k}: ${v.data.constructor.name} [${v.shape.join(",")}]×${v.channels} range [${fmt(lo)}, ${fmt(hi)}]${v.meta.source ? ` (${v.meta.source})` : ""}`,
       );
