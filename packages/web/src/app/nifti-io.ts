@@ -10,7 +10,15 @@ const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8
 /** header, extensions and trailing bytes some writers add, beyond the voxel data limit */
 const SLACK = 64 * 2 ** 20;
 
-async function collect(stream: ReadableStream<Uint8Array>, cap: number, source: string): Promise<Uint8Array> {
+/**
+ * A stream's bytes in one array (the one reading loop: inflated gzip, fetched bodies). Past
+ * `limit.cap` bytes the stream is cancelled and that is VP240; `onProgress` hears the bytes read so far.
+ */
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  limit?: { cap: number; source: string },
+  onProgress?: (loaded: number) => void,
+): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let n = 0;
   const reader = stream.getReader();
@@ -18,17 +26,18 @@ async function collect(stream: ReadableStream<Uint8Array>, cap: number, source: 
     const { done, value } = await reader.read();
     if (done) break;
     n += value.length;
-    if (n > cap) {
+    if (limit && n > limit.cap) {
       await reader.cancel();
       // the same limit (VP240) the reader applies to a declared size: a gzip bomb stops here
       throw new VoxelpipeError({
         code: Codes.tooLarge,
-        message: `${source}: inflates to more than ${formatBytes(cap)}`,
-        expected: `≤ ${cap} bytes`,
+        message: `${limit.source}: inflates to more than ${formatBytes(limit.cap)}`,
+        expected: `≤ ${limit.cap} bytes`,
         hint: "the file is larger than a browser tab can segment, or not a NIfTI image",
       });
     }
     parts.push(value);
+    onProgress?.(n);
   }
   const out = new Uint8Array(n);
   let at = 0;
@@ -46,7 +55,7 @@ export async function decodeNifti(bytes: Uint8Array, source: string): Promise<Vo
     const cap = maxImageBytes().bytes + SLACK;
     try {
       const inflating = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream("gzip"));
-      raw = await collect(inflating as ReadableStream<Uint8Array>, cap, source);
+      raw = await collect(inflating as ReadableStream<Uint8Array>, { cap, source });
     } catch (e) {
       if (e instanceof VoxelpipeError) throw e;
       throw new VoxelpipeError({
@@ -95,21 +104,5 @@ export async function fetchBytes(
   }
   const total = Number(res.headers.get("content-length") ?? 0);
   if (!res.body || !onProgress) return new Uint8Array(await res.arrayBuffer());
-  const parts: Uint8Array[] = [];
-  let loaded = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    loaded += value.length;
-    onProgress(loaded, total);
-  }
-  const out = new Uint8Array(loaded);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return collect(res.body, undefined, (loaded) => onProgress(loaded, total));
 }
