@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Ajv from "ajv";
+import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { BYTE_SIZE_PATTERN, parseByteSize } from "../src/config/byte-size.js";
 import { compilePipeline } from "../src/config/compile.js";
