@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { executorFrom, flagsFromYaml } from "../src/executors/options.js";
-import { cappedThreads } from "../src/executors/task-file.js";
+import { cappedThreads } from "../src/run/threads.js";
 import { type VariantRecord, variantState } from "../src/sweep/status.js";
 import { cli, tmp } from "./helpers.js";
 

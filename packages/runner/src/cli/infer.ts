@@ -1,9 +1,7 @@
-import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { Codes, compilePipeline, createLogger, isPlainObject, VoxelpipeError } from "@voxelpipe/core";
 import type { Command } from "commander";
 import { executorFrom } from "../executors/options.js";
-import { cappedThreads } from "../executors/task-file.js";
 import { checkCases, checkText, incompleteError, readShardPlan } from "../infer/shards.js";
 import { addLoadFlags, intArg, type LoadFlags, loadOptions } from "./args.js";
 import { addExecutorFlags } from "./executor-flags.js";
@@ -165,8 +163,8 @@ async function inferCommand(
   const results = await runPipeline(r.pipeline, registries, {
     stage: CLI_INFER_STAGE,
     backend: o.backend,
-    // a shard run by an executor gets its share of the cores (VOXELPIPE_MAX_THREADS)
-    threads: o.threads ?? cappedThreads(r.pipeline.threads, availableParallelism()),
+    // unset: the pipeline's, and a shard run by an executor gets its share of the cores (VOXELPIPE_MAX_THREADS)
+    threads: o.threads,
     // the flag over the pipeline's max_image_bytes: (runPipeline applies whichever is set)
     maxImageBytes: o.maxImageBytes,
     runsDir: resolve(io.cwd, o.runsDir),

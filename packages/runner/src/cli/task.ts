@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import { Codes, VoxelpipeError } from "@voxelpipe/core";
 import type { Command } from "commander";
-import { MAX_THREADS_ENV, readTaskFile } from "../executors/task-file.js";
+import { readTaskFile } from "../executors/task-file.js";
+import { MAX_THREADS_ENV } from "../run/threads.js";
 import { intArg } from "./args.js";
 import type { CliIO } from "./io.js";
 

@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import type { Logger } from "@voxelpipe/core";
-import { MAX_THREADS_ENV, voxelpipeBin } from "./task-file.js";
+import { MAX_THREADS_ENV } from "../run/threads.js";
+import { voxelpipeBin } from "./task-file.js";
 import type { ActiveTask, Batch, Executor, ExecutorOptions, LaunchResult, Task } from "./types.js";
 
 /**

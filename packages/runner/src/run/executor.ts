@@ -30,12 +30,16 @@ import { assertPreflight } from "./preflight.js";
 import { checkpointState, keptByResume } from "./resume-point.js";
 import { latestRunDir, newRunDir } from "./run-dir.js";
 import { stageRuntime } from "./stage-runtime.js";
+import { cappedThreads } from "./threads.js";
 
 export interface RunOptions {
   /** run only this stage (its upstream outputs come from their latest finished runs) */
   stage?: string;
   backend?: BackendChoice;
-  /** CPU threads (overrides the pipeline's `threads:`) */
+  /**
+   * CPU threads (overrides the pipeline's `threads:`); unset, the pipeline's, capped to a task's
+   * share of the cores where an executor set one (VOXELPIPE_MAX_THREADS, run/threads.ts)
+   */
   threads?: number | "auto";
   /**
    * the image size limit (`--max-image-bytes`: bytes or a size like "8GiB"); overrides the pipeline's
@@ -96,7 +100,7 @@ export async function runPipeline(
 async function runStages(p: CompiledPipeline, registries: Registries, opts: RunOptions): Promise<StageResult[]> {
   const logger = opts.logger ?? createLogger();
   const runsDir = resolve(opts.runsDir ?? process.env.VOXELPIPE_RUNS_DIR ?? "runs");
-  const wanted = opts.threads ?? p.threads;
+  const wanted = opts.threads ?? cappedThreads(p.threads, availableParallelism()) ?? p.threads;
   const cpuThreads = wanted === "auto" ? availableParallelism() : wanted;
   // Threads go to model replicas (worker threads with a heap each), not to wasm's threaded build:
   // that build gained only 1.2× on the demo's step on an idle 2-core machine, and when its heap runs

@@ -1,8 +1,7 @@
 import { existsSync } from "node:fs";
-import { availableParallelism, hostname } from "node:os";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { Codes, type Diagnostic, isVoxelpipeError, type Logger, VoxelpipeError } from "@voxelpipe/core";
-import { cappedThreads } from "../executors/task-file.js";
 import { runPipeline } from "../run/executor.js";
 import { allReusable } from "../run/reuse.js";
 import { removeEmptyRunDirs, runDirMark } from "../run/run-dir.js";
@@ -52,12 +51,11 @@ export async function runVariant(
       log.info("finished earlier, skipped");
       return { kind: "skipped" };
     }
-    // a task's share of the cores (local jobs, Slurm allocation) caps the pipeline's threads
-    const threads = o.threads ?? cappedThreads(r.pipeline.threads, availableParallelism());
     await runPipeline(r.pipeline, registries, {
       runsDir: vdir,
       backend: plan.backend,
-      threads,
+      // unset: the pipeline's, capped to a task's share of the cores (local jobs, Slurm allocation)
+      threads: o.threads,
       // finished matching stages are reused, interrupted ones resume; a stage whose
       // configuration changed starts a new run directory (its latest run is what the summary reads)
       resume: existsSync(vdir),
