@@ -19,7 +19,11 @@ async function windowsRun(inferer: SlidingWindow, spatial: number[], batch = 1):
 describe("slidingWindowGrid: the one window grid (SlidingWindow runs it, the web app's progress bar counts it)", () => {
   beforeAll(() => useBackend("cpu"));
 
-  const cases: { spatial: number[]; roi_size: number | number[]; overlap?: number | [number, number, number] }[] = [
+  const cases: {
+    spatial: number[];
+    roi_size: number | [number, number, number];
+    overlap?: number | [number, number, number];
+  }[] = [
     { spatial: [7, 5, 9], roi_size: 4 },
     { spatial: [11, 13, 6], roi_size: [5, 4, 3], overlap: [0, 0.5, 0.9] },
     // dims smaller than the roi are padded up to it: one window along them
