@@ -1,12 +1,14 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { compilePipeline } from "../src/config/compile.js";
 import { isCompiledEntry } from "../src/config/slots.js";
 import { stageContainer } from "../src/di/components.js";
 import { runContainer, Services } from "../src/di/tokens.js";
+import type { VoxelpipeError } from "../src/errors.js";
 import { createMemoryLogger } from "../src/logger.js";
 import { defineLoss, definePlugin } from "../src/sdk/define.js";
 import { Registries } from "../src/sdk/registry.js";
@@ -25,7 +27,7 @@ function probeRegistries() {
       from: z.string().optional(),
       size: z.number().default(4),
     }),
-    create: (a, ctx) => ({ args: a, path: ctx.path, compute: () => 0 }),
+    create: (a, ctx) => ({ args: a, path: ctx.path, compute: () => tf.scalar(0) }),
   });
   const probe = defineStage({
     name: "probe",
@@ -135,9 +137,9 @@ stages:
     // an entry given as data (not compiled) is parsed, and a bad one is a located diagnostic, not a ZodError
     const made = await resolver.buildValue<Built>("loss", { type: "Scaled", k: 10 }, ["stages", "a", "made"]);
     expect(made.args.k).toBe(20);
-    const bad = await resolver
+    const bad = (await resolver
       .buildValue("loss", { type: "Scaled", k: "ten" }, ["stages", "a", "loss"])
-      .catch((e) => e);
+      .catch((e) => e)) as VoxelpipeError;
     expect(bad.name).toBe("VoxelpipeError");
     expect(bad.diagnostics[0]).toMatchObject({ code: "VP111", path: "stages.a.loss.k" });
     expect(bad.diagnostics[0].loc?.line).toBe(8); // the `loss:` line

@@ -36,19 +36,13 @@ function compute(): Float32Array[] {
     const w = tf.tensor(wv, [3, 3, 3, 8, 16]) as tf.Tensor5D;
     const a = tf.tensor(av, [4, 96, 64]);
     const b = tf.tensor(bv, [80, 64]);
-    const conv = (xx: tf.Tensor, ww: tf.Tensor) =>
-      conv3d(xx as tf.Tensor5D, ww as tf.Tensor5D)
-        .square()
-        .sum();
+    const conv = (xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(conv3d(xx as tf.Tensor5D, ww as tf.Tensor5D)));
     const mm = (aa: tf.Tensor, bb: tf.Tensor) =>
-      tf
-        .matMul(aa, bb.broadcastTo([4, 80, 64]), false, true)
-        .square()
-        .sum();
+      tf.sum(tf.square(tf.matMul(aa, tf.broadcastTo(bb, [4, 80, 64]), false, true)));
     return [
       conv3d(x, w),
       ...tf.grads(conv)([x, w]),
-      tf.matMul(a, b.broadcastTo([4, 80, 64]), false, true),
+      tf.matMul(a, tf.broadcastTo(b, [4, 80, 64]), false, true),
       ...tf.grads(mm)([a, b]),
     ];
   });

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
-import { beforeAll, describe, expect, it } from "vitest";
+import { assert, beforeAll, describe, expect, it } from "vitest";
 import {
   installWasmKernelFixes,
   prepareBackend,
@@ -67,6 +67,7 @@ describe("wasm kernel fixes", () => {
     expect(wasmKernelFixesInstalled()).toBe(true);
     expect(prepareBackend("cpu").kernelFixes).toEqual([]);
     const g = p.gradients;
+    assert(g, "prepareBackend without inferenceOnly reports the gradients");
     expect(g.skipped).toEqual([]);
     const all = [...g.registered, ...g.existing];
     for (const k of [tf.Sum, tf.BatchMatMul, tf.Erf, tf.Softmax, tf.PadV2, tf.Slice, tf.Concat, tf.LeakyRelu]) {

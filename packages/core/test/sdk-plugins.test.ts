@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import type { Inferer } from "../src/contracts/components.js";
 import { isVoxelpipeError, type VoxelpipeError } from "../src/errors.js";
 import { contractProblems } from "../src/sdk/contract-check.js";
 import { defineLoss, definePlugin, PLUGIN_CORE, type PluginDefinition } from "../src/sdk/define.js";
@@ -92,7 +93,7 @@ describe("contracts at run time", () => {
   });
 
   it("rejections of async methods are named too", async () => {
-    const inf = guardComponent("inferer", { infer: async () => Promise.reject(new Error("no window")) }, who);
+    const inf = guardComponent<Inferer>("inferer", { infer: async () => Promise.reject(new Error("no window")) }, who);
     await expect(inf.infer(null as never, null as never)).rejects.toMatchObject({ code: "VP201" });
   });
 });

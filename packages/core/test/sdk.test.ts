@@ -1,3 +1,4 @@
+import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { stageContainer } from "../src/di/components.js";
@@ -91,7 +92,7 @@ describe("DI container and component resolver", () => {
       async create(a, ctx) {
         built++;
         const other = a.other === undefined ? undefined : await ctx.build("loss", a.other, "other");
-        return { path: ctx.path, other, scale: a.scale, seedDraw: ctx.rng().rand(), compute: () => 0 };
+        return { path: ctx.path, other, scale: a.scale, seedDraw: ctx.rng().rand(), compute: () => tf.scalar(0) };
       },
     });
     registries.use(definePlugin({ meta: { name: "t", version: "0", namespace: "t" }, components: [Named] }));

@@ -73,7 +73,7 @@ describe("registered components", () => {
       def("UNETR").args.parse({ in_channels: 1, out_channels: 14, img_size: 96, init: { from: "x", map: "vit" } }),
     ).toThrow();
     const v = def("ViTAutoEnc").args.parse({ in_channels: 1, img_size: 96, patch_size: 16 });
-    expect([v.out_channels, v.deconv_chns, v.num_layers]).toEqual([1, 16, 12]);
+    expect(v).toMatchObject({ out_channels: 1, deconv_chns: 16, num_layers: 12 });
   });
 
   it("create() is seeded by the context and maps config errors to the entry's path", async () => {

@@ -12,8 +12,8 @@ import { logParity, relDiff, relErr } from "../../../test-utils/compare.js";
 import { loadFixture } from "../../../test-utils/fixtures.js";
 import { FIXTURES, sharedOrSkip } from "../../../test-utils/gates.js";
 import { webgpuOrSkip } from "../../../test-utils/webgpu.js";
-import { applyInit, UNETR, ViTAutoEnc } from "../src/index.js";
-import { channelLast } from "./helpers.js";
+import { applyInit, UNETR, unetrArgs, ViTAutoEnc, vitAutoEncArgs } from "../src/index.js";
+import { channelLast, fixtureConfig } from "./helpers.js";
 
 const need = sharedOrSkip("reference/fixtures/unetr.safetensors", "reference/fixtures/vitautoenc_ssl.safetensors");
 const gpu = await webgpuOrSkip();
@@ -36,7 +36,7 @@ describe.skipIf(!need.ok || !gpu.ok)(
     let unetr: UNETR;
     let vae: ViTAutoEnc;
     beforeAll(async () => {
-      const cfg = loadFixture("unetr").meta.config as Record<string, never>;
+      const cfg = fixtureConfig(loadFixture("unetr"), unetrArgs);
       unetr = new UNETR(
         { ...cfg, proj_type: "conv", norm_name: "instance", res_block: true, conv_block: true },
         new RandomState(1),
@@ -47,7 +47,7 @@ describe.skipIf(!need.ok || !gpu.ok)(
         createMemoryLogger(),
       );
       expect(report.missing).toEqual([]);
-      const c2 = loadFixture("vitautoenc_ssl").meta.config as Record<string, never>;
+      const c2 = fixtureConfig(loadFixture("vitautoenc_ssl"), vitAutoEncArgs);
       vae = new ViTAutoEnc({ ...c2, proj_type: "conv" }, new RandomState(2));
       await applyInit(
         vae,

@@ -182,9 +182,10 @@ describe("sliding-window inference, hand-computed cases", () => {
   });
 
   it("is registered as vp/SlidingWindow with MONAI defaults", () => {
-    const def = plugin.components.find((c) => c.name === "SlidingWindow")!;
-    expect(def.kind).toBe("inferer");
-    const a = (def.args as import("zod").ZodType).parse({ roi_size: [96, 96, 96] });
+    const def = plugin.components.find((c) => c.name === "SlidingWindow");
+    expect(def?.kind).toBe("inferer");
+    if (def?.kind !== "inferer") throw new Error("SlidingWindow is not an inferer");
+    const a = def.args.parse({ roi_size: [96, 96, 96] });
     expect(a).toEqual({
       roi_size: [96, 96, 96],
       sw_batch_size: 1,
@@ -194,7 +195,7 @@ describe("sliding-window inference, hand-computed cases", () => {
       padding_mode: "constant",
       cval: 0,
     });
-    expect(() => (def.args as import("zod").ZodType).parse({ roi_size: 96, overlapp: 0.5 })).toThrow();
+    expect(() => def.args.parse({ roi_size: 96, overlapp: 0.5 })).toThrow();
   });
 });
 

@@ -6,6 +6,7 @@ import {
   type Dataset,
   isVoxelpipeError,
   RandomState,
+  type VoxelpipeError,
 } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
 import { DatalistDef, ImageFolderDef } from "../src/builtins/datasets.js";
@@ -87,10 +88,12 @@ describe("Datalist dataset", () => {
         ],
       }),
     );
-    const err = await DatalistDef.create(DatalistDef.args.parse({ datalist: "d.json" }), ctx(dir)).catch((e) => e);
+    const err = (await Promise.resolve(
+      DatalistDef.create(DatalistDef.args.parse({ datalist: "d.json" }), ctx(dir)),
+    ).catch((e) => e)) as VoxelpipeError;
     expect(isVoxelpipeError(err)).toBe(true);
     expect(err.diagnostics[0].message).toContain("3 of 4 files listed under image, label are missing");
-    expect(err.diagnostics.slice(1).map((d: { path: string }) => d.path)).toEqual([
+    expect(err.diagnostics.slice(1).map((d) => d.path)).toEqual([
       "training[0].label",
       "training[1].image",
       "training[1].label",
@@ -138,10 +141,9 @@ describe("ImageFolder dataset", () => {
     expect(images.size("training")).toBe(4);
     expect(Object.keys(await images.get("training", 0))).toEqual(["image"]);
 
-    const bad = await ImageFolderDef.create(
-      ImageFolderDef.args.parse({ images: "data/imagesTr/*.nii.gz", val_count: 4 }),
-      ctx(dir),
-    ).catch((e) => e);
+    const bad = (await Promise.resolve(
+      ImageFolderDef.create(ImageFolderDef.args.parse({ images: "data/imagesTr/*.nii.gz", val_count: 4 }), ctx(dir)),
+    ).catch((e) => e)) as VoxelpipeError;
     expect(bad.diagnostics[0]).toMatchObject({ path: "stages.fit.data.val_count", expected: "0 ≤ val_count < 4" });
   });
 });

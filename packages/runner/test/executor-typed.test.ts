@@ -7,6 +7,7 @@ import {
   definePlugin,
   defineStage,
   isCompiledEntry,
+  tf,
   z,
 } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
@@ -28,7 +29,7 @@ function probePlugin() {
       }),
       from: z.string().optional(),
     }),
-    create: (a) => ({ args: a, compute: () => 0 }),
+    create: (a) => ({ args: a, compute: () => tf.scalar(0) }),
   });
   const emit = defineStage({
     name: "emit",

@@ -23,6 +23,7 @@ import { sharedOrSkip, sharedPath } from "../../../test-utils/gates.js";
 import { webgpuOrSkip } from "../../../test-utils/webgpu.js";
 import { builtinRegistries } from "../src/registries.js";
 import { StepGraph } from "../src/train/step-graph.js";
+import type { TrainConfig } from "../src/train/train-config.js";
 import { REPO } from "./helpers.js";
 
 const FIX = sharedPath("reference", "fixtures", "vitautoenc_ssl.safetensors");
@@ -70,7 +71,7 @@ for (const backend of ["cpu", "webgpu"] as const) {
       const resolver = stageContainer(run).get(Services.components);
       const net = await resolver.build<Model>("model", ["stages", "pretrain", "model"]);
       const stage = p.stages.get("pretrain")!;
-      const graph = await StepGraph.compile(stage.config.step as never, (entry, name) =>
+      const graph = await StepGraph.compile((stage.config as TrainConfig).step, (entry, name) =>
         resolver.buildValue<Loss>("loss", entry, ["stages", "pretrain", "step", name, "call"]),
       );
       const fx = loadFixture("vitautoenc_ssl");

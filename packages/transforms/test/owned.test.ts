@@ -57,7 +57,7 @@ function applyAlone(chain: Transform[], sample: Sample, rng: RandomState): Sampl
   const streams = chain.map((c) => (c.random ? new RandomState(rng.randint(2 ** 32)) : rng));
   let cur: Sample[] = [sample];
   chain.forEach((t, i) => {
-    cur = cur.flatMap((s) => t.apply(s, streams[i]));
+    cur = cur.flatMap<Sample>((s) => t.apply(s, streams[i]));
   });
   return cur;
 }
