@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, resolve } from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { isCI } from "../../../test-utils/gates.js";
 
 export const CHROMIUM = process.env.VOXELPIPE_CHROMIUM ?? "/usr/bin/chromium";
@@ -45,6 +45,16 @@ export async function launchChromium(opts: { webgpu?: boolean } = {}): Promise<H
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A new page of the launched browser at a viewport size: pages come from its persistent context, whose newPage()
+ * takes no options, so the size is set on the page.
+ */
+export async function openPage(chrome: HeadlessBrowser, viewport: { width: number; height: number }): Promise<Page> {
+  const page = await chrome.browser.contexts()[0].newPage();
+  await page.setViewportSize(viewport);
+  return page;
 }
 
 const TYPES: Record<string, string> = {

@@ -13,7 +13,7 @@ import { readNifti } from "@voxelpipe/transforms";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { organColor } from "../src/viewer/organs.js";
-import { type HeadlessBrowser, hasChromium, launchChromium } from "./browser.js";
+import { type HeadlessBrowser, hasChromium, launchChromium, openPage } from "./browser.js";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const PIPELINE = fileURLToPath(new URL("./fixtures/report-run.yaml", import.meta.url));
@@ -92,7 +92,7 @@ describe.skipIf(!hasChromium)("report.html viewer in headless Chromium", () => {
     // its ground truth has solid organs (a barely trained model's prediction is speckle)
     target = await deepOrganVoxel(worst.label);
     chrome = await launchChromium({ webgpu: true });
-    page = await chrome.browser.contexts()[0].newPage({ viewport: { width: 1400, height: 1000 } });
+    page = await openPage(chrome, { width: 1400, height: 1000 });
     await page.goto(pathToFileURL(join(stageDir(runs, "score"), "report.html")).href);
     await page.waitForSelector("body[data-vp-viewers]:not([data-vp-viewers=loading])", { timeout: 90_000 });
   }, 300_000);
@@ -172,7 +172,7 @@ describe.skipIf(!hasChromium)("report.html viewer in headless Chromium", () => {
   });
 
   it("the train stage's report opens on the viewer too (validation cases, organ names from the dataset)", async () => {
-    const train = await chrome.browser.contexts()[0].newPage({ viewport: { width: 1200, height: 900 } });
+    const train = await openPage(chrome, { width: 1200, height: 900 });
     try {
       await train.goto(pathToFileURL(join(stageDir(runs, "fit"), "report.html")).href);
       await train.waitForSelector("body[data-vp-viewers]:not([data-vp-viewers=loading])", { timeout: 90_000 });
@@ -186,7 +186,7 @@ describe.skipIf(!hasChromium)("report.html viewer in headless Chromium", () => {
   });
 
   it("the SSL stage's report shows original, corrupted views and reconstructions side by side, in step", async () => {
-    const ssl = await chrome.browser.contexts()[0].newPage({ viewport: { width: 1400, height: 900 } });
+    const ssl = await openPage(chrome, { width: 1400, height: 900 });
     try {
       await ssl.goto(pathToFileURL(join(stageDir(runs, "ssl"), "report.html")).href);
       await ssl.waitForSelector("body[data-vp-viewers]:not([data-vp-viewers=loading])", { timeout: 90_000 });
