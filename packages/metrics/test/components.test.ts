@@ -1,19 +1,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { type ComponentDefinition, type Metric, Registries } from "@voxelpipe/core";
+import { type ComponentDefinition, Registries } from "@voxelpipe/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DiceMetricDef, HausdorffDistanceMetricDef, plugin, SurfaceDiceMetricDef } from "../src/index.js";
-import type { BufferedClassMetric } from "../src/streaming.js";
+import { makeMetric } from "./fixture-metrics.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
 });
-
-async function make(name: string, args: Record<string, unknown>): Promise<BufferedClassMetric & Metric> {
-  const def = plugin.components.find((d) => d.name === name);
-  if (def?.kind !== "metric") throw new Error(`no metric ${name}`);
-  return (await def.create(def.args.parse(args), {} as never)) as BufferedClassMetric;
-}
 
 const lab = (v: number[]) => tf.tensor5d(v, [1, v.length, 1, 1, 1]);
 
@@ -54,7 +48,7 @@ describe("@voxelpipe/metrics plugin", () => {
   });
 
   it("DiceMetric streams: update per batch, NaN-aware aggregate with per-class detail, reset", async () => {
-    const m = await make("DiceMetric", {
+    const m = await makeMetric("DiceMetric", {
       num_classes: 3,
       include_background: false,
       class_names: ["bg", "liver", "spleen"],
@@ -78,7 +72,7 @@ describe("@voxelpipe/metrics plugin", () => {
   });
 
   it("argmax turns a multi-channel prediction into labels; mean_batch headline = mean over valid classes", async () => {
-    const m = await make("DiceMetric", {
+    const m = await makeMetric("DiceMetric", {
       num_classes: 2,
       include_background: true,
       argmax: true,
@@ -91,15 +85,15 @@ describe("@voxelpipe/metrics plugin", () => {
   });
 
   it("Hausdorff spacing comes from update info, else from the arg; classes must stay consistent", async () => {
-    const m = await make("HausdorffDistanceMetric", { num_classes: 2, spacing: [2, 1, 1] });
+    const m = await makeMetric("HausdorffDistanceMetric", { num_classes: 2, spacing: [2, 1, 1] });
     expect(m.name).toBe("hausdorff");
     m.update(lab([1, 0, 0, 0]), lab([0, 0, 1, 0]));
     expect(m.aggregate().value).toBeCloseTo(4, 6); // 2 voxels × 2 mm (arg spacing)
     m.update(lab([1, 0, 0, 0]), lab([0, 0, 1, 0]), { spacing: [3, 1, 1] });
     expect(m.result("none").values[1]).toBeCloseTo(6, 6);
-    const hd95 = await make("HausdorffDistanceMetric", { num_classes: 2, percentile: 95 });
+    const hd95 = await makeMetric("HausdorffDistanceMetric", { num_classes: 2, percentile: 95 });
     expect(hd95.name).toBe("hd95");
-    const bad = await make("DiceMetric", {});
+    const bad = await makeMetric("DiceMetric", {});
     bad.update(lab([1, 0]), lab([1, 1]));
     expect(() => bad.update(tf.zeros([1, 2, 1, 1, 3]), tf.zeros([1, 2, 1, 1, 3]))).toThrow(
       /classes of this batch differ/,
@@ -107,7 +101,7 @@ describe("@voxelpipe/metrics plugin", () => {
   });
 
   it("SurfaceDiceMetric: tolerance per class", async () => {
-    const m = await make("SurfaceDiceMetric", { num_classes: 2, class_thresholds: [1.0] });
+    const m = await makeMetric("SurfaceDiceMetric", { num_classes: 2, class_thresholds: [1.0] });
     m.update(lab([1, 1, 0, 0, 0]), lab([0, 1, 1, 1, 0]));
     // pred surface {0,1}: d = 1, 0; gt surface {1,2,3}: d = 0, 1, 2 → 4 of 5 within 1
     expect(m.aggregate().value).toBeCloseTo(0.8, 10);

@@ -1,25 +1,14 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import type { ComponentDefinition } from "@voxelpipe/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { logParity, maxErrNaNAware } from "../../../test-utils/compare.js";
 import { loadFixture, toChannelLast } from "../../../test-utils/fixtures.js";
 import { sharedOrSkip } from "../../../test-utils/gates.js";
 import { computeDice } from "../src/dice.js";
 import { computeHausdorffDistance } from "../src/hausdorff.js";
-import { plugin } from "../src/index.js";
-import type { BufferedClassMetric } from "../src/streaming.js";
+import { DICE_REL, fixtureMetrics, HD95_MM } from "./fixture-metrics.js";
 
 const need = sharedOrSkip("reference/fixtures/losses_metrics.safetensors");
-
-/**
- * Bounds (the metrics run in float64 on the host, so the backend does not matter); NaN (an absent class) must
- * match NaN exactly. Measured node 20, 2026-12.
- */
-// |ours − MONAI| / |MONAI|: 10× the measured 4.6e-8 (the fixture's float32 rounding of MONAI's value)
-const DICE_REL = 5e-7;
-// |ours − MONAI| in mm: measured 0; the bound is one float32 ulp at 32 mm (the fixture stores float32 distances)
-const HD95_MM = 4e-6;
 
 describe.skipIf(!need.ok)(need.title("MONAI 1.4 metric fixtures"), () => {
   beforeAll(async () => {
@@ -69,22 +58,7 @@ describe.skipIf(!need.ok)(need.title("MONAI 1.4 metric fixtures"), () => {
 
   it("the streaming components reproduce the same values from logits tensors (argmax inside)", async () => {
     const { st, logits, label } = load();
-    const mk = async (name: string, args: Record<string, unknown>) => {
-      const def = plugin.components.find((d) => d.name === name) as ComponentDefinition;
-      return (await def.create(def.args.parse(args), {} as never)) as BufferedClassMetric;
-    };
-    const dice = await mk("DiceMetric", {
-      num_classes: 14,
-      include_background: false,
-      reduction: "none",
-      argmax: true,
-    });
-    const hd = await mk("HausdorffDistanceMetric", {
-      num_classes: 14,
-      percentile: 95,
-      reduction: "none",
-      argmax: true,
-    });
+    const { dice, hd } = await fixtureMetrics();
     const lt = tf.tensor(logits.data, logits.shape);
     const yt = tf.tensor(label.data, label.shape);
     // one case per update: the buffer concatenates them

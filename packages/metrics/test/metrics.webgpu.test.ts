@@ -5,43 +5,24 @@
  * adapter or ../shared fails under CI).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type ComponentDefinition, engine } from "@voxelpipe/core";
+import { engine } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
 import { logParity, maxErrNaNAware } from "../../../test-utils/compare.js";
 import { loadFixture, toChannelLast } from "../../../test-utils/fixtures.js";
 import { sharedOrSkip } from "../../../test-utils/gates.js";
 import { webgpuOrSkip } from "../../../test-utils/webgpu.js";
-import { plugin } from "../src/index.js";
-import type { BufferedClassMetric } from "../src/streaming.js";
+import { DICE_REL, fixtureMetrics, HD95_MM } from "./fixture-metrics.js";
 
 const need = sharedOrSkip("reference/fixtures/losses_metrics.safetensors");
 const gpu = await webgpuOrSkip();
 
-// the metrics compute in float64 on the host: the bounds of fixtures.test.ts (Dice 5e-7 relative, HD95 4e-6 mm)
-const DICE_REL = 5e-7;
-const HD95_MM = 4e-6;
-
+// the metrics compute in float64 on the host: the bounds of fixtures.test.ts (fixture-metrics.ts)
 describe.skipIf(!need.ok || !gpu.ok)(need.title(gpu.title(`MONAI 1.4 metric fixtures from webgpu tensors`)), () => {
   it("Dice and HD95 per case and class from a GPU argmax", async () => {
     const st = loadFixture("losses_metrics");
     const logits = toChannelLast(st.get("io.logits"));
     const label = toChannelLast(st.get("io.label"));
-    const mk = async (name: string, args: Record<string, unknown>) => {
-      const def = plugin.components.find((d) => d.name === name) as ComponentDefinition;
-      return (await def.create(def.args.parse(args), {} as never)) as BufferedClassMetric;
-    };
-    const dice = await mk("DiceMetric", {
-      num_classes: 14,
-      include_background: false,
-      reduction: "none",
-      argmax: true,
-    });
-    const hd = await mk("HausdorffDistanceMetric", {
-      num_classes: 14,
-      percentile: 95,
-      reduction: "none",
-      argmax: true,
-    });
+    const { dice, hd } = await fixtureMetrics();
     const lt = tf.tensor(logits.data, logits.shape);
     const yt = tf.tensor(label.data, label.shape);
     for (let b = 0; b < 2; b++) {
