@@ -17,33 +17,12 @@ import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { engine, RandomState, selectBackend } from "../packages/core/dist/index.js";
 import { SlidingWindow, UNETR } from "../packages/models/dist/index.js";
 import { openStepSession } from "../packages/runner/dist/index.js";
+import { UNETR_CONFIGS, VIT_AUTOENC_CONFIGS } from "./nets.mjs";
 
-/** UNETR / ViTAutoEnc configurations: the seed's ("btcv") and a 32³ smoke-test size ("small") */
+/** UNETR / ViTAutoEnc configurations (bench/nets.mjs): the seed's ("btcv") and a 32³ smoke-test size ("small") */
 export const NETS = {
-  btcv: {
-    unetr: {
-      in_channels: 1,
-      out_channels: 14,
-      img_size: 96,
-      feature_size: 16,
-      hidden_size: 768,
-      mlp_dim: 3072,
-      num_heads: 12,
-    },
-    ssl: { img_size: 96, patch_size: 16, hidden_size: 768, mlp_dim: 3072, num_layers: 12, num_heads: 12 },
-  },
-  small: {
-    unetr: {
-      in_channels: 1,
-      out_channels: 14,
-      img_size: 32,
-      feature_size: 16,
-      hidden_size: 96,
-      mlp_dim: 384,
-      num_heads: 4,
-    },
-    ssl: { img_size: 32, patch_size: 16, hidden_size: 96, mlp_dim: 384, num_layers: 12, num_heads: 4 },
-  },
+  btcv: { unetr: UNETR_CONFIGS.btcv, ssl: VIT_AUTOENC_CONFIGS.btcv },
+  small: { unetr: UNETR_CONFIGS.small, ssl: VIT_AUTOENC_CONFIGS.small },
 };
 
 const THREADS = Number(process.env.VOXELPIPE_BENCH_THREADS ?? availableParallelism());

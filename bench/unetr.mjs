@@ -3,8 +3,7 @@
 // identical network in PyTorch (bench/unetr_torch.py, 2 threads) when `import torch` works.
 // Usage (after `npx tsc -p packages/core && npx tsc -p packages/models`):
 //   node bench/unetr.mjs [--configs small,demo,btcv] [--backends cpu,wasm] [--reps 3] [--batch 1] [--no-torch] [--json]
-// Configs: small = 32³ UNETR, feature 16, hidden 96, mlp 384, 4 heads (MONAI's UNETR fixes patch 16
-// and 12 layers, so the engine notes' "patch 8, 4 layers" tiny net is not expressible with it);
+// Configs (bench/nets.mjs): small = 32³ UNETR, feature 16, hidden 96, mlp 384, 4 heads; demo = pipelines/demo.yaml's;
 // btcv = the tutorial's 96³, feature 16, hidden 768, mlp 3072, 12 heads, 14 classes (slow on cpu:
 // minutes per step). Batch 1. The machine may be shared: compare ratios within one run.
 import { spawnSync } from "node:child_process";
@@ -15,6 +14,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { engine, RandomState } from "../packages/core/dist/index.js";
 import { countParams, UNETR } from "../packages/models/dist/index.js";
+import { UNETR_CONFIGS } from "./nets.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -22,36 +22,8 @@ const opt = (name, def) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
 };
-const CONFIGS = {
-  small: {
-    in_channels: 1,
-    out_channels: 14,
-    img_size: 32,
-    feature_size: 16,
-    hidden_size: 96,
-    mlp_dim: 384,
-    num_heads: 4,
-  },
-  // pipelines/demo.yaml's fine-tuned network
-  demo: {
-    in_channels: 1,
-    out_channels: 14,
-    img_size: 48,
-    feature_size: 8,
-    hidden_size: 96,
-    mlp_dim: 192,
-    num_heads: 4,
-  },
-  btcv: {
-    in_channels: 1,
-    out_channels: 14,
-    img_size: 96,
-    feature_size: 16,
-    hidden_size: 768,
-    mlp_dim: 3072,
-    num_heads: 12,
-  },
-};
+// the configs bench/unetr_torch.py also builds
+const CONFIGS = { small: UNETR_CONFIGS.small, demo: UNETR_CONFIGS.demo, btcv: UNETR_CONFIGS.btcv };
 const configs = opt("configs", "small,btcv").split(",");
 const backends = opt("backends", "cpu,wasm").split(",");
 const REPS = Number(opt("reps", "3"));

@@ -4,7 +4,7 @@
 // On a real GPU these are the figures that matter; on a software adapter (SwiftShader, what CI and
 // GPU-less machines have) the run is a correctness smoke and its timings are a CPU's, not a GPU's.
 // Usage (after `npm run build`):
-//   node bench/webgpu.mjs [--config tiny|small|btcv] [--reps 3] [--batch 1] [--no-check] [--json]
+//   node bench/webgpu.mjs [--config tiny|small|demo|btcv] [--reps 3] [--batch 1] [--no-check] [--json]
 // Default config: btcv (the tutorial's 96³ UNETR, hidden 768) on a hardware adapter, tiny on a
 // software one (the BTCV step takes many minutes on SwiftShader; pass --config btcv to insist).
 // Without a GPU driver, WebGPU in Node can run on Debian chromium's SwiftShader:
@@ -13,33 +13,12 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { engine, RandomState, selectBackend } from "../packages/core/dist/index.js";
 import { countParams, UNETR } from "../packages/models/dist/index.js";
+import { UNETR_CONFIGS as CONFIGS } from "./nets.mjs";
 
 const argv = process.argv.slice(2);
 const opt = (name, def) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : def;
-};
-const CONFIGS = {
-  // the CLI test's network (packages/runner/test/fixtures/pipelines/tiny-infer.yaml)
-  tiny: { in_channels: 1, out_channels: 14, img_size: 16, feature_size: 2, hidden_size: 16, mlp_dim: 32, num_heads: 2 },
-  small: {
-    in_channels: 1,
-    out_channels: 14,
-    img_size: 32,
-    feature_size: 16,
-    hidden_size: 96,
-    mlp_dim: 384,
-    num_heads: 4,
-  },
-  btcv: {
-    in_channels: 1,
-    out_channels: 14,
-    img_size: 96,
-    feature_size: 16,
-    hidden_size: 768,
-    mlp_dim: 3072,
-    num_heads: 12,
-  },
 };
 const REPS = Number(opt("reps", "3"));
 const BATCH = Number(opt("batch", "1"));
