@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MAX_IMAGE_BYTES_ENV, MAX_IMAGE_BYTES_FROM_ENV, writeNifti } from "@voxelpipe/transforms";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { keepEnv } from "../../../test-utils/env.js";
 import { workerFile } from "../src/data/pool.js";
 import { cli, tmp } from "./helpers.js";
 import { TINY_INFER, trainTinyModel } from "./shard-fixture.js";
@@ -49,16 +50,8 @@ stages:
 const run = (dir: string, ...more: string[]) =>
   cli(["run", join(dir, "pipe.yaml"), "--runs-dir", join(dir, "runs"), "--backend", "cpu", ...more]);
 
-const saved = [process.env[MAX_IMAGE_BYTES_ENV], process.env[MAX_IMAGE_BYTES_FROM_ENV]];
-afterEach(() => {
-  for (const [k, v] of [
-    [MAX_IMAGE_BYTES_ENV, saved[0]],
-    [MAX_IMAGE_BYTES_FROM_ENV, saved[1]],
-  ] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-});
+const before = process.env[MAX_IMAGE_BYTES_ENV];
+keepEnv(MAX_IMAGE_BYTES_ENV, MAX_IMAGE_BYTES_FROM_ENV);
 
 describe("max_image_bytes: in the pipeline file", () => {
   // images are read in data worker threads where the runner is built (CI builds first), else in the main thread
@@ -72,7 +65,7 @@ describe("max_image_bytes: in the pipeline file", () => {
     expect(r.stderr).toContain("declares 1.9 KiB of voxel data (dim 12×10×8 of int16), more than the 1.0 KiB limit");
     expect(r.stderr).toContain(`≤ 1024 bytes (max_image_bytes: at ${join(low, "pipe.yaml")}:4)`);
     // the run's limit does not stay in the process
-    expect(process.env[MAX_IMAGE_BYTES_ENV]).toBe(saved[0]);
+    expect(process.env[MAX_IMAGE_BYTES_ENV]).toBe(before);
 
     const high = await project('"1 MiB"', workers);
     const ok = await run(high);

@@ -6,7 +6,8 @@
 import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { keepEnv } from "../../../test-utils/env.js";
 import { parseNifti, readNifti, readNiftiSync, setNiftiWarningHandler } from "../src/io/index.js";
 import { MAX_IMAGE_BYTES_ENV, parseByteSize } from "../src/io/nifti-limits.js";
 import { expectVpError, expectVpErrorAsync, tmpDir } from "./nifti-helpers.js";
@@ -84,11 +85,7 @@ describe(`NIfTI affines match nibabel ${corpus.nibabel} on ${corpus.cases.length
 });
 
 describe("memory limit on declared voxel data", () => {
-  const saved = process.env[MAX_IMAGE_BYTES_ENV];
-  afterEach(() => {
-    if (saved === undefined) delete process.env[MAX_IMAGE_BYTES_ENV];
-    else process.env[MAX_IMAGE_BYTES_ENV] = saved;
-  });
+  keepEnv(MAX_IMAGE_BYTES_ENV);
 
   /**
    * a tiny .nii.gz whose header honestly declares dims × float32 (1 MiB of zeros inflate to a

@@ -1,5 +1,6 @@
 import { isVoxelpipeError } from "@voxelpipe/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { keepEnv } from "../../../test-utils/env.js";
 import {
   encodeNifti,
   MAX_IMAGE_BYTES_ENV,
@@ -27,16 +28,7 @@ function code(fn: () => unknown): { code?: string; expected?: string; hint?: str
   return {};
 }
 
-const saved = [process.env[MAX_IMAGE_BYTES_ENV], process.env[MAX_IMAGE_BYTES_FROM_ENV]];
-afterEach(() => {
-  for (const [k, v] of [
-    [MAX_IMAGE_BYTES_ENV, saved[0]],
-    [MAX_IMAGE_BYTES_FROM_ENV, saved[1]],
-  ] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-});
+keepEnv(MAX_IMAGE_BYTES_ENV, MAX_IMAGE_BYTES_FROM_ENV);
 
 describe("the image size limit and where it comes from", () => {
   it("withMaxImageBytes: VP240 names the limit's origin; the variables are put back afterwards", async () => {
