@@ -69,7 +69,15 @@ export {
   MODELS_VERSION,
   saveCheckpoint,
 } from "./weights/checkpoint.js";
-export { applyInit, globToRegExp, type InitReport, type InitSpec, initSchema, prefixRenamer } from "./weights/init.js";
+export {
+  applyCheckpoint,
+  applyInit,
+  globToRegExp,
+  type InitReport,
+  type InitSpec,
+  initSchema,
+  prefixRenamer,
+} from "./weights/init.js";
 export { fromTorchLayout, fromTorchShape, permuteArray, toTorchLayout } from "./weights/layout.js";
 export {
   exportMonaiStateDict,

@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { createMemoryLogger, RandomState, readSafetensors, type VoxelpipeError } from "@voxelpipe/core";
+import { Codes, createMemoryLogger, RandomState, readSafetensors, type VoxelpipeError } from "@voxelpipe/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { loadFixture } from "../../../test-utils/fixtures.js";
 import { FIXTURES, sharedOrSkip } from "../../../test-utils/gates.js";
 import {
+  applyCheckpoint,
   applyInit,
   exportMonaiStateDict,
   fromTorchLayout,
@@ -227,6 +228,27 @@ init:
     ).catch((e) => e)) as VoxelpipeError;
     expect(e4.diagnostics[0].message).toMatch(/both map to model key "vit.norm.bias"/);
     expect(() => initSchema.parse({ from: "x", map: "vit" })).toThrow();
+    net.dispose();
+  });
+
+  it("applyCheckpoint (infer, export web): a checkpoint lacking any model parameter is refused, naming how to set the format", async () => {
+    const net = new UNETR(unetrCfg, new RandomState(8));
+    // a ViTAutoEnc's state dict: its keys are not UNETR's (no vit. prefix), so every parameter is missing
+    const partial = { from: `${FIXTURES}/vitautoenc_ssl.safetensors`, format: "monai" as const };
+    const e = (await applyCheckpoint(net, partial, createMemoryLogger(), { formatOption: "--checkpoint-format" }).catch(
+      (x) => x,
+    )) as VoxelpipeError;
+    expect(e.code).toBe(Codes.invalidValue);
+    expect(e.message).toMatch(/vitautoenc_ssl\.safetensors lacks \d+ of the model's parameters \(vit\.patch_embedding/);
+    expect(e.diagnostics[0].hint).toContain("needs --checkpoint-format monai");
+    // the whole network: loads, nothing missing
+    const full = await applyCheckpoint(
+      net,
+      { from: `${FIXTURES}/unetr.safetensors`, format: "monai" },
+      createMemoryLogger(),
+      { formatOption: "checkpoint_format:" },
+    );
+    expect(full.missing).toEqual([]);
     net.dispose();
   });
 });

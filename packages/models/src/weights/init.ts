@@ -215,3 +215,25 @@ export async function applyInit(
   if (ignored.length) logger.debug(`init: ignored non-parameter tensors: ${ignored.join(", ")}`);
   return { loaded: assignments.map(([k]) => k), missing, unexpected, filtered, ignored };
 }
+
+/**
+ * Load a trained model's checkpoint for inference or export: like `init:`, but every parameter of
+ * the model must be in the file (a partial load would predict with random weights). `formatOption`
+ * names how the user sets the format where they are (a pipeline key or a CLI flag), for the hint.
+ */
+export async function applyCheckpoint(
+  model: InitTarget,
+  checkpoint: { from: string; format: InitSpec["format"] },
+  logger: Logger,
+  opts: { baseDir?: string; formatOption: string },
+): Promise<InitReport> {
+  const r = await applyInit(model, checkpoint, logger, { baseDir: opts.baseDir });
+  if (r.missing.length) {
+    throw new VoxelpipeError({
+      code: Codes.invalidValue,
+      message: `checkpoint ${checkpoint.from} lacks ${r.missing.length} of the model's parameters (${r.missing.slice(0, 3).join(", ")}${r.missing.length > 3 ? ", ..." : ""})`,
+      hint: `is it a checkpoint of this model with these arguments? (a MONAI state dict needs ${opts.formatOption} monai)`,
+    });
+  }
+  return r;
+}

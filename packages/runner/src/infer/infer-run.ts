@@ -12,7 +12,7 @@ import {
   type Transform,
   VoxelpipeError,
 } from "@voxelpipe/core";
-import { applyInit } from "@voxelpipe/models";
+import { applyCheckpoint } from "@voxelpipe/models";
 import { applyChain, invertSpatial, writeNifti } from "@voxelpipe/transforms";
 import { chainMismatch, expectedGeometry, geometryWarnings, trainedGeometry } from "../data/geometry.js";
 import { allowMissingKeys, datasetRecords, inputRecords } from "../data/records.js";
@@ -88,16 +88,10 @@ async function loadModel(c: InferConfig, rt: StageRuntime): Promise<Model> {
     "model",
   );
   if (c.checkpoint) {
-    const r = await applyInit(model, { from: c.checkpoint, format: c.checkpoint_format }, rt.logger, {
+    await applyCheckpoint(model, { from: c.checkpoint, format: c.checkpoint_format }, rt.logger, {
       baseDir: rt.baseDir,
+      formatOption: "checkpoint_format:",
     });
-    if (r.missing.length) {
-      throw new VoxelpipeError({
-        code: Codes.invalidValue,
-        message: `checkpoint ${c.checkpoint} lacks ${r.missing.length} of the model's parameters (${r.missing.slice(0, 3).join(", ")}${r.missing.length > 3 ? ", ..." : ""})`,
-        hint: "is it a checkpoint of this model with these arguments? (a MONAI state dict needs checkpoint_format: monai)",
-      });
-    }
   }
   return model;
 }

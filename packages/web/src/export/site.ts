@@ -24,7 +24,7 @@ import {
   VoxelpipeError,
   writeFileAtomic,
 } from "@voxelpipe/core";
-import { applyInit, CHECKPOINT_FORMAT, countParams, defaultVersions, modelTensors } from "@voxelpipe/models";
+import { applyCheckpoint, CHECKPOINT_FORMAT, countParams, defaultVersions, modelTensors } from "@voxelpipe/models";
 import { type ComponentEntry, MANIFEST_FILE, MANIFEST_FORMAT, type Manifest, WEIGHTS_FILE } from "./manifest.js";
 import { webRegistries } from "./registries.js";
 
@@ -185,16 +185,10 @@ async function modelWeights(
   let weights: Uint8Array;
   let parameters: number;
   try {
-    const r = await applyInit(net, { from: spec.checkpoint, format: spec.checkpointFormat }, o.logger, {
+    await applyCheckpoint(net, { from: spec.checkpoint, format: spec.checkpointFormat }, o.logger, {
       baseDir: o.baseDir,
+      formatOption: "--checkpoint-format",
     });
-    if (r.missing.length) {
-      throw new VoxelpipeError({
-        code: Codes.invalidValue,
-        message: `checkpoint ${spec.checkpoint} lacks ${r.missing.length} of the model's parameters (${r.missing.slice(0, 3).join(", ")}${r.missing.length > 3 ? ", ..." : ""})`,
-        hint: "is it a checkpoint of this model with these arguments? (a MONAI state dict needs --checkpoint-format monai)",
-      });
-    }
     parameters = countParams(net.params);
     // the parameters alone, in voxelpipe's layouts: a training checkpoint's optimizer state stays behind
     weights = encodeSafetensors(await modelTensors(net.params), {
