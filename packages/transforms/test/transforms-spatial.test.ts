@@ -1,6 +1,5 @@
-import { RandomState, type TransformDefinition, type Volume } from "@voxelpipe/core";
+import { RandomState, type Volume } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
-import { plugin } from "../src/index.js";
 import {
   affineAxcodes,
   axcodesToOrnt,
@@ -15,15 +14,9 @@ import {
   rotate90,
   spacingGrid,
   spatialPad,
+  transformComponents,
 } from "../src/transforms/index.js";
 import { create, diagAffine, img, one, ramp, vol } from "./transforms-util.js";
-
-/**
- * The plugin's transform definitions as invertSpatial's owners. Not `transformComponents` itself: InverseOwner names
- * TransformDefinition with the default args schema, and each of those definitions' `create` takes its own schema's
- * output, so that tuple is not assignable; the plugin's list holds the same definitions, typed for any schema.
- */
-const owners = plugin.components.filter((c): c is TransformDefinition => c.kind === "transform");
 
 const at = (v: Volume, i: number, j: number, k: number, c = 0) =>
   v.data[((i * v.shape[1] + j) * v.shape[2] + k) * v.channels + c];
@@ -68,7 +61,7 @@ describe("Orientation", () => {
     expect(o.shape).toEqual([3, 4, 2]);
     expect(at(o, 2, 1, 0)).toBe(at(v, 0, 2, 1));
     expect(Array.from(o.affine)).toEqual([2, 0, 0, 0, 0, 3, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
-    const back = invertSpatial(o, owners);
+    const back = invertSpatial(o, transformComponents);
     expect(back.shape).toEqual(v.shape);
     expect(Array.from(back.data)).toEqual(Array.from(v.data));
     expect(Array.from(back.affine)).toEqual(aff);
@@ -163,7 +156,7 @@ describe("Spacing", () => {
       { Ctor: Uint8Array, affine: diagAffine([3, 3, 3], [1, 2, 3]) },
     );
     const o = resampleToSpacing(lab, [1.5, 1.5, 1.5], "nearest");
-    const back = invertSpatial(o, owners);
+    const back = invertSpatial(o, transformComponents);
     expect(back.shape).toEqual([6, 5, 4]);
     expect(Array.from(back.data)).toEqual(Array.from(lab.data));
     expect(Array.from(back.affine)).toEqual(Array.from(lab.affine));
@@ -216,7 +209,7 @@ describe("CropForeground and SpatialPad", () => {
     expect(Array.from(p.data)).toEqual([0, 1, 2, 0, 0]);
     expect(p.affine[3]).toBe(-2);
     expect(Array.from(spatialPad(v, [4, -1, 0], "symmetric", "edge").data)).toEqual([1, 1, 2, 2]);
-    const back = invertSpatial(p, owners);
+    const back = invertSpatial(p, transformComponents);
     expect(Array.from(back.data)).toEqual([1, 2]);
   });
 
@@ -238,7 +231,7 @@ describe("CropForeground and SpatialPad", () => {
     );
     cur = spatialPad(cur, 12);
     expect(cur.shape).toEqual([12, 12, 12]);
-    const back = invertSpatial(cur, owners);
+    const back = invertSpatial(cur, transformComponents);
     expect(back.shape).toEqual([4, 6, 5]);
     expect(Array.from(back.affine)).toEqual(Array.from(lab.affine));
     expect(Array.from(back.data)).toEqual(Array.from(lab.data));
@@ -269,7 +262,7 @@ describe("Flip and Rotate90", () => {
     // out voxel (0,0,0) = flipped (0, 2, 0) = original (0, 2, 3)
     expect(at(r, 0, 0, 0)).toBe(at(v, 0, 2, 3));
     expect(world(r.affine, [0, 0, 0])).toEqual(world(v.affine, [0, 2, 3]));
-    const back = invertSpatial(r, owners);
+    const back = invertSpatial(r, transformComponents);
     expect(Array.from(back.data)).toEqual(Array.from(v.data));
     expect(Array.from(back.affine)).toEqual(Array.from(v.affine));
   });

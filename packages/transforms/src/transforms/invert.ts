@@ -15,16 +15,19 @@ import {
   VoxelpipeError,
 } from "@voxelpipe/core";
 
-/** What can undo records: transform instances (a chain) or transform definitions (e.g. a plugin's list). */
-export type InverseOwner = Pick<Transform, "invert"> | TransformDefinition;
+/**
+ * What can undo records: transform instances (a chain) or transform definitions (e.g. a plugin's list).
+ * A definition is taken by its name and `spatial` alone, so definitions of any args schema qualify.
+ */
+export type InverseOwner = Pick<Transform, "invert"> | Pick<TransformDefinition, "name" | "spatial">;
 
 /** Affine entries may differ by this much (mm) after a round trip and still be "the same grid". */
 const AFFINE_TOL = 1e-6;
 
 function undoBy(owner: InverseOwner, vol: Volume, op: AppliedOp, opts: InverseOptions): Volume | undefined {
   if ("invert" in owner && typeof owner.invert === "function") return owner.invert(vol, op, opts);
-  const def = owner as TransformDefinition;
-  return def.spatial?.inverse && def.name === op.op ? def.spatial.inverse(vol, op, opts) : undefined;
+  if (!("name" in owner)) return undefined; // an instance of a transform that changes no grid
+  return owner.spatial?.inverse && owner.name === op.op ? owner.spatial.inverse(vol, op, opts) : undefined;
 }
 
 /**
