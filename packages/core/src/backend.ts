@@ -20,6 +20,18 @@ export const backendNames = ["tensorflow-gpu", "tensorflow", "webgpu", "webgl", 
 export type BackendName = (typeof backendNames)[number];
 export type BackendChoice = BackendName | "auto";
 
+/** `text` as a backend choice, or VP180 naming where it came from (a CLI flag, a config path). */
+export function parseBackendChoice(text: string, path?: string): BackendChoice {
+  if (text === "auto" || (backendNames as readonly string[]).includes(text)) return text as BackendChoice;
+  throw new VoxelpipeError({
+    code: Codes.backend,
+    message: `unknown backend "${text}"`,
+    ...(path ? { path } : {}),
+    expected: `auto or one of ${backendNames.join(", ")}`,
+    got: text,
+  });
+}
+
 /** The order `auto` tries, for this environment. */
 export function autoBackendOrder(node: boolean = isNode()): BackendName[] {
   return node ? ["tensorflow-gpu", "tensorflow", "webgpu", "wasm", "cpu"] : ["webgpu", "webgl", "wasm", "cpu"];
@@ -119,15 +131,9 @@ export async function selectBackend(
   logger?: Logger,
   options: SelectBackendOptions = {},
 ): Promise<BackendSelection> {
+  // a caller's plain string (a library user without types) is checked like a CLI flag
+  parseBackendChoice(String(choice));
   const order: BackendName[] = choice === "auto" ? autoBackendOrder() : [choice];
-  if (!order.every((n) => n in loaders)) {
-    throw new VoxelpipeError({
-      code: Codes.backend,
-      message: `unknown backend "${choice}"`,
-      expected: `auto or one of ${backendNames.join(", ")}`,
-      got: String(choice),
-    });
-  }
   const skipped: BackendSelection["skipped"] = [];
   // PROD silences tfjs's "install tfjs-node" banner; we log the backend choice ourselves
   tf.env().set("PROD", true);

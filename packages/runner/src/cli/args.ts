@@ -1,5 +1,13 @@
 import { resolve } from "node:path";
-import { Codes, type CompileOptions, ConfigLimits, MAX_PIPELINE_BYTES_ENV, VoxelpipeError } from "@voxelpipe/core";
+import {
+  type BackendChoice,
+  Codes,
+  type CompileOptions,
+  ConfigLimits,
+  MAX_PIPELINE_BYTES_ENV,
+  parseBackendChoice,
+  VoxelpipeError,
+} from "@voxelpipe/core";
 import type { Command } from "commander";
 
 /**
@@ -41,7 +49,14 @@ export function numberArg(option: string, min = -Infinity, max = Infinity, what 
   };
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
+/** a repeatable option's parser: every value, in order */
+export const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** `--backend`: auto or a backend name; anything else is VP180 before the command starts */
+export const backendArg = (v: string): BackendChoice => parseBackendChoice(v, "--backend");
+
+/** `--threads`: a whole number ≥ 1, or auto (every core) */
+export const threadsArg = (v: string): number | "auto" => (v.trim() === "auto" ? "auto" : intArg("--threads", 1)(v));
 
 /** the trust and size options of a command that loads pipelines */
 export interface LoadFlags {

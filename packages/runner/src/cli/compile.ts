@@ -15,9 +15,6 @@ import type { CliIO } from "./io.js";
  * registries (every plugin, every stage kind) load on first use, so `--help` and `--version` never pay for them.
  */
 
-/** repeatable string options */
-export const collect = (v: string, prev: string[]) => [...prev, v];
-
 /** the built-in registries, imported when a command first needs them */
 export async function loadBuiltinRegistries(): Promise<Registries> {
   return (await import("../registries.js")).builtinRegistries();

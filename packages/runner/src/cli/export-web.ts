@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { addLoadFlags, intArg } from "./args.js";
+import { addLoadFlags, collect, intArg } from "./args.js";
 import type { Compile, ExportWebOptions } from "./export-web-actions.js";
 import type { CliIO } from "./io.js";
 
@@ -29,7 +29,7 @@ export function registerExportWeb(program: Command, io: CliIO, compile: Compile)
     .requiredOption("--out <dir>", "the site folder (new, empty, or an earlier export, which is replaced)")
     .option("--stage <name>", "the stage to take model and preprocessing from (as `voxelpipe infer --stage`)")
     .option("--labels <file>", "class names: JSON/YAML { value: name }, a list, or a Decathlon dataset.json")
-    .option("--set <path=value>", "override a config value; repeatable", (v: string, p: string[]) => [...p, v], [])
+    .option("--set <path=value>", "override a config value (YAML value); repeatable", collect, [])
     .action(async (o: ExportWebOptions) => (await actions()).exportWeb(o, io, compile));
 
   program

@@ -30,7 +30,7 @@ export interface InferCliOptions extends LoadFlags, ExecutorFlags {
   backend?: BackendChoice;
   runsDir: string;
   maxImageBytes?: string;
-  threads?: number;
+  threads?: number | "auto";
   shards?: number;
 }
 

@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
-import { Codes, compilePipeline, createLogger, isPlainObject, VoxelpipeError } from "@voxelpipe/core";
+import { backendNames, Codes, compilePipeline, createLogger, isPlainObject, VoxelpipeError } from "@voxelpipe/core";
 import type { Command } from "commander";
 import { executorFrom } from "../executors/options.js";
 import { checkCases, checkText, incompleteError, readShardPlan } from "../infer/shards.js";
-import { addLoadFlags, intArg, type LoadFlags, loadOptions } from "./args.js";
+import { addLoadFlags, backendArg, collect, intArg, type LoadFlags, loadOptions, threadsArg } from "./args.js";
 import { addExecutorFlags } from "./executor-flags.js";
 import type { InferCliOptions } from "./infer-shards.js";
 import type { CliIO } from "./io.js";
@@ -98,8 +98,8 @@ export function registerInfer(
     )
     .option("--split <name>", "datalist split to predict", "validation")
     .option("--save-probabilities", "also write <case>_prob.nii.gz", false)
-    .option("--set <path=value>", "override a config value; repeatable", (v: string, p: string[]) => [...p, v], [])
-    .option("--backend <backend>", "tensor backend")
+    .option("--set <path=value>", "override a config value (YAML value); repeatable", collect, [])
+    .option("--backend <backend>", `tensor backend: auto or ${backendNames.join(", ")}`, backendArg)
     .option("--runs-dir <dir>", "where the run directory goes", "runs")
     .option(
       "--max-image-bytes <size>",
@@ -107,8 +107,8 @@ export function registerInfer(
     )
     .option(
       "--threads <n>",
-      "CPU threads (model replicas for sliding windows); default: the pipeline's threads:",
-      intArg("--threads", 1),
+      "CPU threads (model replicas for sliding windows): a number or auto (every core); default: the pipeline's threads:",
+      threadsArg,
     )
     .option(
       "--shards <n>",

@@ -12,10 +12,10 @@ import {
   parsePath,
   VoxelpipeError,
 } from "@voxelpipe/core";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { stringify } from "yaml";
-import { addLoadFlags, intArg, type LoadFlags, loadOptions } from "./args.js";
-import { collect, compileOrReport, loadBuiltinRegistries, ReportedDiagnostics } from "./compile.js";
+import { addLoadFlags, backendArg, collect, type LoadFlags, loadOptions, threadsArg } from "./args.js";
+import { compileOrReport, loadBuiltinRegistries, ReportedDiagnostics } from "./compile.js";
 import type { CliIO } from "./io.js";
 
 // The commands that take a pipeline file. The executor and the preflight load inside their actions.
@@ -26,8 +26,12 @@ export function registerRun(program: Command, io: CliIO): void {
     .argument("<pipeline>", "pipeline YAML file")
     .option("--stage <name>", "run only this stage (upstream outputs come from their latest runs)")
     .option("--set <path=value>", "override a config value (YAML value); repeatable", collect, [])
-    .addOption(new Option("--backend <backend>", "tensor backend").choices(["auto", ...backendNames]))
-    .option("--threads <n>", "CPU threads to use: a number or auto (every core); overrides the pipeline's threads:")
+    .option("--backend <backend>", `tensor backend: auto or ${backendNames.join(", ")}`, backendArg)
+    .option(
+      "--threads <n>",
+      "CPU threads to use: a number or auto (every core); overrides the pipeline's threads:",
+      threadsArg,
+    )
     .option(
       "--max-image-bytes <size>",
       "refuse images declaring more voxel data than this (e.g. 8GiB); overrides the pipeline's max_image_bytes:",
@@ -42,7 +46,7 @@ export function registerRun(program: Command, io: CliIO): void {
           stage?: string;
           set: string[];
           backend?: BackendChoice;
-          threads?: string;
+          threads?: number | "auto";
           maxImageBytes?: string;
           runsDir: string;
           resume: boolean;
@@ -55,7 +59,7 @@ export function registerRun(program: Command, io: CliIO): void {
         const results = await runPipeline(p, registries, {
           stage: o.stage,
           backend: o.backend,
-          threads: o.threads === undefined || o.threads === "auto" ? o.threads : intArg("--threads", 1)(o.threads),
+          threads: o.threads,
           maxImageBytes: o.maxImageBytes,
           runsDir: resolve(io.cwd, o.runsDir),
           resume: o.resume,
@@ -77,7 +81,7 @@ export function registerValidate(program: Command, io: CliIO): void {
       ),
   )
     .argument("<pipeline>", "pipeline YAML file")
-    .option("--set <path=value>", "override a config value; repeatable", collect, [])
+    .option("--set <path=value>", "override a config value (YAML value); repeatable", collect, [])
     .option(
       "--no-data-checks",
       "skip the data file checks (datalists exist and parse, the images they list exist, init checkpoints exist), e.g. on a machine without the data",
@@ -116,7 +120,7 @@ export function registerPrint(program: Command, io: CliIO): void {
     .argument("<pipeline>", "pipeline YAML file")
     .option("--resolved", "interpolate and validate first", false)
     .option("--path <path>", "print only this dotted path")
-    .option("--set <path=value>", "override a config value; repeatable", collect, [])
+    .option("--set <path=value>", "override a config value (YAML value); repeatable", collect, [])
     .option("--json", "print JSON instead of YAML", false)
     .action(async (file: string, o: { resolved: boolean; path?: string; set: string[]; json: boolean } & LoadFlags) => {
       let value: unknown;

@@ -1,11 +1,10 @@
 import { backendNames } from "@voxelpipe/core";
-import { type Command, Option } from "commander";
-import { addLoadFlags, intArg } from "./args.js";
+import type { Command } from "commander";
+import { addLoadFlags, backendArg, collect, intArg } from "./args.js";
 import { addExecutorFlags } from "./executor-flags.js";
 import type { CliIO } from "./io.js";
 import type { SweepCliOptions } from "./sweep-actions.js";
 
-const collect = (v: string, p: string[]) => [...p, v];
 /** the actions load the sweep planner, the registries and the executors: only when a sweep command runs */
 const actions = () => import("./sweep-actions.js");
 
@@ -36,7 +35,7 @@ export function registerSweep(program: Command, io: CliIO): void {
       [],
     )
     .option("--set <path=value>", "override applied to every variant; repeatable", collect, [])
-    .addOption(new Option("--backend <backend>", "tensor backend").choices(["auto", ...backendNames]))
+    .option("--backend <backend>", `tensor backend: auto or ${backendNames.join(", ")}`, backendArg)
     .option(
       "--runs-dir <dir>",
       "where the sweep folder goes (with --executor slurm: on a filesystem every node shares)",
