@@ -8,6 +8,7 @@ import {
   globDatalist,
   jsonValuePositions,
   loadDecathlonDatalist,
+  readDecathlonDatalist,
 } from "../src/io/datalist.js";
 import { tmpDir } from "./nifti-helpers.js";
 
@@ -51,6 +52,26 @@ describe("loadDecathlonDatalist", () => {
       test: ["imagesTs/img0061.nii.gz", "imagesTs/img0062.nii.gz"],
     }),
   );
+
+  it("readDecathlonDatalist: the same lists and, in the same read, the labels map as names (none when absent or not a map)", async () => {
+    const withLabels = join(dir, "dataset_labels.json");
+    writeFileSync(
+      withLabels,
+      JSON.stringify({
+        labels: { 0: "background", 1: "spleen", 6: 6 },
+        training: [{ image: "a.nii", label: "b.nii" }],
+      }),
+    );
+    const d = await readDecathlonDatalist(withLabels);
+    expect(d.labels).toEqual({ 0: "background", 1: "spleen", 6: "6" });
+    expect(d.lists).toEqual(await loadDecathlonDatalist(withLabels));
+    expect(Object.keys(d.lists)).toEqual(["training"]);
+    expect((await readDecathlonDatalist(file)).labels).toBeUndefined();
+    const listLabels = join(dir, "dataset_list_labels.json");
+    writeFileSync(listLabels, JSON.stringify({ labels: ["bg", "spleen"], training: [] }));
+    // a list is not a value → name map (and, being an array, it is a split like any other list)
+    expect((await readDecathlonDatalist(listLabels)).labels).toBeUndefined();
+  });
 
   it("returns every list with image/label paths absolute against the datalist's folder (MONAI rules)", async () => {
     const dl = await loadDecathlonDatalist(file);

@@ -3,10 +3,9 @@
  * glob patterns. Both hand out raw records `{ image: absPath, label: absPath, ... }`; loading is
  * the transforms' job (LoadImage).
  */
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Codes, type Dataset, defineDataset, type Sample, VoxelpipeError, z } from "@voxelpipe/core";
-import { checkDatalistFiles, type DatalistRecord, globDatalist, loadDecathlonDatalist } from "@voxelpipe/transforms";
+import { checkDatalistFiles, type DatalistRecord, globDatalist, readDecathlonDatalist } from "@voxelpipe/transforms";
 
 /** keys whose files must exist before a run starts */
 const FILE_KEYS = ["image", "label"];
@@ -43,13 +42,6 @@ export function recordsDataset(lists: Record<string, DatalistRecord[]>, source: 
   };
 }
 
-/** a Decathlon datalist's `labels` map (class value → name), when it has one */
-function classNames(file: string): Record<string, string> | undefined {
-  const labels = (JSON.parse(readFileSync(file, "utf8")) as { labels?: unknown }).labels;
-  if (!labels || typeof labels !== "object" || Array.isArray(labels)) return undefined;
-  return Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)]));
-}
-
 export const DatalistDef = defineDataset({
   name: "Datalist",
   description:
@@ -75,12 +67,12 @@ export const DatalistDef = defineDataset({
   }),
   async create(a, ctx): Promise<Dataset> {
     const file = resolve(ctx.baseDir, a.datalist);
-    const lists = await loadDecathlonDatalist(file, {
+    const { lists, labels } = await readDecathlonDatalist(file, {
       baseDir: a.base_dir === undefined ? undefined : resolve(ctx.baseDir, a.base_dir),
     });
     for (const [split, n] of Object.entries(a.limit ?? {})) if (lists[split]) lists[split] = lists[split].slice(0, n);
     if (a.check_files) await checkDatalistFiles(lists, FILE_KEYS, file);
-    return { ...recordsDataset(lists, file), labels: classNames(file) };
+    return { ...recordsDataset(lists, file), labels };
   },
 });
 

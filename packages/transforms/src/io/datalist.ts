@@ -69,6 +69,12 @@ function toRecord(file: string, split: string, index: number, item: unknown, bas
   return rec;
 }
 
+/** A datalist read once: its record lists and, when it has one, its `labels` map (class value → name). */
+export interface Datalist {
+  lists: Record<string, DatalistRecord[]>;
+  labels?: Record<string, string>;
+}
+
 /**
  * Load a MONAI/Decathlon datalist (`{"training": [{image, label}, ...], "validation": [...], "test": [...]}`).
  * Returns every top-level list (or only `split`), with image/label paths made absolute against `baseDir`
@@ -79,6 +85,14 @@ export async function loadDecathlonDatalist(
   file: string,
   opts: { split?: string; baseDir?: string } = {},
 ): Promise<Record<string, DatalistRecord[]>> {
+  return (await readDecathlonDatalist(file, opts)).lists;
+}
+
+/** {@link loadDecathlonDatalist}, with the Decathlon `labels` map of the same read (the class names) */
+export async function readDecathlonDatalist(
+  file: string,
+  opts: { split?: string; baseDir?: string } = {},
+): Promise<Datalist> {
   const path = resolve(file);
   let text: string;
   try {
@@ -117,7 +131,9 @@ export async function loadDecathlonDatalist(
   for (const split of opts.split !== undefined ? [opts.split] : splits) {
     out[split] = (obj[split] as unknown[]).map((item, i) => toRecord(path, split, i, item, base));
   }
-  return out;
+  const labels = obj.labels;
+  if (!labels || typeof labels !== "object" || Array.isArray(labels)) return { lists: out };
+  return { lists: out, labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)])) };
 }
 
 const STEM_EXT = /(\.nii\.gz|\.nii|\.[^./\\]+)$/i;

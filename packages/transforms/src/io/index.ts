@@ -1,9 +1,11 @@
 export {
   checkDatalistFiles,
+  type Datalist,
   type DatalistRecord,
   fileStem,
   globDatalist,
   loadDecathlonDatalist,
+  readDecathlonDatalist,
 } from "./datalist.js";
 export { caseName, ioComponents, LoadImageDef, SaveImageDef, saveImagePath } from "./load-save.js";
 export { type NiftiDtype, SUPPORTED_DTYPES } from "./nifti-dtypes.js";
