@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { MAX_IMAGE_BYTES_ENV } from "@voxelpipe/transforms";
 import { describe, expect, it } from "vitest";
 import { cli, tmp } from "./helpers.js";
 
@@ -49,5 +50,19 @@ describe("the flags every running command shares are parsed one way", () => {
     expect(auto.code).toBe(1);
     expect(auto.stderr).not.toContain("--threads");
     expect(auto.stderr).toContain("none.safetensors");
+  });
+
+  it("--max-image-bytes is checked before anything runs, and an infer leaves no limit behind in the process", async () => {
+    const runs = tmp();
+    const { run, infer } = commands(runs);
+    for (const args of [run, infer]) {
+      const r = await cli([...args, "--max-image-bytes", "8XB"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('error[VP111]: --max-image-bytes "8XB" is not a size');
+    }
+    const before = process.env[MAX_IMAGE_BYTES_ENV];
+    const r = await cli([...infer, "--max-image-bytes", "2GiB", "--backend", "cpu"]);
+    expect(r.stderr).toContain("none.safetensors");
+    expect(process.env[MAX_IMAGE_BYTES_ENV]).toBe(before);
   });
 });

@@ -1,3 +1,5 @@
+import { Codes, VoxelpipeError } from "../errors.js";
+
 /**
  * Sizes in bytes as people write them: `8589934592`, `512MiB`, `2GiB`, `1.5GB`, `4e9`. The one parser
  * behind `max_image_bytes:` in a pipeline file, `--max-image-bytes` and `VOXELPIPE_MAX_IMAGE_BYTES`.
@@ -34,4 +36,16 @@ export function parseByteSize(text: string | number): number | undefined {
   if (unit === undefined) return undefined;
   const n = Math.floor(Number(m[1]) * unit);
   return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/** {@link parseByteSize}, or VP111 naming where the text came from (`from`: a flag, a variable) */
+export function requireByteSize(text: string | number, from: string): number {
+  const bytes = parseByteSize(text);
+  if (bytes !== undefined) return bytes;
+  throw new VoxelpipeError({
+    code: Codes.invalidValue,
+    message: `${from} ${JSON.stringify(text)} is not a size`,
+    expected: BYTE_SIZE_EXPECTED,
+    got: String(text),
+  });
 }

@@ -6,6 +6,7 @@ import {
   ConfigLimits,
   MAX_PIPELINE_BYTES_ENV,
   parseBackendChoice,
+  requireByteSize,
   VoxelpipeError,
 } from "@voxelpipe/core";
 import type { Command } from "commander";
@@ -54,6 +55,12 @@ export const collect = (v: string, prev: string[]) => [...prev, v];
 
 /** `--backend`: auto or a backend name; anything else is VP180 before the command starts */
 export const backendArg = (v: string): BackendChoice => parseBackendChoice(v, "--backend");
+
+/** `--max-image-bytes`: a size (2GiB, 4e9), checked before the command starts; kept as written (VP240 quotes it) */
+export const byteSizeArg = (v: string): string => {
+  requireByteSize(v, "--max-image-bytes");
+  return v;
+};
 
 /** `--threads`: a whole number ≥ 1, or auto (every core) */
 export const threadsArg = (v: string): number | "auto" => (v.trim() === "auto" ? "auto" : intArg("--threads", 1)(v));

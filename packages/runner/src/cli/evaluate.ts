@@ -4,7 +4,7 @@ import { Codes, VoxelpipeError } from "@voxelpipe/core";
 import type { Command } from "commander";
 import { parse } from "yaml";
 import { type EvaluationMetric, evaluationMetrics } from "../evaluate/evaluation-types.js";
-import { numberArg } from "./args.js";
+import { byteSizeArg, numberArg } from "./args.js";
 import type { CliIO } from "./io.js";
 
 function readData(file: string, what: string): unknown {
@@ -63,6 +63,7 @@ export function registerEvaluate(program: Command, io: CliIO): void {
     .option(
       "--max-image-bytes <size>",
       "refuse files declaring more voxel data than this (e.g. 2GiB; default VOXELPIPE_MAX_IMAGE_BYTES, else 1/16 of memory)",
+      byteSizeArg,
     )
     .option("--metrics <list>", `comma-separated: ${evaluationMetrics.join(", ")}`, "dice,hd95")
     .option("--nsd-tolerance <mm>", "surface Dice tolerance (mm, ≥ 0)", numberArg("--nsd-tolerance", 0), 2)

@@ -3,7 +3,16 @@ import { backendNames, Codes, compilePipeline, createLogger, isPlainObject, Voxe
 import type { Command } from "commander";
 import { executorFrom } from "../executors/options.js";
 import { checkCases, checkText, incompleteError, readShardPlan } from "../infer/shards.js";
-import { addLoadFlags, backendArg, collect, intArg, type LoadFlags, loadOptions, threadsArg } from "./args.js";
+import {
+  addLoadFlags,
+  backendArg,
+  byteSizeArg,
+  collect,
+  intArg,
+  type LoadFlags,
+  loadOptions,
+  threadsArg,
+} from "./args.js";
 import { addExecutorFlags } from "./executor-flags.js";
 import type { InferCliOptions } from "./infer-shards.js";
 import type { CliIO } from "./io.js";
@@ -104,6 +113,7 @@ export function registerInfer(
     .option(
       "--max-image-bytes <size>",
       "refuse inputs declaring more voxel data than this (e.g. 2GiB; default: the pipeline's max_image_bytes:, else VOXELPIPE_MAX_IMAGE_BYTES, else 1/16 of memory)",
+      byteSizeArg,
     )
     .option(
       "--threads <n>",
@@ -138,18 +148,15 @@ async function inferCommand(
   report: (file: string, overrides: string[], flags: LoadFlags) => Promise<never>,
 ): Promise<void> {
   // the readers, the registries, the stage executor and the shard runner load only when infer runs
-  const [{ setMaxImageBytes }, { builtinRegistries }, { runPipeline }, { shardedInfer }] = await Promise.all([
-    import("@voxelpipe/transforms"),
+  const [{ builtinRegistries }, { runPipeline }, { shardedInfer }] = await Promise.all([
     import("../registries.js"),
     import("../run/executor.js"),
     import("./infer-shards.js"),
   ]);
-  if (o.maxImageBytes !== undefined) setMaxImageBytes(o.maxImageBytes);
-  // sharding is asked for by --shards, --jobs > 1 or a scheduler; flags an executor does not take are refused first
-  const sharded = o.shards !== undefined || (o.jobs ?? 1) > 1 || (o.executor ?? "local") !== "local";
   // checked even when not sharding: a slurm flag without --executor slurm is refused as in `sweep`, not ignored
   const chosen = executorFrom(o, {}, (line) => io.err(line));
-  const executor = sharded ? chosen : undefined;
+  // sharding is asked for by --shards, --jobs > 1 or a scheduler (the limit reaches each shard as its flag)
+  const executor = o.shards !== undefined || chosen.name !== "local" || chosen.parallel > 1 ? chosen : undefined;
   const registries = builtinRegistries();
   const path = resolve(io.cwd, file);
   const load = loadOptions(o, io.cwd);

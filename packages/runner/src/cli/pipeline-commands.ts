@@ -14,7 +14,7 @@ import {
 } from "@voxelpipe/core";
 import type { Command } from "commander";
 import { stringify } from "yaml";
-import { addLoadFlags, backendArg, collect, type LoadFlags, loadOptions, threadsArg } from "./args.js";
+import { addLoadFlags, backendArg, byteSizeArg, collect, type LoadFlags, loadOptions, threadsArg } from "./args.js";
 import { compileOrReport, loadBuiltinRegistries, ReportedDiagnostics } from "./compile.js";
 import type { CliIO } from "./io.js";
 
@@ -35,6 +35,7 @@ export function registerRun(program: Command, io: CliIO): void {
     .option(
       "--max-image-bytes <size>",
       "refuse images declaring more voxel data than this (e.g. 8GiB); overrides the pipeline's max_image_bytes:",
+      byteSizeArg,
     )
     .option("--runs-dir <dir>", "where run directories go", "runs")
     .option("--resume", "continue the latest interrupted run of each stage", false)

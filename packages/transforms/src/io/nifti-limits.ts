@@ -1,5 +1,5 @@
 import { totalmem } from "node:os";
-import { BYTE_SIZE_EXPECTED, Codes, parseByteSize, VoxelpipeError } from "@voxelpipe/core";
+import { BYTE_SIZE_EXPECTED, Codes, parseByteSize, requireByteSize, VoxelpipeError } from "@voxelpipe/core";
 
 /**
  * Memory bounds for image files, checked from the header before anything large is allocated or
@@ -66,15 +66,7 @@ export function maxImageBytes(): { bytes: number; from: string } {
  * (`from` "--max-image-bytes", the default) or a pipeline's `max_image_bytes:` (`from` names the file).
  */
 export function setMaxImageBytes(text: string | number, from = "--max-image-bytes"): void {
-  const bytes = parseByteSize(text);
-  if (bytes === undefined) {
-    throw new VoxelpipeError({
-      code: Codes.invalidValue,
-      message: `${from} ${JSON.stringify(text)} is not a size`,
-      expected: BYTE_SIZE_EXPECTED,
-      got: String(text),
-    });
-  }
+  const bytes = requireByteSize(text, from);
   process.env[MAX_IMAGE_BYTES_ENV] = String(bytes);
   process.env[MAX_IMAGE_BYTES_FROM_ENV] = `${bytes} ${from}`;
 }
