@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { executorNames } from "../executors/index.js";
-import { intArg } from "./args.js";
+import { collect, intArg } from "./args.js";
 
 /** the executor flags `sweep` and `infer` share (their values: `ExecutorFlags` in executors/options.ts) */
 export function addExecutorFlags(cmd: Command, jobsHelp: string): Command {
@@ -16,7 +16,7 @@ export function addExecutorFlags(cmd: Command, jobsHelp: string): Command {
     .option(
       "--sbatch-arg <arg>",
       "slurm: one more sbatch argument, e.g. --sbatch-arg=--account=proj; repeatable",
-      (v: string, p: string[]) => [...p, v],
+      collect,
       [],
     );
 }

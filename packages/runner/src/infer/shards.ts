@@ -70,7 +70,7 @@ export function readShardPlan(dir: string): ShardPlan {
     throw new VoxelpipeError({
       code: Codes.invalidValue,
       message: `${f} is not a readable shard plan (${(e as Error).message.split("\n")[0]})`,
-      hint: "remove the output folder's plan.json and run the same `voxelpipe infer` command again",
+      hint: `run the same \`voxelpipe infer\` command again: it writes ${f} anew`,
     });
   }
 }

@@ -6,7 +6,7 @@
  */
 export const MAX_THREADS_ENV = "VOXELPIPE_MAX_THREADS";
 
-export function threadCap(env: NodeJS.ProcessEnv = process.env): number | undefined {
+function threadCap(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const v = Number(env[MAX_THREADS_ENV]);
   return Number.isSafeInteger(v) && v >= 1 ? v : undefined;
 }
