@@ -189,7 +189,7 @@ export async function selectBackend(
     hint:
       choice === "tensorflow" || choice === "tensorflow-gpu"
         ? `install it with \`npm i @tensorflow/tfjs-node${choice === "tensorflow-gpu" ? "-gpu" : ""}@4.22.0\` (needs internet) or use --backend wasm`
-        : choice === "webgl"
+        : choice === "webgl" && isNode()
           ? "webgl runs in browsers only (the site of `voxelpipe export web`); in Node use --backend webgpu or wasm"
           : "reinstall dependencies with `npm ci`",
   });

@@ -157,3 +157,21 @@ describe("DI container and component resolver", () => {
     expect(made).toBe(1);
   });
 });
+
+describe("Registries.of", () => {
+  it("an unknown kind (a stage plugin's rt.build with its arguments swapped) is a VP111 naming the kinds, not a raw Error", () => {
+    const e = (() => {
+      try {
+        new Registries().of("stages.train.model" as never);
+      } catch (x) {
+        return x as VoxelpipeError;
+      }
+      throw new Error("expected a VoxelpipeError");
+    })();
+    expect(isVoxelpipeError(e)).toBe(true);
+    expect(e.code).toBe("VP111");
+    expect(e.message).toContain('unknown component kind "stages.train.model"');
+    expect(e.diagnostics[0].expected).toContain("transform");
+    expect(e.diagnostics[0].hint).toContain("take the kind first");
+  });
+});

@@ -106,7 +106,7 @@ export function resolveArgReferences(v: unknown, root: unknown, options: ArgRefe
         });
       }
       const next = chain.length === 0 ? [formatPath(here) || "(top)", key] : [...chain, key];
-      return walk(structuredClone(r.value), ref.path, next, depth + 1);
+      return walk(r.value, ref.path, next, depth + 1); // walk builds new arrays and objects: the copy
     }
     if (Array.isArray(v)) return v.map((x, i) => walk(x, [...here, i], chain, depth + 1));
     if (isPlainObject(v)) {

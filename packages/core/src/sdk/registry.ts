@@ -153,7 +153,16 @@ export class Registries {
 
   of(kind: ComponentKind): Registry {
     const r = this.regs.get(kind);
-    if (!r) throw new Error(`no registry for kind ${kind}`);
+    if (!r) {
+      // reachable from a stage plugin's rt.build(...) with its arguments swapped (the kind comes first)
+      throw new VoxelpipeError({
+        code: Codes.invalidValue,
+        message: `unknown component kind "${kind}"`,
+        expected: componentKinds.join(", "),
+        got: String(kind),
+        hint: "rt.build(kind, path) and rt.buildEntry(kind, entry, path) take the kind first",
+      });
+    }
     return r;
   }
 
