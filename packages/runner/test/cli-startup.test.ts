@@ -55,6 +55,7 @@ describe.skipIf(!built.ok)(built.title("CLI start-up loads only what the command
     expect(r.code).toBe(0);
     const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
     expect(r.out.trim()).toBe(pkg.version);
+    expect(r.modules.length, "the module trace recorded the CLI's own modules").toBeGreaterThan(0);
     expect(matching(r.modules, /\/packages\/[^/]+\/dist\/|@tensorflow/)).toEqual([]);
   });
 

@@ -2,11 +2,12 @@
  * The image size limit in a pipeline file (`max_image_bytes:`), for `voxelpipe run` and in the data worker threads
  * that read the images: the flag over the file, the file over VOXELPIPE_MAX_IMAGE_BYTES.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MAX_IMAGE_BYTES_ENV, MAX_IMAGE_BYTES_FROM_ENV, writeNifti } from "@voxelpipe/transforms";
 import { describe, expect, it } from "vitest";
 import { keepEnv } from "../../../test-utils/env.js";
+import { builtOrSkip } from "../../../test-utils/gates.js";
 import { workerFile } from "../src/data/pool.js";
 import { cli, tmp } from "./helpers.js";
 import { TINY_INFER, trainTinyModel } from "./shard-fixture.js";
@@ -55,7 +56,8 @@ keepEnv(MAX_IMAGE_BYTES_ENV, MAX_IMAGE_BYTES_FROM_ENV);
 
 describe("max_image_bytes: in the pipeline file", () => {
   // images are read in data worker threads where the runner is built (CI builds first), else in the main thread
-  const workers = existsSync(workerFile()) ? 2 : 0;
+  // worker threads need the built runner: under CI a missing build fails instead of quietly testing the main thread
+  const workers = builtOrSkip(workerFile()).ok ? 2 : 0;
 
   it(`a limit below the image's size refuses it with VP240 naming the file's line (${workers} workers); raised, it runs`, async () => {
     const low = await project("1KiB", workers);
