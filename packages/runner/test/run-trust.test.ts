@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { compilePipeline, isVoxelpipeError } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
 import { builtinRegistries } from "../src/registries.js";
-import { RunLock } from "../src/run/lock.js";
+import { breakToken, RunLock } from "../src/run/lock.js";
 import { MetricsLog, parseRecords } from "../src/run/metrics-log.js";
 import { keptByResume } from "../src/run/resume-point.js";
 import { allReusable, reusableRuns } from "../src/run/reuse.js";
@@ -51,10 +51,20 @@ describe("run trust: fingerprints, locks, the metrics log", () => {
     expect(existsSync(join(dir, "run.lock"))).toBe(false);
     // a pid that has exited
     const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]).stdout.toString();
-    writeFileSync(join(dir, "run.lock"), JSON.stringify({ pid: Number(dead), host: hostname(), started: "then" }));
+    const deadLock = JSON.stringify({ pid: Number(dead), host: hostname(), started: "then" });
+    writeFileSync(join(dir, "run.lock"), deadLock);
     RunLock.acquire(dir).release();
-    writeFileSync(join(dir, "run.lock"), '{"pid": 12'); // killed while writing the lock
+    expect(readdirSync(dir)).toEqual([]);
+    // a breaker killed while breaking that lock left its break token: broken in turn
+    writeFileSync(join(dir, "run.lock"), deadLock);
+    writeFileSync(breakToken(join(dir, "run.lock"), deadLock), deadLock.replace("then", "later"));
     RunLock.acquire(dir).release();
+    expect(readdirSync(dir)).toEqual([]);
+    // killed while writing the lock (the O_EXCL fallback): torn, and stale once it is a second old
+    writeFileSync(join(dir, "run.lock"), '{"pid": 12');
+    utimesSync(join(dir, "run.lock"), new Date(Date.now() - 5000), new Date(Date.now() - 5000));
+    RunLock.acquire(dir).release();
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it("the log drops a torn last line and rewinds to a checkpoint's (epoch, iteration), or to nothing", () => {
