@@ -96,7 +96,7 @@ const byteSizeSchema = z
  * The `sweep:` block's shape, checked by `validate` like the rest of the file (and completed by editors); what the
  * values mean — grid paths, seed ranges, metric paths, executor options — the runner's sweep checks when it plans.
  */
-const sweepSchema = z
+export const sweepSchema = z
   .object({
     grid: z
       .record(z.string(), z.unknown())

@@ -1,4 +1,4 @@
-import { Codes, type Diagnostic, isPlainObject, VoxelpipeError, z } from "@voxelpipe/core";
+import { Codes, type Diagnostic, isPlainObject, sweepSchema, VoxelpipeError } from "@voxelpipe/core";
 import { makeExecutor } from "./index.js";
 import type { Executor, ExecutorOptions, ExecutorSettings } from "./types.js";
 
@@ -11,25 +11,8 @@ export interface ExecutorFlags extends ExecutorSettings {
 /** the flags only slurm takes */
 const SLURM_FLAGS = ["partition", "time", "cpusPerTask", "mem", "gpus", "maxParallel"] as const;
 
-/** a pipeline's `sweep:` block may set the executor: `executor`, `jobs` and a `slurm:` mapping */
-const yamlSchema = z
-  .object({
-    executor: z.string().optional(),
-    jobs: z.number().int().min(1).max(1024).optional(),
-    slurm: z
-      .object({
-        partition: z.string().optional(),
-        time: z.string().optional(),
-        cpus_per_task: z.number().int().min(1).optional(),
-        mem: z.string().optional(),
-        gpus: z.union([z.string(), z.number().int().min(1)]).optional(),
-        max_parallel: z.number().int().min(1).optional(),
-        sbatch_args: z.array(z.string()).optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .loose();
+/** a pipeline's `sweep:` block may set the executor: `executor`, `jobs` and a `slurm:` mapping (core's shape) */
+const yamlSchema = sweepSchema.pick({ executor: true, jobs: true, slurm: true }).loose();
 
 export function flagsFromYaml(block: unknown): Partial<ExecutorFlags> {
   if (!isPlainObject(block)) return {};
