@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { linkSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, linkSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { Codes, VoxelpipeError } from "@voxelpipe/core";
@@ -38,11 +38,15 @@ function alive(pid: number): boolean {
 function read(file: string): Held | undefined {
   let text: string;
   let mtimeMs: number;
+  let fd: number | undefined;
   try {
-    text = readFileSync(file, "utf8");
-    mtimeMs = statSync(file).mtimeMs;
+    fd = openSync(file, "r"); // text and age of one file, even if the name is replaced meanwhile
+    mtimeMs = fstatSync(fd).mtimeMs;
+    text = readFileSync(fd, "utf8");
   } catch {
     return undefined; // gone meanwhile
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   try {
     const holder = JSON.parse(text) as Holder;
