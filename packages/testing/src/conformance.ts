@@ -48,15 +48,30 @@ export interface ConformanceOptions {
   seed?: number;
 }
 
-export interface ConformanceCheck {
+interface CheckBase {
   /** e.g. "loss acme/HuberLoss: returns a differentiable scalar" */
   title: string;
   component: string;
+}
+
+/** a check that runs */
+export interface RunnableCheck extends CheckBase {
   /** throws a ConformanceError (or the component's own error) when the component does not conform */
   run: () => Promise<void>;
-  /** why the component's behavioural checks do not run (its `skip` option); reported, never silent */
-  skipped?: string;
+  skipped?: undefined;
 }
+
+/**
+ * A component's behavioural checks left out by its `skip` option: reported, never silent. It has no
+ * `run`, so no runner can count it as passed without looking at `skipped`.
+ */
+export interface SkippedCheck extends CheckBase {
+  /** why (the component's `skip` option) */
+  skipped: string;
+  run?: undefined;
+}
+
+export type ConformanceCheck = RunnableCheck | SkippedCheck;
 
 const kindCheck: Record<string, string> = {
   transform:
@@ -103,7 +118,7 @@ export function conformanceChecks(plugin: PluginDefinition, options: Conformance
       checkArgs(def, registries, c.args ?? {}),
     );
     if (c.skip) {
-      out.push({ title: `${label}: contract checks`, component: key, run: async () => {}, skipped: c.skip });
+      out.push({ title: `${label}: contract checks`, component: key, skipped: c.skip });
       continue;
     }
     if (def.kind === "stage") {
@@ -162,7 +177,7 @@ export function conformanceChecks(plugin: PluginDefinition, options: Conformance
 }
 
 /** The plugin itself: a definePlugin result for this core, with a namespace and unique component names. */
-export function pluginChecks(plugin: PluginDefinition): ConformanceCheck[] {
+export function pluginChecks(plugin: PluginDefinition): RunnableCheck[] {
   return [
     {
       title: `plugin ${plugin.meta.name}: loads into a registry of this core (API version, one core instance, unique names)`,

@@ -17,5 +17,7 @@ export {
   type ConformanceOptions,
   conformanceChecks,
   pluginChecks,
+  type RunnableCheck,
+  type SkippedCheck,
 } from "./conformance.js";
 export { buildEntry, registriesOf, type TestContextOptions, testContext } from "./context.js";

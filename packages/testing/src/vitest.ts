@@ -20,8 +20,8 @@ export function describeConformance(
       await useBackend(options.backend ?? "cpu");
     });
     for (const c of [...pluginChecks(plugin), ...conformanceChecks(plugin, options)]) {
-      if (c.skipped) {
-        it.skip(`${c.title} [skipped: ${c.skipped}]`, c.run);
+      if (c.skipped !== undefined) {
+        it.skip(`${c.title} [skipped: ${c.skipped}]`);
         continue;
       }
       it(c.title, async () => {

@@ -26,6 +26,10 @@ async function failures(components: Parameters<typeof definePlugin>[0]["componen
   const plugin = definePlugin({ meta: { name: "@t/broken", version: "0.0.1", namespace: "t" }, components });
   const out: string[] = [];
   for (const c of conformanceChecks(plugin, options)) {
+    if (c.skipped !== undefined) {
+      out.push(`${c.title} :: skipped: ${c.skipped}`);
+      continue;
+    }
     try {
       await c.run();
     } catch (e) {
@@ -232,5 +236,23 @@ describe("metrics and stages", () => {
       run: async () => {},
     });
     expect((await failures([S])).join("\n")).toMatch(/outputs must be identifiers/);
+  });
+});
+
+describe("skip", () => {
+  it("a skipped component keeps its argument check; its contract checks are one SkippedCheck with no run", async () => {
+    const plugin = definePlugin({
+      meta: { name: "@t/skip", version: "0.0.1", namespace: "t" },
+      components: [mse({ leak: true })],
+    });
+    const checks = conformanceChecks(plugin, { components: { L: { skip: "needs files" } } });
+    expect(checks.map((c) => [c.title, c.skipped, typeof c.run])).toEqual([
+      ["loss t/L: argument schema round-trips through JSON Schema; defaults are documented", undefined, "function"],
+      ["loss t/L: contract checks", "needs files", "undefined"],
+    ]);
+    // the leaking loss is not run: skipped is reported as skipped, never as a pass or a failure
+    expect(await failures([mse({ leak: true })], { components: { L: { skip: "needs files" } } })).toEqual([
+      "loss t/L: contract checks :: skipped: needs files",
+    ]);
   });
 });
