@@ -10,11 +10,10 @@ import {
   tf,
 } from "@voxelpipe/core";
 import { componentRegistries } from "../builtins/components.js";
-import { type ExecutionPlan, planExecution } from "./memory-plan.js";
-import { objectiveReduction } from "./micro-batch.js";
+import type { ExecutionPlan } from "./memory-plan.js";
 import { ModelReplicas, ReplicaStepRunner } from "./replicas/pool.js";
 import { buildReplica } from "./replicas/source.js";
-import type { StepGraph } from "./step-graph.js";
+import { planStep } from "./step-plan.js";
 import { LocalStepRunner, type StepRunner } from "./step-runner.js";
 
 /**
@@ -65,7 +64,18 @@ export async function openStepSession(o: StepSessionOptions): Promise<StepSessio
     o.registries ?? componentRegistries(),
     logger,
   );
-  const { plan, spec } = planSession(o, model, graph!, objective);
+  const { plan, spec } = planStep({
+    model,
+    graph: graph!,
+    objective,
+    backend: o.backend,
+    batch: o.batch,
+    threads: o.threads,
+    optimizerSlots: 2,
+    microBatch: o.microBatch ?? "auto",
+    checkpointing: o.checkpointing ?? "auto",
+    where: (p) => `stages.${o.stage}.${p}`,
+  });
   const oomHint = "lower micro_batch or turn checkpointing on";
   // prediction-only replicas when the step runs here: sliding windows still use every core
   const count = plan.replicas || o.threads;
@@ -113,29 +123,4 @@ export async function openStepSession(o: StepSessionOptions): Promise<StepSessio
       model.dispose();
     },
   };
-}
-
-/** how a step executes (memory plan) and the step spec the runners take */
-function planSession(o: StepSessionOptions, model: Model, graph: StepGraph, objective: string) {
-  const split = objectiveReduction(graph, objective);
-  const plan = planExecution({
-    model,
-    backend: o.backend,
-    batch: o.batch,
-    modelCalls: graph.nodes.filter((n) => n.kind === "model").length,
-    threads: o.threads,
-    optimizerSlots: 2,
-    microBatch: o.microBatch ?? "auto",
-    checkpointing: o.checkpointing ?? "auto",
-    coupled: "coupled" in split ? split.coupled : undefined,
-    where: (p) => `stages.${o.stage}.${p}`,
-  });
-  model.setGradientCheckpointing?.(plan.checkpointing);
-  const spec = {
-    graph: graph,
-    objective,
-    microBatch: plan.microBatch,
-    reduction: "reduction" in split ? split.reduction : ("mean" as const),
-  };
-  return { plan, spec };
 }

@@ -19,11 +19,11 @@ import { DataLoader } from "../data/loader.js";
 import { writeTrainReport } from "../report/train-report.js";
 import { Checkpointer } from "./checkpoint.js";
 import { trainLoop } from "./loop.js";
-import { type ExecutionPlan, gb, planExecution } from "./memory-plan.js";
-import { objectiveReduction } from "./micro-batch.js";
+import { type ExecutionPlan, gb } from "./memory-plan.js";
 import { ModelReplicas, ReplicaStepRunner } from "./replicas/pool.js";
 import { type LoopState, Selection } from "./selection.js";
 import { StepGraph } from "./step-graph.js";
+import { planStep } from "./step-plan.js";
 import { LocalStepRunner, type StepRunner } from "./step-runner.js";
 import type { TrainConfig } from "./train-config.js";
 
@@ -85,28 +85,20 @@ type Parts = Awaited<ReturnType<typeof buildParts>>;
 
 /** how a step executes, from the memory estimate (written to the log and env.json before training) */
 async function startRunner(c: TrainConfig, rt: StageRuntime, { model, graph }: Parts) {
-  const split = objectiveReduction(graph, c.objective);
   const samplesPerBatch = c.batch_size * samplesPerItem(c, (v) => rt.deref(v));
-  const plan = planExecution({
+  const { plan, spec } = planStep({
     model,
+    graph,
+    objective: c.objective,
     backend: rt.backend,
     batch: samplesPerBatch,
-    modelCalls: graph.nodes.filter((n) => n.kind === "model").length,
     threads: rt.threads,
     optimizerSlots: optimizerSlots(rt.deref(c.optimizer)),
     microBatch: c.micro_batch,
     checkpointing: c.checkpointing,
-    coupled: "coupled" in split ? split.coupled : undefined,
     where: (p) => rt.where(p),
   });
-  model.setGradientCheckpointing?.(plan.checkpointing);
   reportPlan(rt, plan, samplesPerBatch);
-  const spec = {
-    graph,
-    objective: c.objective,
-    microBatch: plan.microBatch,
-    reduction: "reduction" in split ? split.reduction : ("mean" as const),
-  };
   const oomHint = `lower micro_batch or turn checkpointing on (${rt.where("micro_batch")}), or shrink the model or its input (${rt.where("model")})`;
   const replicas = plan.replicas
     ? await ModelReplicas.start({
