@@ -1,7 +1,7 @@
 /** The runner's one CSV writer and one text table (src/text/). */
 import { describe, expect, it } from "vitest";
 import { parseCsv } from "../../../test-utils/csv.js";
-import type { EvaluationResult } from "../src/evaluate/evaluate.js";
+import type { EvaluationResult } from "../src/evaluate/evaluation-types.js";
 import { evaluationCsv, evaluationTables } from "../src/evaluate/report.js";
 import { toCsv } from "../src/text/csv.js";
 import { textTable } from "../src/text/table.js";

@@ -1,13 +1,7 @@
 import { RandomState, type Volume, type VoxelArray } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
-import {
-  coarseDropout,
-  coarseShuffle,
-  type FillValue,
-  type Hole,
-  minMax,
-  sampleHoles,
-} from "../src/transforms/coarse.js";
+import { coarseDropout, coarseShuffle, type FillValue, type Hole, sampleHoles } from "../src/transforms/coarse.js";
+import { minMax } from "../src/transforms/sample.js";
 import { vol } from "./transforms-util.js";
 
 /**

@@ -6,10 +6,11 @@
 import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { parseByteSize } from "@voxelpipe/core";
 import { describe, expect, it } from "vitest";
 import { keepEnv } from "../../../test-utils/env.js";
 import { parseNifti, readNifti, readNiftiSync, setNiftiWarningHandler } from "../src/io/index.js";
-import { MAX_IMAGE_BYTES_ENV, parseByteSize } from "../src/io/nifti-limits.js";
+import { MAX_IMAGE_BYTES_ENV } from "../src/io/nifti-limits.js";
 import { expectVpError, expectVpErrorAsync, tmpDir } from "./nifti-helpers.js";
 
 interface Case {

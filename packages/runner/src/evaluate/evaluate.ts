@@ -4,13 +4,6 @@ import { readNifti } from "@voxelpipe/transforms";
 import type { EvaluationMetric, EvaluationResult, OrganValues } from "./evaluation-types.js";
 import { pairFiles } from "./pairing.js";
 
-export {
-  type EvaluationMetric,
-  type EvaluationResult,
-  evaluationMetrics,
-  type OrganValues,
-} from "./evaluation-types.js";
-
 export interface EvaluateOptions {
   /** prediction file or folder, and label file or folder (paired by case name) */
   pred?: string;

@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 import { toCsv } from "../text/csv.js";
 import { textTable } from "../text/table.js";
-import type { EvaluationMetric, EvaluationResult } from "./evaluate.js";
+import type { EvaluationMetric, EvaluationResult } from "./evaluation-types.js";
 import { niftiStem } from "./pairing.js";
 
 const fmt = (m: EvaluationMetric, v: number | null | undefined) =>

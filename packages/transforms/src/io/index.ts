@@ -17,7 +17,6 @@ export {
   MAX_IMAGE_BYTES_ENV,
   MAX_IMAGE_BYTES_FROM_ENV,
   maxImageBytes,
-  parseByteSize,
   setMaxImageBytes,
   setNiftiWarningHandler,
   withMaxImageBytes,

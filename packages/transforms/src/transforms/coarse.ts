@@ -23,9 +23,6 @@ import { own, writableInPlace } from "./owned.js";
 import { randomPatchStart } from "./rand-crop.js";
 import { allocLike, argError, derive, minMax, presentKeys, type Shape3, volumeAt } from "./sample.js";
 
-/** minMax lives with the other volume helpers (sample.ts); exported here too, where it always was */
-export { minMax };
-
 /** the registered names: in the definition, op records and messages */
 const RAND_COARSE_DROPOUT = "RandCoarseDropout";
 const RAND_COARSE_SHUFFLE = "RandCoarseShuffle";

@@ -38,7 +38,7 @@ export * from "./orientation.js";
 export * from "./owned.js";
 export * from "./rand-crop.js";
 export * from "./resample.js";
-export { cloneVolume, describeSample, type Shape3, transformFailure } from "./sample.js";
+export { cloneVolume, describeSample, minMax, type Shape3, transformFailure } from "./sample.js";
 export * from "./spacing.js";
 
 /** Every transform this library registers. */
