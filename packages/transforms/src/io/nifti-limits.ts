@@ -17,8 +17,6 @@ export const MAX_IMAGE_BYTES_ENV = "VOXELPIPE_MAX_IMAGE_BYTES";
 export const MAX_IMAGE_BYTES_FROM_ENV = "VOXELPIPE_MAX_IMAGE_BYTES_FROM";
 const MIN_DEFAULT = 256 * 2 ** 20;
 
-/** the one byte-size parser (core's): "2GiB" → 2147483648; undefined when not a size */
-
 export function formatBytes(n: number): string {
   if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
   if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
